@@ -1,0 +1,55 @@
+// token list: every profile with provider, status, store and the default marker.
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { optionsOf } from '../program.js';
+import { openStorage } from '../../store/index.js';
+import { formatDuration, paint, writeJson } from '../output.js';
+import type { ProfileSettings } from '../../store/settings.js';
+
+export interface ListOptions {
+  json?: boolean;
+}
+
+export function register(program: Command, deps: Deps): Command {
+  return program
+    .command('list')
+    .alias('ls')
+    .description('list profiles')
+    .option('--json', 'print JSON')
+    .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
+}
+
+function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {
+  if (!p.token) return { status: 'none', text: 'none' };
+  if (p.token.expiresAt === null) return { status: 'valid', text: 'valid (no expiry given)' };
+  const left = p.token.expiresAt - now;
+  return left > 0 ? { status: 'valid', text: `valid for ${formatDuration(left)}` } : { status: 'expired', text: 'expired' };
+}
+
+export async function run(opts: ListOptions, deps: Deps): Promise<void> {
+  const settings = openStorage(deps.env).read();
+  const now = deps.now();
+  const rows = Object.entries(settings.profiles).map(([name, p]) => ({
+    name,
+    provider: p.provider,
+    ...status(p, now),
+    expires_at: p.token?.expiresAt ? new Date(p.token.expiresAt).toISOString() : null,
+    store: p.store,
+    default: settings.default === name,
+  }));
+  if (opts.json) {
+    writeJson(deps, rows.map(({ text: _text, ...r }) => r));
+    return;
+  }
+  if (rows.length === 0) {
+    deps.stderr.write('no profiles; run: token login <prism|priava|brightpattern>\n');
+    return;
+  }
+  const c = paint(deps, 'stdout');
+  const table = [['', 'PROFILE', 'PROVIDER', 'STATUS', 'STORE'], ...rows.map((r) => [r.default ? '*' : '', r.name, r.provider, r.text, r.store])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  table.forEach((row, i) => {
+    const line = row.map((cell, j) => cell.padEnd(widths[j]!)).join('  ').trimEnd();
+    deps.stdout.write(`${i === 0 ? c.bold(line) : line}\n`);
+  });
+}

@@ -1,0 +1,146 @@
+// token login <provider>: the commander half turns flags into LoginOptions, naming
+// every missing flag when it may not prompt; login() does the work.
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { optionsOf } from '../program.js';
+import { UsageError } from '../errors.js';
+import { providerById, PROVIDERS } from '../../providers/index.js';
+import type { Options, Provider } from '../../providers/types.js';
+
+export interface LoginFlags {
+  profile?: string;
+  clientId?: string;
+  clientSecretStdin?: boolean;
+  code?: string;
+  browser: boolean;
+  port?: string;
+  timeout?: string;
+  force?: boolean;
+  json?: boolean;
+  allowHttp?: boolean;
+  verbose?: boolean;
+  [providerFlag: string]: unknown;
+}
+
+export interface LoginOptions {
+  provider: Provider;
+  profile: string;
+  clientId?: string;
+  /** From TOKEN_CLIENT_SECRET or stdin; undefined means "ask on a TTY". */
+  clientSecret?: string;
+  code?: string;
+  browser: boolean;
+  port: number;
+  timeoutS: number;
+  force: boolean;
+  json: boolean;
+  verbose: boolean;
+  /** Raw provider flags (--service-url, --region, ...), checked by the provider. */
+  providerFlags: Options;
+}
+
+export function register(program: Command, deps: Deps): Command {
+  const cmd = program
+    .command('login')
+    .description('log in and store the tokens: prism, priava, brightpattern (bp)')
+    .argument('[provider]', 'prism | priava | brightpattern (bp)')
+    .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
+    .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
+    .option('--code <code>', 'skip the browser and exchange this authorization code')
+    .option('--no-browser', 'print the authorization URL instead of opening a browser')
+    .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
+    .option('--timeout <s>', 'seconds to wait for the browser callback', '300')
+    .option('--force', 'overwrite an existing profile without asking')
+    .option('--json', 'print the result as JSON')
+    .option('--allow-http', 'allow plain http:// to non-loopback hosts');
+  const seen = new Set<string>();
+  for (const provider of Object.values(PROVIDERS)) {
+    for (const f of provider.flags) {
+      if (seen.has(f.flag)) continue;
+      seen.add(f.flag);
+      if (f.key === 'sandbox') cmd.option(f.flag, f.description);
+      else cmd.option(`${f.flag} <value>`, `${f.description} [${providersWith(f.flag)}]`);
+    }
+  }
+  return cmd.action(async (provider: string | undefined, _opts, c: Command) => {
+    const opts = await toLoginOptions(provider, optionsOf<LoginFlags>(c), deps);
+    const { login } = await import('../login-flow.js');
+    await login(opts, deps);
+  });
+}
+
+function providersWith(flag: string): string {
+  return Object.values(PROVIDERS)
+    .filter((p) => p.flags.some((f) => f.flag === flag))
+    .map((p) => p.id)
+    .join(', ');
+}
+
+export function canPrompt(deps: Deps): boolean {
+  return deps.stdinIsTTY && deps.stderrIsTTY;
+}
+
+/** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
+export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
+  if (!providerName) throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options]');
+  const provider = providerById(providerName);
+  const port = intFlag(flags.port ?? '0', '--port', 0, 65535);
+  const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
+  if (flags.clientId !== undefined && flags.clientId.trim() === '') throw new UsageError('--client-id is empty');
+  if (flags.code !== undefined && (flags.code === '' || /\s/.test(flags.code))) {
+    throw new UsageError(`--code ${JSON.stringify(flags.code)} is not an authorization code (it is empty or has spaces)`);
+  }
+  if (flags.code !== undefined && provider.flow === 'client_credentials') throw new UsageError(`--code does not apply to ${provider.name} (client credentials)`);
+  for (const f of Object.values(PROVIDERS).flatMap((p) => p.flags)) {
+    if (flags[f.key] !== undefined && !provider.flags.some((own) => own.key === f.key)) {
+      throw new UsageError(`${f.flag} does not apply to ${provider.id}`);
+    }
+  }
+  let clientSecret = deps.env.TOKEN_CLIENT_SECRET || undefined;
+  if (flags.clientSecretStdin) clientSecret = await readSecretFromStdin(deps);
+
+  const providerFlags: Options = { allowHttp: flags.allowHttp === true };
+  for (const f of provider.flags) providerFlags[f.key] = flags[f.key] as string | boolean | undefined;
+
+  if (!canPrompt(deps)) {
+    const missing = [
+      ...(flags.clientId ? [] : ['--client-id']),
+      ...provider.flags.filter((f) => f.required && providerFlags[f.key] === undefined).map((f) => f.flag),
+      ...(clientSecret ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
+    ];
+    if (missing.length) {
+      throw new UsageError(`missing ${missing.join(', ')}`, `not a terminal, so nothing is asked; see: token login ${provider.id} --help`);
+    }
+  }
+  return {
+    provider,
+    profile: flags.profile ?? provider.id,
+    clientId: flags.clientId,
+    clientSecret,
+    code: flags.code,
+    browser: flags.browser !== false,
+    port,
+    timeoutS,
+    force: flags.force === true,
+    json: flags.json === true,
+    verbose: flags.verbose === true,
+    providerFlags,
+  };
+}
+
+function intFlag(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+async function readSecretFromStdin(deps: Deps): Promise<string> {
+  if (deps.stdinIsTTY) throw new UsageError('--client-secret-stdin needs the secret piped in, e.g. pass show ... | token login ...');
+  const chunks: Buffer[] = [];
+  for await (const chunk of deps.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!secret) throw new UsageError('--client-secret-stdin: stdin was empty');
+  return secret;
+}

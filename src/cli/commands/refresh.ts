@@ -1,0 +1,36 @@
+// token refresh: renew now (refresh token for prism/priava, a new client-credentials request for brightpattern).
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { optionsOf } from '../program.js';
+import { selectProfile } from '../profile.js';
+import { openStorage } from '../../store/index.js';
+import { renew } from '../tokens.js';
+import { formatDuration, writeJson } from '../output.js';
+import { toJson } from './show.js';
+
+export interface RefreshOptions {
+  profile?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function register(program: Command, deps: Deps): Command {
+  return program
+    .command('refresh')
+    .description('renew the access token now')
+    .option('--json', 'print the new token metadata as JSON')
+    .action(async (_opts, cmd: Command) => run(optionsOf<RefreshOptions>(cmd), deps));
+}
+
+export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
+  const storage = openStorage(deps.env);
+  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
+  const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.now() });
+  if (opts.json) {
+    const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), storage.read().default === name);
+    writeJson(deps, meta);
+    return;
+  }
+  const left = cur.meta.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(cur.meta.expiresAt - deps.now())}`;
+  deps.stderr.write(`Refreshed profile ${name} (${left})\n`);
+}

@@ -1,0 +1,141 @@
+// token show: the current token, as a human summary, --raw, --json or --header.
+import type { Command } from 'commander';
+import type { Deps } from '../deps.js';
+import { optionsOf } from '../program.js';
+import { selectProfile } from '../profile.js';
+import { openStorage } from '../../store/index.js';
+import { currentToken, httpContext, type Current } from '../tokens.js';
+import { providerById } from '../../providers/index.js';
+import { decodeJwt } from '../../oauth/jwt.js';
+import { formatDuration, paint, shorten, writeJson } from '../output.js';
+import { NetworkError, ProviderError, UsageError } from '../errors.js';
+
+export interface ShowOptions {
+  profile?: string;
+  raw?: boolean;
+  json?: boolean;
+  header?: boolean;
+  refresh: boolean;
+  verify?: boolean;
+  bearer?: boolean;
+  verbose?: boolean;
+}
+
+export function register(program: Command, deps: Deps): Command {
+  return program
+    .command('show')
+    .description('show the current access token (refreshing it first when it expires within 60 s)')
+    .option('--raw', 'print only the access token and a newline')
+    .option('--json', 'print one JSON object')
+    .option('--header', 'print the ready HTTP header line')
+    .option('--bearer', 'with --header: Authorization: Bearer even for PRISM')
+    .option('--no-refresh', 'never refresh; an expired token is an error')
+    .option('--verify', "also ask the provider's identity endpoint who the token belongs to")
+    .action(async (_opts, cmd: Command) => run(optionsOf<ShowOptions>(cmd), deps));
+}
+
+export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
+  const formats = [opts.raw, opts.json, opts.header].filter(Boolean).length;
+  if (formats > 1) throw new UsageError('choose one of --raw, --json, --header');
+  const storage = openStorage(deps.env);
+  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
+  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, name, !opts.refresh);
+  const provider = providerById(cur.profile.provider);
+  if (opts.raw) {
+    deps.stdout.write(`${cur.accessToken}\n`);
+    return;
+  }
+  if (opts.header) {
+    const h = provider.authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
+    deps.stdout.write(`${h.name}: ${h.value}\n`);
+    return;
+  }
+  const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
+  const isDefault = storage.read().default === name;
+  if (opts.json) {
+    writeJson(deps, toJson(cur, deps.now(), isDefault, user));
+    return;
+  }
+  deps.stdout.write(humanSummary(cur, deps, isDefault, user));
+}
+
+export function toJson(cur: Current, now: number, isDefault: boolean, user?: string | null) {
+  const { expiresAt } = cur.meta;
+  return {
+    profile: cur.name,
+    provider: cur.profile.provider,
+    access_token: cur.accessToken,
+    token_type: cur.meta.tokenType,
+    expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    expires_in: expiresAt === null ? null : Math.max(0, Math.round((expiresAt - now) / 1000)),
+    expired: expiresAt !== null && expiresAt <= now,
+    has_refresh_token: cur.hasRefreshToken,
+    store: cur.profile.store,
+    scope: cur.meta.scope ?? null,
+    default: isDefault,
+    refreshed: cur.refreshed,
+    jwt: decodeJwt(cur.accessToken),
+    ...(user !== undefined ? { user } : {}),
+  };
+}
+
+function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: string | null): string {
+  const c = paint(deps, 'stdout');
+  const now = deps.now();
+  const { expiresAt } = cur.meta;
+  const rows: [string, string][] = [
+    ['profile', `${cur.name}${isDefault ? ' (default)' : ''}`],
+    ['provider', providerById(cur.profile.provider).name],
+    ['token', shorten(cur.accessToken)],
+    ['type', cur.meta.tokenType],
+    ['expires', expiresAt === null ? 'unknown (no expires_in)' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
+    ['scope', cur.meta.scope ?? '-'],
+    ['refresh token', cur.hasRefreshToken ? 'yes' : 'no'],
+    ['store', cur.profile.store === 'keychain' ? 'OS keychain' : 'file (credentials.json)'],
+  ];
+  if (user !== undefined) rows.push(['user', user ?? '(unknown)']);
+  const jwt = decodeJwt(cur.accessToken);
+  if (jwt) {
+    rows.push(['jwt header', JSON.stringify(jwt.header)]);
+    for (const [k, v] of Object.entries(jwt.claims)) {
+      const time = (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
+      rows.push([`jwt ${k}`, `${typeof v === 'string' ? v : JSON.stringify(v)}${time}`]);
+    }
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${c.bold(k.padEnd(width))}  ${v}\n`).join('');
+}
+
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const tz = `${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${tz}`;
+}
+
+/** --verify: PRISM's GET /prism/v1/service/user; providers without one say so on stderr. */
+async function verify(cur: Current, deps: Deps, verbose: boolean): Promise<string | null> {
+  const provider = providerById(cur.profile.provider);
+  if (!provider.verifyRequest || !provider.describeIdentity) {
+    deps.stderr.write(`${provider.name} has no identity endpoint; --verify checks nothing more\n`);
+    return null;
+  }
+  const { send } = await import('../../oauth/http.js');
+  const res = await send(provider.verifyRequest(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
+  if (res.status === 401 || res.status === 403) {
+    throw new ProviderError(`${provider.name} rejected the token (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    body = undefined;
+  }
+  const who = res.status < 300 ? provider.describeIdentity(body) : undefined;
+  if (!who) {
+    throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
+  }
+  return who;
+}

@@ -1,0 +1,39 @@
+// Small formatting helpers shared by the commands: colour, durations, JSON.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Deps } from './deps.js';
+
+/** Colour only on a TTY; NO_COLOR and --no-color turn it off (SPEC "Shape"). */
+export function paint(deps: Deps, stream: 'stdout' | 'stderr'): ChalkInstance {
+  const tty = stream === 'stderr' ? deps.stderrIsTTY : Boolean((deps.stdout as { isTTY?: boolean }).isTTY);
+  const off = deps.noColor === true || (deps.env.NO_COLOR !== undefined && deps.env.NO_COLOR !== '');
+  return new Chalk({ level: tty && !off ? 1 : 0 });
+}
+
+/** "5h 59m", "3m 20s", "2d 4h": the two largest units. */
+export function formatDuration(ms: number): string {
+  let s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const parts: [number, string][] = [[d, 'd'], [h, 'h'], [m, 'm'], [s, 's']];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first === -1) return '0s';
+  return parts
+    .slice(first, first + 2)
+    .filter(([n], i) => i === 0 || n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join(' ');
+}
+
+export function writeJson(deps: Deps, value: unknown): void {
+  deps.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** "abcd…wxyz (412 chars)": enough to tell tokens apart, never enough to use one. */
+export function shorten(token: string): string {
+  if (token.length <= 12) return `${'*'.repeat(token.length)}`;
+  return `${token.slice(0, 4)}…${token.slice(-4)} (${token.length} chars)`;
+}

@@ -1,0 +1,67 @@
+// Builds the commander tree from Deps. exitOverride: commander never exits the
+// process; its errors become UsageErrors that main.ts reports.
+import { Command, CommanderError } from 'commander';
+import type { Deps } from './deps.js';
+import { UsageError } from './errors.js';
+import * as login from './commands/login.js';
+import * as refresh from './commands/refresh.js';
+import * as show from './commands/show.js';
+import * as curl from './commands/curl.js';
+import * as exec from './commands/exec.js';
+import * as list from './commands/list.js';
+import * as use from './commands/use.js';
+import * as logout from './commands/logout.js';
+import * as completion from './commands/completion.js';
+import * as sandbox from './commands/sandbox.js';
+
+export const VERSION = '0.1.0';
+
+export interface GlobalOptions {
+  profile?: string;
+  verbose?: boolean;
+}
+
+export function buildProgram(deps: Deps): Command {
+  const program = new Command('token')
+    .description('Obtain, store, refresh, inspect and use OAuth 2.0 access tokens (PRISM, Priava, Bright Pattern)')
+    .version(VERSION, '--version', 'print the version')
+    .option('-p, --profile <name>', 'the profile to use (env TOKEN_PROFILE)')
+    .option('-v, --verbose', 'trace HTTP exchanges to stderr, secrets redacted')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .helpCommand('help [command]', 'show help for a command')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void deps.stdout.write(s),
+      writeErr: (s) => void deps.stderr.write(s),
+      outputError: () => undefined, // main.ts prints the one `token: ...` line
+    });
+  for (const command of [login, refresh, show, curl, exec, list, use, logout, completion, sandbox]) {
+    const sub = command.register(program, deps);
+    sub.exitOverride().configureOutput({ outputError: () => undefined });
+  }
+  return program;
+}
+
+export async function runProgram(argv: string[], deps: Deps): Promise<void> {
+  const end = argv.indexOf('--');
+  if ((end === -1 ? argv : argv.slice(0, end)).includes('--no-color')) deps.noColor = true;
+  const program = buildProgram(deps);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return;
+    const message = err.message.replace(/^error: /, '');
+    throw new UsageError(message, 'see: token --help');
+  }
+}
+
+/** The options every command sees: its own merged with the program's (-p, -v). */
+export function optionsOf<T>(command: Command): T & GlobalOptions {
+  return command.optsWithGlobals() as T & GlobalOptions;
+}

@@ -1,0 +1,127 @@
+// Getting a usable access token: read the store, renew when expired (or within 60 s
+// of it), single-flight across processes, persist before anything is printed.
+import type { ProfileSettings, TokenMeta } from '../store/settings.js';
+import type { Storage } from '../store/index.js';
+import type { Secrets } from '../store/secrets.js';
+import { providerById } from '../providers/index.js';
+import { checkTransport } from '../providers/urls.js';
+import type { TokenSet } from '../oauth/token-response.js';
+import type { Deps } from './deps.js';
+import { NotLoggedInError, ProviderError, TokenError } from './errors.js';
+
+/** SPEC `token show`: a token within 60 s of expiry counts as expired. */
+export const EXPIRY_MARGIN_MS = 60_000;
+
+export interface Current {
+  name: string;
+  profile: ProfileSettings;
+  accessToken: string;
+  meta: TokenMeta;
+  hasRefreshToken: boolean;
+  refreshed: boolean;
+}
+
+export interface TokenContext {
+  deps: Deps;
+  storage: Storage;
+  verbose: boolean;
+}
+
+export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
+  return !!meta && (meta.expiresAt === null || meta.expiresAt - now > EXPIRY_MARGIN_MS);
+}
+
+/** A valid token for the profile, renewing it first unless noRefresh. */
+export async function currentToken(ctx: TokenContext, name: string, noRefresh: boolean): Promise<Current> {
+  const profile = ctx.storage.read().profiles[name]!;
+  const secrets = await (await ctx.storage.secretsOf(profile)).read(name);
+  const now = ctx.deps.now();
+  if (secrets.access_token && profile.token && isFresh(profile.token, now)) {
+    return current(name, profile, secrets, false);
+  }
+  if (noRefresh) {
+    throw new NotLoggedInError(
+      secrets.access_token ? `the token of profile ${name} has expired` : `profile ${name} has no access token`,
+      `run: token refresh -p ${name}`,
+    );
+  }
+  return renew(ctx, name, { force: false, since: now });
+}
+
+/**
+ * Renews under the profile's lock. After taking it, re-reads: if another process
+ * renewed meanwhile (or the token is fresh and this is not a forced refresh), that
+ * token is used and no request is sent.
+ */
+export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Current> {
+  const { withLock } = await import('../store/lock.js');
+  return withLock(ctx.storage.dir, `refresh-${name}`, async () => {
+    const read = async () => {
+      const profile = ctx.storage.read().profiles[name];
+      if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, `run: token login`);
+      return { profile, secrets: await (await ctx.storage.secretsOf(profile)).read(name) };
+    };
+    const before = await read();
+    const renewedMeanwhile = (p: ProfileSettings) => (p.token?.obtainedAt ?? -Infinity) >= opts.since;
+    if (before.secrets.access_token && (renewedMeanwhile(before.profile) || (!opts.force && isFresh(before.profile.token, ctx.deps.now())))) {
+      return current(name, before.profile, before.secrets, true);
+    }
+    let set: TokenSet;
+    try {
+      set = await requestRenewal(ctx, name, before.profile, before.secrets);
+    } catch (err) {
+      // A rejected refresh token may already have been rotated by someone else: look once more.
+      if (err instanceof ProviderError && err.error === 'invalid_grant') {
+        const after = await read();
+        if (after.secrets.refresh_token !== before.secrets.refresh_token && after.secrets.access_token && isFresh(after.profile.token, ctx.deps.now())) {
+          return current(name, after.profile, after.secrets, true);
+        }
+        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; run: token login ${before.profile.provider} -p ${name}`);
+      }
+      throw err;
+    }
+    const meta = await persist(ctx.storage, name, before.profile, set, ctx.deps.now());
+    const secrets: Secrets = { ...before.secrets, access_token: set.accessToken, refresh_token: set.refreshToken ?? before.secrets.refresh_token };
+    return current(name, { ...before.profile, token: meta }, secrets, true);
+  });
+}
+
+async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: Secrets): Promise<TokenSet> {
+  const provider = providerById(profile.provider);
+  if (provider.flow === 'authorization_code' && !secrets.refresh_token) {
+    throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login ${profile.provider} -p ${name}`);
+  }
+  if (!secrets.client_secret) {
+    throw new NotLoggedInError(`profile ${name} has no client secret stored`, `run: token login ${profile.provider} -p ${name}`);
+  }
+  checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
+  const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.client_secret }, secrets.refresh_token);
+  const { requestToken } = await import('../oauth/token-response.js');
+  return requestToken(req, provider.name, httpContext(ctx), ctx.deps.now);
+}
+
+export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
+  const { stderr } = ctx.deps;
+  return { env: ctx.deps.env, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
+}
+
+/**
+ * Secrets first (refresh token before anything else), then the metadata. A refresh
+ * response without refresh_token keeps the stored one (SPEC "Profiles and storage").
+ */
+export async function persist(storage: Storage, name: string, profile: ProfileSettings, set: TokenSet, now: number): Promise<TokenMeta> {
+  const store = await storage.secretsOf(profile);
+  await store.write(name, set.refreshToken ? { refresh_token: set.refreshToken, access_token: set.accessToken } : { access_token: set.accessToken });
+  const meta: TokenMeta = { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: now, ...(set.scope ? { scope: set.scope } : {}) };
+  await storage.update((s) => {
+    const p = s.profiles[name];
+    if (!p) throw new TokenError('internal', `profile ${name} disappeared while refreshing`);
+    p.token = meta;
+  });
+  return meta;
+}
+
+function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean): Current {
+  if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login ${profile.provider} -p ${name}`);
+  return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: !!secrets.refresh_token, refreshed };
+}

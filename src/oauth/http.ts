@@ -1,0 +1,143 @@
+// One HTTP exchange with the limits SPEC "Responses from servers" sets: a request
+// timeout, a 1 MiB body cap, no redirects followed, errors as exit-4 NetworkErrors,
+// and an optional -v trace with every secret redacted.
+import { createFetch, type FetchOptions } from 'ofetch';
+import { NetworkError } from '../cli/errors.js';
+import { redactHeaders, redactUrl, redactBody } from './redact.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_TIMEOUT_S = 30;
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  query?: Record<string, string>;
+  /** Sent as application/x-www-form-urlencoded, in this key order. */
+  form?: Record<string, string>;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface HttpContext {
+  env: NodeJS.ProcessEnv;
+  /** -v: trace each exchange here, redacted. */
+  trace?: (line: string) => void;
+}
+
+export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.TOKEN_HTTP_TIMEOUT;
+  const seconds = raw === undefined || raw === '' ? DEFAULT_TIMEOUT_S : Number(raw);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TIMEOUT_S * 1000;
+}
+
+export function fullUrl(req: HttpRequest): string {
+  const url = new URL(req.url);
+  for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.append(k, v);
+  return url.toString();
+}
+
+export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResponse> {
+  const url = fullUrl(req);
+  const host = new URL(url).host;
+  const timeoutMs = requestTimeoutMs(ctx.env);
+  const body = req.form ? new URLSearchParams(req.form).toString() : undefined;
+  ctx.trace?.(`> ${req.method} ${redactUrl(url)}`);
+  for (const [k, v] of Object.entries(redactHeaders(req.headers))) ctx.trace?.(`> ${k}: ${v}`);
+  if (body !== undefined) ctx.trace?.(`> ${redactBody(body, 'form')}`);
+
+  const $fetch = createFetch({ fetch: await fetchFor(ctx.env) });
+  // Our own signal, not ofetch's `timeout`: it must also cover reading the body.
+  const signal = AbortSignal.timeout(timeoutMs);
+  const options: FetchOptions<'stream'> = {
+    method: req.method,
+    headers: req.headers,
+    body,
+    signal,
+    retry: 0,
+    redirect: 'manual',
+    responseType: 'stream',
+    ignoreResponseError: true,
+  };
+  let response: Response;
+  try {
+    response = await $fetch.raw(url, options);
+    const text = await readCapped(response, host);
+    ctx.trace?.(`< HTTP ${response.status}`);
+    const shown: Record<string, string> = {};
+    response.headers.forEach((v, k) => (shown[k] = v));
+    for (const [k, v] of Object.entries(redactHeaders(shown))) ctx.trace?.(`< ${k}: ${v}`);
+    if (text) ctx.trace?.(`< ${redactBody(text, response.headers.get('content-type') ?? '')}`);
+    return { status: response.status, headers: response.headers, body: text };
+  } catch (err) {
+    if (err instanceof NetworkError) throw err;
+    throw describeFailure(err, host, timeoutMs, signal.aborted);
+  }
+}
+
+async function readCapped(response: Response, host: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_BODY_BYTES) {
+    await response.body?.cancel().catch(() => undefined); // only freeing the socket
+    throw new NetworkError(`${host} sent a response over 1 MiB; refusing to read it`);
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      throw new NetworkError(`${host} sent a response over 1 MiB; refusing to read it`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut: boolean): NetworkError {
+  if (timedOut) {
+    return new NetworkError(
+      `no answer from ${host} within ${timeoutMs / 1000} s`,
+      'check the URL and your network; TOKEN_HTTP_TIMEOUT=<seconds> changes the limit',
+      { cause: err },
+    );
+  }
+  const code = errorCode(err);
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    UND_ERR_SOCKET: 'connection closed',
+  };
+  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return new NetworkError(`TLS error talking to ${host}: ${code}`, 'for a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>', { cause: err });
+  }
+  const what = (code && words[code]) ?? code ?? 'request failed';
+  return new NetworkError(`cannot reach ${host}: ${what}`, undefined, { cause: err });
+}
+
+/** The deepest `code` in an error's cause chain (fetch wraps the socket error). */
+function errorCode(err: unknown): string | undefined {
+  let found: string | undefined;
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 6; e = e.cause as typeof e, i++) {
+    if (typeof e.code === 'string') found = e.code;
+  }
+  return found;
+}
+
+/** HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them, undici's agent honours them. */
+async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
+  const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
+  if (!proxied) return globalThis.fetch;
+  const undici = await import('undici');
+  const dispatcher = new undici.EnvHttpProxyAgent();
+  return ((input: string, init: RequestInit) =>
+    undici.fetch(input, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}

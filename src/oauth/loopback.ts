@@ -1,0 +1,96 @@
+// The loopback redirect listener (RFC 8252 §7.3): bound to 127.0.0.1 only, up
+// before the browser opens, one valid callback, then closed.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { UsageError } from '../cli/errors.js';
+import { callbackPage } from './pages.js';
+
+export interface Callback {
+  code?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+export interface LoopbackOptions {
+  port: number;
+  path: string;
+  /** The state sent to the authorize URL; null when the flow has none (Priava). */
+  state: string | null;
+  provider: string;
+}
+
+export interface Loopback {
+  port: number;
+  /** Resolves with the first valid callback (a code or the provider's error). */
+  callback: Promise<Callback>;
+  close(): void;
+}
+
+export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
+  let settle!: (cb: Callback) => void;
+  const callback = new Promise<Callback>((resolve) => (settle = resolve));
+  let done = false;
+  let port = opts.port;
+
+  const server = createServer((req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Connection', 'close');
+    // DNS-rebinding guard: only our own loopback host names may talk to us.
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (![`127.0.0.1:${port}`, `localhost:${port}`].includes(host)) return reply(res, 421, 'Wrong host', 'This listener only answers requests for its loopback address.');
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (req.method !== 'GET' || url.pathname !== opts.path) return reply(res, 404, 'Not found', 'Nothing here.');
+    if (done) return reply(res, 410, 'Already used', 'This login has finished; you can close this tab.');
+    const q = url.searchParams;
+    if (opts.state !== null && !stateMatches(q.get('state'), opts.state)) {
+      // RFC 6749 §10.12: a callback without our state may be forged; refuse it and keep waiting.
+      return reply(res, 400, 'Sign-in refused', 'The response did not carry the state this login sent. Start the login again from the terminal.');
+    }
+    const error = q.get('error');
+    if (error) {
+      done = true;
+      reply(res, 200, 'Sign-in failed', `${opts.provider} said: ${error}${q.get('error_description') ? ` — ${q.get('error_description')}` : ''}. You can close this tab.`);
+      return settle({ error, errorDescription: q.get('error_description') ?? undefined });
+    }
+    const code = q.get('code');
+    if (!code) return reply(res, 400, 'Sign-in refused', 'The response carried no code.');
+    done = true;
+    reply(res, 200, 'Signed in', 'You are signed in to token. You can close this tab and return to the terminal.');
+    settle({ code });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new UsageError(`port ${opts.port} on 127.0.0.1 is already in use`, 'pass --port <n> with a free port (or 0 for any), or free that one')
+          : err.code === 'EACCES'
+            ? new UsageError(`not allowed to listen on port ${opts.port}`, 'use a port above 1023')
+            : err,
+      ),
+    );
+    server.listen(opts.port, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as { port: number }).port;
+  return {
+    port,
+    callback,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+function stateMatches(got: string | null, want: string): boolean {
+  if (got === null || got.length !== want.length) return false;
+  return timingSafeEqual(Buffer.from(got), Buffer.from(want));
+}
+
+function reply(res: ServerResponse, status: number, title: string, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  res.end(callbackPage(title, text, status === 200 && title === 'Signed in'));
+}
+
+export type { IncomingMessage };

@@ -1,0 +1,104 @@
+// The wire's token response (snake_case) and its one conversion to the domain TokenSet.
+import { NetworkError, ProviderError } from '../cli/errors.js';
+import { send, type HttpContext, type HttpRequest } from './http.js';
+
+/** RFC 6749 §5.1, as the three provider pages show it. */
+export interface TokenResponse {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number | string;
+  refresh_token?: string;
+  scope?: string;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  /** Normalised: any case of "bearer" becomes "Bearer" (SPEC "Responses from servers"). */
+  tokenType: string;
+  /** epoch ms; null when the server sent no expires_in */
+  expiresAt: number | null;
+  refreshToken?: string;
+  scope?: string;
+}
+
+/** Parses JSON, forgiving only a trailing comma before the closing brace (Bright Pattern's own example has one). */
+export function parseJsonLenient(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (first) {
+    const fixed = text.replace(/,\s*}\s*$/, '}');
+    if (fixed === text) throw first;
+    return JSON.parse(fixed);
+  }
+}
+
+export function toTokenSet(body: unknown, now: number, provider: string): TokenSet {
+  const bad = (what: string) => new NetworkError(`${provider} sent an invalid token response: ${what}`);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('not a JSON object');
+  const r = body as Record<string, unknown>;
+  if (typeof r.access_token !== 'string' || r.access_token === '') throw bad('no access_token');
+  if (r.token_type !== undefined && typeof r.token_type !== 'string') throw bad('token_type is not a string');
+  if (r.refresh_token !== undefined && r.refresh_token !== null && typeof r.refresh_token !== 'string') {
+    throw bad('refresh_token is not a string');
+  }
+  let expiresAt: number | null = null;
+  if (r.expires_in !== undefined && r.expires_in !== null && r.expires_in !== '') {
+    const seconds = typeof r.expires_in === 'string' ? Number(r.expires_in.trim()) : r.expires_in;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw bad(`expires_in is ${JSON.stringify(r.expires_in)}`);
+    expiresAt = now + seconds * 1000;
+  }
+  const type = (r.token_type as string | undefined) ?? 'Bearer';
+  const set: TokenSet = {
+    accessToken: r.access_token,
+    tokenType: type.toLowerCase() === 'bearer' ? 'Bearer' : type,
+    expiresAt,
+  };
+  if (typeof r.refresh_token === 'string' && r.refresh_token !== '') set.refreshToken = r.refresh_token;
+  if (typeof r.scope === 'string' && r.scope !== '') set.scope = r.scope;
+  return set;
+}
+
+/** Sends a token request and reads the answer, mapping every failure to SPEC's exit codes. */
+export async function requestToken(req: HttpRequest, provider: string, ctx: HttpContext, now: () => number): Promise<TokenSet> {
+  const res = await send(req, ctx);
+  const body = readJson(res.body);
+  const isHtml = /html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(res.body);
+
+  if (res.status >= 300 && res.status < 400) {
+    const to = res.headers.get('location');
+    throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${to ? ` to ${to}` : ''}); not following it`, 'check the token URL');
+  }
+  if (res.status >= 400 && res.status < 500) throw refusal(provider, res.status, body);
+  if (res.status >= 500) {
+    const detail = body && typeof body === 'object' ? oauthError(body) : undefined;
+    throw new NetworkError(`${provider} server error (HTTP ${res.status})${detail ? `: ${detail.text}` : ''}`, 'try again later');
+  }
+  if (isHtml) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
+  if (body === undefined) throw new NetworkError(`${provider} sent a response that is not valid JSON (HTTP ${res.status})`);
+  const error = oauthError(body);
+  if (error) throw new ProviderError(`${provider} refused: ${error.text}`, res.status, error.error, error.description);
+  return toTokenSet(body, now(), provider);
+}
+
+function readJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return parseJsonLenient(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function oauthError(body: unknown): { error: string; description?: string; text: string } | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const { error, error_description: description } = body as Record<string, unknown>;
+  if (typeof error !== 'string' || error === '') return undefined;
+  const desc = typeof description === 'string' && description !== '' ? description : undefined;
+  return { error, description: desc, text: desc ? `${error}: ${desc}` : error };
+}
+
+function refusal(provider: string, status: number, body: unknown): ProviderError {
+  const error = oauthError(body);
+  if (error) return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description);
+  return new ProviderError(`${provider} refused the request (HTTP ${status})`, status);
+}

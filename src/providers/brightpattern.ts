@@ -1,0 +1,46 @@
+// Bright Pattern configapi: ../shared/providers/brightpattern-request-access-token.txt + NOTES.md.
+// Client-credentials only; no refresh token, so renewing is asking again.
+import { UsageError } from '../cli/errors.js';
+import type { Provider } from './types.js';
+import { baseUrl } from './urls.js';
+
+export const brightpattern: Provider = {
+  id: 'brightpattern',
+  name: 'Bright Pattern',
+  flow: 'client_credentials',
+  flags: [
+    { key: 'tenant', flag: '--tenant', required: true, description: 'tenant host, e.g. example.brightpattern.com' },
+    { key: 'url', flag: '--url', description: 'API base URL (default https://<tenant>)' },
+  ],
+
+  resolveOptions(flags) {
+    const tenant = typeof flags.tenant === 'string' ? flags.tenant.trim() : '';
+    if (!tenant) throw new UsageError('missing --tenant');
+    if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(tenant)) {
+      throw new UsageError(`--tenant must be a host name like example.brightpattern.com, got ${JSON.stringify(flags.tenant)}`);
+    }
+    const url = typeof flags.url === 'string' ? baseUrl(flags.url, '--url') : `https://${tenant}`;
+    return { tenant, url };
+  },
+
+  endpoints: (o) => [String(o.url)],
+
+  // NOTES.md: older pages name the tenant `tenant`, newer ones `scope`: send both.
+  renewRequest(o, client) {
+    return {
+      method: 'POST',
+      url: `${o.url}/configapi/v2/oauth/token`,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      form: {
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        tenant: String(o.tenant),
+        scope: String(o.tenant),
+      },
+    };
+  },
+
+  authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
+  defaultApiUrl: (o) => `${o.url}/configapi/v2`,
+};

@@ -1,0 +1,78 @@
+// Priava: ../shared/providers/priava-access-and-refresh-token.txt + NOTES.md.
+// Form POSTs with client_id, client_secret and redirect_uri in the body and the
+// TenantRegion header on every token request; no state round trip.
+import { UsageError } from '../cli/errors.js';
+import type { Provider } from './types.js';
+import { baseUrl, parseUrlFlag } from './urls.js';
+
+export const REGIONS = ['APAC', 'EU', 'US'] as const;
+export const PRIAVA_API_URL = 'https://api.priava.com/api';
+export const PRIAVA_SANDBOX_API_URL = 'https://api-sandbox.priava.com/api';
+
+const FORM_TYPE = 'application/x-www-form-urlencoded;charset=utf-8';
+
+export const priava: Provider = {
+  id: 'priava',
+  name: 'Priava',
+  flow: 'authorization_code',
+  flags: [
+    { key: 'region', flag: '--region', required: true, values: REGIONS, description: 'TenantRegion: APAC, EU or US' },
+    { key: 'redirectUri', flag: '--redirect-uri', required: true, description: 'the Redirect URI registered in Priava' },
+    { key: 'sandbox', flag: '--sandbox', description: `use Priava's sandbox API (${PRIAVA_SANDBOX_API_URL})` },
+    { key: 'apiUrl', flag: '--api-url', description: `API base URL (default ${PRIAVA_API_URL})` },
+    { key: 'tokenUrl', flag: '--token-url', description: 'token URL (default <api-url>/rest/oauth/token)' },
+    { key: 'authorizeUrl', flag: '--authorize-url', description: 'a page to open in the browser (optional)' },
+  ],
+
+  resolveOptions(flags) {
+    const region = typeof flags.region === 'string' ? flags.region.toUpperCase() : undefined;
+    if (!region) throw new UsageError('missing --region');
+    if (!(REGIONS as readonly string[]).includes(region)) {
+      throw new UsageError(`--region must be one of ${REGIONS.join(', ')}, got ${JSON.stringify(flags.region)}`);
+    }
+    if (typeof flags.redirectUri !== 'string') throw new UsageError('missing --redirect-uri');
+    parseUrlFlag(flags.redirectUri, '--redirect-uri');
+    if (flags.sandbox && typeof flags.apiUrl === 'string') throw new UsageError('--sandbox and --api-url conflict: give one');
+    const apiUrl =
+      typeof flags.apiUrl === 'string' ? baseUrl(flags.apiUrl, '--api-url') : flags.sandbox ? PRIAVA_SANDBOX_API_URL : PRIAVA_API_URL;
+    // NOTES.md: the full token URL is uncertain, hence --token-url.
+    const tokenUrl = typeof flags.tokenUrl === 'string' ? parseUrlFlag(flags.tokenUrl, '--token-url').toString() : `${apiUrl}/rest/oauth/token`;
+    const authorizeUrl = typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : undefined;
+    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl };
+  },
+
+  endpoints: (o) => [String(o.tokenUrl), String(o.apiUrl), ...(o.authorizeUrl ? [String(o.authorizeUrl)] : [])],
+
+  codeRequest(o, client, code, redirectUri) {
+    return tokenPost(o, {
+      grant_type: 'authorization_code',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      code,
+      redirect_uri: redirectUri ?? String(o.redirectUri),
+    });
+  },
+
+  renewRequest(o, client, refreshToken) {
+    if (!refreshToken) throw new UsageError('this Priava profile has no refresh token');
+    return tokenPost(o, {
+      grant_type: 'refresh_token',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      refresh_token: refreshToken,
+      redirect_uri: String(o.redirectUri),
+    });
+  },
+
+  authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
+  defaultApiUrl: (o) => `${o.apiUrl}/rest`,
+};
+
+function tokenPost(o: Record<string, unknown>, form: Record<string, string>) {
+  return {
+    method: 'POST' as const,
+    url: String(o.tokenUrl),
+    headers: { 'Content-Type': FORM_TYPE, TenantRegion: String(o.region), accept: 'application/json' },
+    form,
+  };
+}

@@ -1,0 +1,76 @@
+// PRISM Live Studio (NAVER Cloud B2B): ../shared/providers/prism-oauth2-token.txt + NOTES.md.
+// The customer's service is the OAuth server; the token endpoint is a GET with the
+// parameters in the query string and the client credentials in x-prism-* headers.
+import { UsageError } from '../cli/errors.js';
+import type { Provider } from './types.js';
+import { baseUrl } from './urls.js';
+
+export const prism: Provider = {
+  id: 'prism',
+  name: 'PRISM',
+  flow: 'authorization_code',
+  flags: [
+    { key: 'serviceUrl', flag: '--service-url', required: true, description: 'the service API domain' },
+    { key: 'authorizeUrl', flag: '--authorize-url', description: 'authorization page (default <service-url>/oauth/authorize)' },
+    { key: 'redirectUri', flag: '--redirect-uri', description: 'redirect URI (default http://127.0.0.1:<port>/callback)' },
+    { key: 'scope', flag: '--scope', description: 'scope to request' },
+  ],
+
+  resolveOptions(flags) {
+    if (typeof flags.serviceUrl !== 'string') throw new UsageError('missing --service-url');
+    const serviceUrl = baseUrl(flags.serviceUrl, '--service-url');
+    const authorizeUrl =
+      typeof flags.authorizeUrl === 'string' ? baseUrl(flags.authorizeUrl, '--authorize-url') : `${serviceUrl}/oauth/authorize`;
+    return { serviceUrl, authorizeUrl, redirectUri: flags.redirectUri, scope: flags.scope };
+  },
+
+  endpoints: (o) => [String(o.serviceUrl), String(o.authorizeUrl)],
+
+  // The page: grant_type, code and redirect_uri in the query; x-prism-client-* headers.
+  codeRequest(o, client, code, redirectUri) {
+    return {
+      method: 'GET',
+      url: tokenUrl(o),
+      headers: clientHeaders(client),
+      // The page's own example omits redirect_uri; it is sent whenever the authorize step used one.
+      query: { grant_type: 'authorization_code', code, ...(redirectUri ? { redirect_uri: redirectUri } : {}) },
+    };
+  },
+
+  // The page's `_token` row is a typo for refresh_token (its own example uses refresh_token).
+  renewRequest(o, client, refreshToken) {
+    if (!refreshToken) throw new UsageError('this PRISM profile has no refresh token');
+    return {
+      method: 'GET',
+      url: tokenUrl(o),
+      headers: clientHeaders(client),
+      query: { grant_type: 'refresh_token', refresh_token: refreshToken },
+    };
+  },
+
+  // NOTES.md: PRISM service APIs take x-prism-access-token, not Authorization: Bearer.
+  authHeader: (token, type, bearer) =>
+    bearer ? { name: 'Authorization', value: `${type} ${token}` } : { name: 'x-prism-access-token', value: token },
+
+  defaultApiUrl: (o) => `${o.serviceUrl}/prism/v1/service/user`,
+
+  verifyRequest: (o, token) => ({
+    method: 'GET',
+    url: `${o.serviceUrl}/prism/v1/service/user`,
+    headers: { 'x-prism-access-token': token, accept: 'application/json' },
+  }),
+
+  describeIdentity(body) {
+    const user = (body as { data?: { user?: { userId?: unknown; userName?: unknown } } })?.data?.user;
+    if (!user || typeof user.userId !== 'string') return undefined;
+    return typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId;
+  },
+};
+
+function tokenUrl(o: Record<string, unknown>): string {
+  return `${o.serviceUrl}/prism/v1/service/oauth2/token`;
+}
+
+function clientHeaders(client: { clientId: string; clientSecret: string }): Record<string, string> {
+  return { 'x-prism-client-id': client.clientId, 'x-prism-client-secret': client.clientSecret, accept: 'application/json' };
+}

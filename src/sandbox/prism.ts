@@ -1,0 +1,69 @@
+// PRISM endpoints exactly as prism-oauth2-token.txt and NOTES.md describe them:
+// GET token endpoint, parameters in the query, client credentials in x-prism-* headers.
+import type { ServerResponse } from 'node:http';
+import { consentPage } from './consent.js';
+import { html, json, missing, oauthError, redirect, withParams, type Req } from './http-util.js';
+import { CLIENTS, type SandboxState } from './state.js';
+
+const client = CLIENTS.prism;
+
+export function prismAuthorize(req: Req, res: ServerResponse, state: SandboxState): number {
+  const p = req.method === 'POST' && req.form ? req.form : req.query;
+  const problems = missing(p, ['response_type', 'client_id', 'redirect_uri']);
+  if (problems.length) return html(res, 400, `<h1>Bad request</h1><p>missing ${problems.join(', ')}</p>`);
+  if (p.get('response_type') !== 'code') return html(res, 400, '<h1>Bad request</h1><p>response_type must be code</p>');
+  if (p.get('client_id') !== client.clientId) return html(res, 400, '<h1>Bad request</h1><p>unknown client_id</p>');
+  const redirectUri = p.get('redirect_uri')!;
+  const echo = { state: p.get('state') ?? undefined };
+  if (req.method === 'GET') {
+    const hidden: Record<string, string> = {};
+    for (const [k, v] of p) hidden[k] = v;
+    return html(res, 200, consentPage('PRISM', client.clientId, redirectUri, hidden));
+  }
+  if (p.get('decision') !== 'approve') {
+    return redirect(res, withParams(redirectUri, { error: 'access_denied', error_description: 'The user denied the request', ...echo }));
+  }
+  const code = state.issueCode({ provider: 'prism', clientId: client.clientId, redirectUri });
+  return redirect(res, withParams(redirectUri, { code, ...echo }));
+}
+
+export function prismToken(req: Req, res: ServerResponse, state: SandboxState): number {
+  if (req.method !== 'GET') return oauthError(res, 405, 'invalid_request', 'the token endpoint takes GET');
+  if (req.headers['x-prism-client-id'] !== client.clientId || req.headers['x-prism-client-secret'] !== client.clientSecret) {
+    return oauthError(res, 401, 'invalid_client', 'x-prism-client-id / x-prism-client-secret missing or wrong');
+  }
+  const q = req.query;
+  const grantType = q.get('grant_type');
+  if (grantType === 'authorization_code') {
+    if (!q.get('code')) return oauthError(res, 400, 'invalid_request', 'missing code');
+    const grant = state.redeemCode(q.get('code')!);
+    if (!grant || grant.provider !== 'prism') return oauthError(res, 400, 'invalid_grant', 'the code is invalid, expired or already used');
+    if (q.has('redirect_uri') && q.get('redirect_uri') !== grant.redirectUri) {
+      return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+    }
+    const t = state.issueTokens(grant, true);
+    return json(res, 200, { access_token: t.accessToken, expires_in: t.expiresIn, refresh_token: t.refreshToken, token_type: 'bearer' });
+  }
+  if (grantType === 'refresh_token') {
+    const rt = q.get('refresh_token');
+    if (!rt) return oauthError(res, 400, 'invalid_request', 'missing refresh_token');
+    const grant = state.refreshGrant(rt);
+    if (!grant || grant.provider !== 'prism') return oauthError(res, 400, 'invalid_grant', 'the refresh token is invalid or expired');
+    const rotate = state.config.rotateRefreshTokens;
+    if (rotate) state.retireRefreshToken(rt);
+    const t = state.issueTokens(grant, rotate);
+    // refresh_token is optional in the response (the page: N); without rotation none is sent.
+    return json(res, 200, { access_token: t.accessToken, expires_in: t.expiresIn, ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}), token_type: 'bearer' });
+  }
+  return oauthError(res, 400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType)} is not supported`);
+}
+
+/** NOTES.md: GET /prism/v1/service/user with x-prism-access-token. */
+export function prismUser(req: Req, res: ServerResponse, state: SandboxState): number {
+  const token = req.headers['x-prism-access-token'];
+  if (req.method !== 'GET') return json(res, 405, { success: false, errorCode: 405, errorName: 'METHOD_NOT_ALLOWED', message: 'GET only', data: null });
+  if (typeof token !== 'string' || !state.accessGrant(token, 'prism')) {
+    return json(res, 401, { success: false, errorCode: 401, errorName: 'UNAUTHORIZED', message: 'invalid or expired x-prism-access-token', data: null });
+  }
+  return json(res, 200, { success: true, errorCode: 0, errorName: null, message: null, data: { user: { userId: 'admin', userName: 'Sandbox Admin', profileThumbnail: null } } });
+}

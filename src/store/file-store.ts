@@ -1,0 +1,63 @@
+// credentials.json: the fallback secret store, 0600 in the 0700 config dir.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TokenError } from '../cli/errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { CREDENTIALS_FILE } from './paths.js';
+import { account, SECRET_KINDS, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
+
+interface CredentialsFile {
+  version: 1;
+  secrets: Record<string, string>;
+}
+
+export function createFileStore(dir: string): SecretStore {
+  const path = join(dir, CREDENTIALS_FILE);
+
+  function load(): CredentialsFile {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, secrets: {} };
+      throw err;
+    }
+    try {
+      const parsed = JSON.parse(text) as CredentialsFile;
+      if (parsed && typeof parsed.secrets === 'object' && parsed.secrets) return parsed;
+    } catch {
+      // reported below
+    }
+    throw new TokenError('internal', `${path} is not a valid credentials file`, 'fix or remove it, then log in again');
+  }
+
+  return {
+    kind: 'file',
+    location: path,
+    async read(profile) {
+      const { secrets } = load();
+      const out: Secrets = {};
+      for (const kind of SECRET_KINDS) {
+        const value = secrets[account(profile, kind)];
+        if (value !== undefined) out[kind] = value;
+      }
+      return out;
+    },
+    // One atomic rewrite: all of a profile's secrets change together or not at all.
+    async write(profile, changes: SecretChanges) {
+      const file = load();
+      for (const kind of SECRET_KINDS) {
+        const value = changes[kind];
+        if (value === undefined) continue;
+        if (value === null) delete file.secrets[account(profile, kind)];
+        else file.secrets[account(profile, kind)] = value;
+      }
+      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+    },
+    async remove(profile) {
+      const file = load();
+      for (const kind of SECRET_KINDS) delete file.secrets[account(profile, kind)];
+      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+    },
+  };
+}
