@@ -1,0 +1,155 @@
+// Bright Pattern end to end: the built CLI against the sandbox, every request recorded.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { loginBp } from '../helpers/logins.js';
+
+let sb: Sandbox;
+let cfg: TempConfig;
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(() => sb.close());
+beforeEach(() => {
+  cfg = tempConfig();
+  sb.requests.length = 0;
+});
+afterEach(() => cfg.cleanup());
+
+describe('token login brightpattern', () => {
+  it('sends exactly the provider page’s form POST, with tenant and scope both set', async () => {
+    const r = await loginBp(sb, cfg.env);
+    expect(r.stderr).toContain('Logged in to Bright Pattern');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(sb.requests).toHaveLength(1);
+    const req = sb.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/bp/configapi/v2/oauth/token');
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(req.query).toEqual({});
+    expect(req.form).toEqual({
+      grant_type: 'client_credentials',
+      client_id: CLIENTS.brightpattern.clientId,
+      client_secret: CLIENTS.brightpattern.clientSecret,
+      tenant: CLIENTS.brightpattern.tenant,
+      scope: CLIENTS.brightpattern.tenant,
+    });
+  });
+
+  it('stores settings 0600 in a 0700 dir and reads expires_in given as a string', async () => {
+    expect((await loginBp(sb, { ...cfg.env })).code).toBe(0);
+    const dir = cfg.env.TOKEN_CONFIG_DIR!;
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'profiles.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'credentials.json')).mode & 0o777).toBe(0o600);
+    const p = cfg.read('profiles.json').profiles.brightpattern;
+    expect(p.token.expiresAt - p.token.obtainedAt).toBe(3600 * 1000);
+    expect(cfg.read('profiles.json').default).toBe('brightpattern');
+  });
+
+  it('takes the secret from --client-secret-stdin', async () => {
+    const r = await runCli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--client-secret-stdin'], {
+      env: cfg.env,
+      input: `${CLIENTS.brightpattern.clientSecret}\n`,
+    });
+    expect(r.code).toBe(0);
+    expect(sb.requests[0]!.form!.client_secret).toBe(CLIENTS.brightpattern.clientSecret);
+  });
+
+  it('without a TTY names every missing flag and exits 2', async () => {
+    const r = await runCli(['login', 'brightpattern'], { env: cfg.env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^token: missing --client-id, --tenant, TOKEN_CLIENT_SECRET or --client-secret-stdin\n/);
+    expect(sb.requests).toHaveLength(0);
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
+  it('a wrong secret is exit 3 with the provider’s words, and nothing is stored', async () => {
+    const r = await runCli(['login', 'bp', '--client-id', 'demo.user', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
+      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'wrong' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('token: Bright Pattern refused: invalid_client: wrong login ID or API secret\n');
+    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.exists('credentials.json')).toBe(false);
+  });
+
+  it('an existing profile needs --force without a TTY', async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    const again = await loginBp(sb, cfg.env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/^token: profile brightpattern already exists\npass --force/);
+    expect((await loginBp(sb, cfg.env, ['--force'])).code).toBe(0);
+  });
+});
+
+describe('show, refresh, curl, list, use, logout', () => {
+  beforeEach(async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    sb.requests.length = 0;
+  });
+
+  it('show --raw prints the token and a newline, nothing else', async () => {
+    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(sb.requests).toHaveLength(0);
+  });
+
+  it('show decodes the JWT and shortens the token', async () => {
+    const raw = (await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim();
+    const r = await runCli(['show'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(raw);
+    expect(r.stdout).toMatch(/^profile +brightpattern \(default\)$/m);
+    expect(r.stdout).toMatch(/^expires +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(in 59m \d+s\)$/m);
+    expect(r.stdout).toMatch(/^jwt sub +demo\.user$/m);
+    expect(r.stdout).toMatch(/^jwt exp +\d+ \(\d{4}-/m);
+    expect(r.stdout).toMatch(/^refresh token +no$/m);
+  });
+
+  it('show --json has the documented fields', async () => {
+    const r = await runCli(['show', '--json'], { env: cfg.env });
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ profile: 'brightpattern', provider: 'brightpattern', token_type: 'Bearer', expired: false, has_refresh_token: false, store: 'file' });
+    expect(j.expires_in).toBeGreaterThan(3500);
+    expect(new Date(j.expires_at).getTime()).toBeGreaterThan(Date.now());
+    expect(j.jwt.claims.sub).toBe('demo.user');
+  });
+
+  it('show --header prints the Authorization line', async () => {
+    const raw = (await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim();
+    expect((await runCli(['show', '--header'], { env: cfg.env })).stdout).toBe(`Authorization: Bearer ${raw}\n`);
+  });
+
+  it('refresh asks again with the stored secret and replaces the token', async () => {
+    const before = (await runCli(['show', '--raw'], { env: cfg.env })).stdout;
+    const r = await runCli(['refresh'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    expect(sb.requests).toHaveLength(1);
+    expect(sb.requests[0]!.form!.grant_type).toBe('client_credentials');
+    expect((await runCli(['show', '--raw'], { env: cfg.env })).stdout).not.toBe(before);
+  });
+
+  it('curl prints a shell-quoted line that works against the sandbox', async () => {
+    const r = await runCli(['curl', '-X', 'GET', '-H', 'X-Note: it\'s me', `${sb.bpUrl}/configapi/v2/phone/user`], { env: cfg.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^curl -H 'Authorization: Bearer [\w.-]+' -X GET -H 'X-Note: it'\\''s me' http:\/\/127\.0\.0\.1:\d+\/bp\/configapi\/v2\/phone\/user\n$/);
+  });
+
+  it('list, use and logout', async () => {
+    const l = await runCli(['list', '--json'], { env: cfg.env });
+    expect(JSON.parse(l.stdout)).toEqual([expect.objectContaining({ name: 'brightpattern', provider: 'brightpattern', status: 'valid', store: 'file', default: true })]);
+    expect((await runCli(['use', 'nope'], { env: cfg.env })).code).toBe(2);
+    expect((await runCli(['logout'], { env: cfg.env })).code).toBe(0);
+    expect(cfg.read('profiles.json').profiles).toEqual({});
+    expect(cfg.read('credentials.json').secrets).toEqual({});
+    const after = await runCli(['show', '--raw'], { env: cfg.env });
+    expect(after.code).toBe(5);
+    expect(after.stdout).toBe('');
+  });
+});
