@@ -1,22 +1,36 @@
 // Bundles src/cli/main.ts into dist/ with code splitting, so cold paths
 // (prompts, loopback server, HTTP, keychain, completion) load only when used.
+// Builds into a temp dir and swaps it in, so a CLI that is running while a
+// build happens never sees a half-written dist/.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = `${root}dist`;
+const next = `${root}.dist-${process.pid}`;
+const old = `${root}.dist-old-${process.pid}`;
+
 await build({
   entryPoints: { main: 'src/cli/main.ts', sandbox: 'src/sandbox/index.ts' },
-  outdir: 'dist',
+  absWorkingDir: root,
+  outdir: next,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   external: ['keytar', 'open'], // native addon; open ships its own xdg-open script
-  sourcemap: false,
   minifySyntax: true,
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies (commander, proper-lockfile) call require().
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+try {
+  renameSync(dist, old);
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err;
+}
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });

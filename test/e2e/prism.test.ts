@@ -1,0 +1,171 @@
+// PRISM end to end: loopback capture with state, the GET token endpoint with
+// x-prism-* headers, --code, paste, refresh rotation, invalid_grant, verify.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { loginPrism } from '../helpers/logins.js';
+import { freePort } from '../helpers/real.js';
+
+let sb: Sandbox;
+let cfg: TempConfig;
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(() => sb.close());
+beforeEach(() => {
+  cfg = tempConfig();
+  sb.requests.length = 0;
+  sb.state.config.rotateRefreshTokens = true;
+  sb.state.config.accessTokenTtl = 3600;
+});
+afterEach(() => cfg.cleanup());
+
+const tokenRequests = () => sb.requests.filter((r) => r.endpoint === 'prism-token');
+
+describe('token login prism', () => {
+  it('authorizes with state and exchanges the code with GET, query parameters and x-prism-* headers', async () => {
+    const r = await loginPrism(sb, cfg.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const authorize = sb.requests.find((q) => q.endpoint === 'prism-authorize' && q.method === 'GET')!;
+    expect(Object.keys(authorize.query).sort()).toEqual(['client_id', 'redirect_uri', 'response_type', 'state']);
+    expect(authorize.query.response_type).toBe('code');
+    expect(authorize.query.client_id).toBe(CLIENTS.prism.clientId);
+    expect(authorize.query.redirect_uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(Buffer.from(authorize.query.state!, 'base64url').length).toBeGreaterThanOrEqual(16); // >= 128 bits
+    expect(r.stderr).toContain(authorize.query.state); // the URL is always printed to stderr
+
+    const [exchange] = tokenRequests();
+    expect(tokenRequests()).toHaveLength(1);
+    expect(exchange!.method).toBe('GET');
+    expect(exchange!.path).toBe('/prism/v1/service/oauth2/token');
+    expect(exchange!.body).toBe('');
+    expect(exchange!.headers['x-prism-client-id']).toBe(CLIENTS.prism.clientId);
+    expect(exchange!.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
+    expect(exchange!.headers.authorization).toBeUndefined();
+    expect(Object.keys(exchange!.query).sort()).toEqual(['code', 'grant_type', 'redirect_uri']);
+    expect(exchange!.query.grant_type).toBe('authorization_code');
+    expect(exchange!.query.redirect_uri).toBe(authorize.query.redirect_uri);
+    const p = cfg.read('profiles.json').profiles.prism;
+    expect(p.token.tokenType).toBe('Bearer'); // "bearer" on the wire
+  });
+
+  it('sends a localhost redirect URI exactly as given, while listening on 127.0.0.1', async () => {
+    const port = await freePort();
+    const r = await loginPrism(sb, cfg.env, ['--redirect-uri', `http://localhost:${port}/cb`]);
+    expect(r.code).toBe(0);
+    const authorize = sb.requests.find((q) => q.endpoint === 'prism-authorize')!;
+    expect(authorize.query.redirect_uri).toBe(`http://localhost:${port}/cb`);
+    expect(tokenRequests()[0]!.query.redirect_uri).toBe(`http://localhost:${port}/cb`);
+  });
+
+  it('--code skips the browser and exchanges that code', async () => {
+    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1' });
+    const r = await loginPrism(sb, { ...cfg.env, BROWSER: '/bin/false' }, ['--code', code, '--redirect-uri', 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1']);
+    expect(r.code).toBe(0);
+    expect(sb.requests.filter((q) => q.endpoint === 'prism-authorize')).toHaveLength(0);
+    expect(tokenRequests()[0]!.query).toEqual({ grant_type: 'authorization_code', code, redirect_uri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1' });
+  });
+
+  it('a reused code is refused with exit 3 and nothing stored', async () => {
+    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://app.example.test/cb' });
+    expect((await loginPrism(sb, cfg.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb'])).code).toBe(0);
+    const other = tempConfig();
+    const r = await loginPrism(sb, other.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the code is invalid, expired or already used\n');
+    expect(other.exists('profiles.json')).toBe(false);
+    other.cleanup();
+  });
+
+  it('a non-loopback redirect URI without a TTY needs --code (exit 2)', async () => {
+    const r = await loginPrism(sb, cfg.env, ['--redirect-uri', 'https://app.example.test/cb']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^token: --redirect-uri https:\/\/app\.example\.test\/cb is not a loopback address/);
+  });
+
+  it('access_denied at the consent page ends the login with exit 3 and the provider’s text', async () => {
+    const r = await loginPrism(sb, { ...cfg.env, SCRIPTED_BROWSER_DECISION: 'deny' });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^token: PRISM refused the sign-in: access_denied: The user denied the request$/m);
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
+  it('no callback before --timeout is exit 5 with a hint', async () => {
+    const r = await loginPrism(sb, { ...cfg.env, BROWSER: 'true' }, ['--timeout', '1']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/^token: no sign-in arrived within 1 s\nrun the login again/m);
+  });
+});
+
+describe('refresh and verify', () => {
+  beforeEach(async () => {
+    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+    sb.requests.length = 0;
+  });
+  const secrets = () => cfg.read('credentials.json').secrets;
+
+  it('refresh is a GET with grant_type=refresh_token and the rotated refresh token replaces the stored one', async () => {
+    const before = secrets();
+    const r = await runCli(['refresh'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    const [req] = tokenRequests();
+    expect(req!.method).toBe('GET');
+    expect(req!.query).toEqual({ grant_type: 'refresh_token', refresh_token: before['prism:refresh_token'] });
+    expect(req!.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
+    const after = secrets();
+    expect(after['prism:refresh_token']).not.toBe(before['prism:refresh_token']);
+    expect(after['prism:access_token']).not.toBe(before['prism:access_token']);
+  });
+
+  it('keeps the old refresh token when the response has none', async () => {
+    sb.state.config.rotateRefreshTokens = false;
+    const before = secrets();
+    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect(secrets()['prism:refresh_token']).toBe(before['prism:refresh_token']);
+    expect(secrets()['prism:access_token']).not.toBe(before['prism:access_token']);
+    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0); // and it still works
+  });
+
+  it('invalid_grant is exit 3 with a hint to log in again, and the stored tokens stay as they were', async () => {
+    const dir = cfg.env.TOKEN_CONFIG_DIR!;
+    const files = () => [readFileSync(join(dir, 'profiles.json'), 'utf8'), readFileSync(join(dir, 'credentials.json'), 'utf8')];
+    sb.state.retireRefreshToken(secrets()['prism:refresh_token']);
+    const before = files();
+    const r = await runCli(['refresh'], { env: cfg.env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login prism -p prism\n');
+    expect(files()).toEqual(before);
+  });
+
+  it('show refreshes a token within 60 s of expiry first; --no-refresh exits 5 instead', async () => {
+    const p = cfg.read('profiles.json');
+    p.profiles.prism.token.expiresAt = Date.now() + 30_000;
+    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(p));
+    const stale = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
+    expect(stale.code).toBe(5);
+    expect(stale.stdout).toBe('');
+    expect(tokenRequests()).toHaveLength(0);
+    const fresh = await runCli(['show', '--raw'], { env: cfg.env });
+    expect(fresh.code).toBe(0);
+    expect(tokenRequests()).toHaveLength(1);
+    expect(fresh.stdout).toBe(`${secrets()['prism:access_token']}\n`);
+  });
+
+  it('show --verify asks /prism/v1/service/user with x-prism-access-token', async () => {
+    const r = await runCli(['show', '--verify', '--json'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).user).toBe('admin (Sandbox Admin)');
+    const [req] = sb.requests.filter((q) => q.endpoint === 'prism-user');
+    expect(req!.method).toBe('GET');
+    expect(req!.headers['x-prism-access-token']).toBe(secrets()['prism:access_token']);
+  });
+
+  it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {
+    const t = secrets()['prism:access_token'];
+    expect((await runCli(['curl'], { env: cfg.env })).stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
+    expect((await runCli(['curl', '--bearer'], { env: cfg.env })).stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
+  });
+});
