@@ -1,6 +1,7 @@
 // One Deps value carries the world (STYLE.md): streams and their TTY-ness, env,
 // the clock, and lazy factories for the cold parts, so tests pass fakes instead.
 import type { Writable, Readable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -16,6 +17,12 @@ export interface Deps {
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
   now(): number;
+  /**
+   * When this command was launched (epoch ms). A refresh is satisfied by a token
+   * another process obtained after it, so processes started together refresh once
+   * even when a slow start lets one of them finish first (SPEC "Profiles and storage").
+   */
+  startedAt?: number;
   /** --no-color was given. */
   noColor?: boolean;
   /** Opens a URL in the user's browser ($BROWSER, else the platform opener). */
@@ -24,14 +31,21 @@ export interface Deps {
 }
 
 export function realDeps(): Deps {
+  // Getters: touching process.stdin/stderr creates the stream, which costs start-up
+  // time on the hot path (`show --raw` never reads stdin or writes stderr).
   return {
     env: process.env,
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
-    stderr: process.stderr,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    get stderr() {
+      return process.stderr;
+    },
+    stdinIsTTY: isatty(0),
+    stderrIsTTY: isatty(2),
     now: () => Date.now(),
+    startedAt: performance.timeOrigin,
     openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, process.env),
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
   };
