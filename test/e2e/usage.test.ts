@@ -1,0 +1,83 @@
+// Bad input from the user: one `token: ...` line naming the value, exit 2, empty
+// stdout, nothing stored. And profile selection as SPEC "Profiles and storage" says.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { loginBp } from '../helpers/logins.js';
+
+let sb: Sandbox;
+let cfg: TempConfig;
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(() => sb.close());
+beforeEach(() => (cfg = tempConfig({ TOKEN_CLIENT_SECRET: 's3cret' })));
+afterEach(() => cfg.cleanup());
+
+describe('bad input', () => {
+  it.each([
+    [['login', 'github'], /^token: unknown provider "github"\nproviders: prism, priava, brightpattern, bp\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'not a url'], /^token: --service-url must be an http\(s\) URL, got "not a url"\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'ftp://x.example'], /^token: --service-url must be an http\(s\) URL, got "ftp:\/\/x.example"\n$/],
+    [['login', 'bp', '--client-id', '', '--tenant', 't.example'], /^token: --client-id is empty\n$/],
+    [['login', 'bp', '--client-id', 'c', '--tenant', 'bad host/x'], /^token: --tenant must be a host name like example\.brightpattern\.com, got "bad host\/x"\n$/],
+    [['login', 'bp', '--client-id', 'c', '--tenant', 't.example', '--region', 'EU'], /^token: --region does not apply to brightpattern\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--port', '70000'], /^token: --port must be a whole number from 0 to 65535, got "70000"\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--timeout', 'soon'], /^token: --timeout must be a whole number from 1 to 86400, got "soon"\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'http://x.example'], /^token: refusing plain http:\/\/ for x\.example: tokens would cross the network unencrypted\nuse https:\/\/, or pass --allow-http/],
+    [['show', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
+    [['show', '--raw', '--header'], /^token: choose one of --raw, --json, --header\n$/],
+    [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
+    [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
+    [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
+  ])('%j', async (args, message) => {
+    const r = await runCli(args, { env: cfg.env });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
+  it('TOKEN_STORE with a bad value is exit 2', async () => {
+    const r = await loginBp(sb, { ...cfg.env, TOKEN_STORE: 'cloud' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('token: TOKEN_STORE must be keychain, file or auto, got "cloud"\n');
+  });
+
+  it('--json errors are one JSON object on stdout', async () => {
+    const r = await runCli(['show', '--json'], { env: cfg.env });
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_logged_in', message: 'not logged in', hint: 'run: token login <prism|priava|brightpattern>' } });
+    expect(r.stderr).toBe('');
+  });
+});
+
+describe('profile selection', () => {
+  beforeEach(async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(0);
+  });
+
+  it('uses the default (the first login), -p, or TOKEN_PROFILE; the flag wins', async () => {
+    const name = async (args: string[], env = cfg.env) => JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
+    expect(await name([])).toBe('brightpattern');
+    expect(await name(['-p', 'second'])).toBe('second');
+    expect(await name([], { ...cfg.env, TOKEN_PROFILE: 'second' })).toBe('second');
+    expect(await name(['-p', 'brightpattern'], { ...cfg.env, TOKEN_PROFILE: 'second' })).toBe('brightpattern');
+  });
+
+  it('several profiles and no default: exit 2 asking for -p or token use', async () => {
+    expect((await loginBp(sb, cfg.env, ['-p', 'third'])).code).toBe(0);
+    expect((await runCli(['logout', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
+    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('token: several profiles and no default: second, third\npass -p <profile>, or run: token use <profile>\n');
+    expect((await runCli(['use', 'third'], { env: cfg.env })).code).toBe(0);
+    expect((await runCli(['show', '--raw'], { env: cfg.env })).code).toBe(0);
+  });
+
+  it('an unknown -p is exit 2 listing the profiles', async () => {
+    const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
+  });
+});

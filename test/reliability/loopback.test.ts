@@ -1,0 +1,111 @@
+// The loopback listener under hostile input (RFC 8252 §7.3, §8.3; RFC 6749 §10.12):
+// 127.0.0.1 only, state checked, one code, Host checked, closes when done.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { ROOT, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { loginPrism } from '../helpers/logins.js';
+import { freePort } from '../helpers/real.js';
+
+let sb: Sandbox;
+let cfg: TempConfig;
+let handoff: string;
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(() => sb.close());
+beforeEach(() => {
+  cfg = tempConfig();
+  handoff = join(cfg.dir, 'url');
+  cfg.env.BROWSER = `${process.execPath} ${join(ROOT, 'test', 'helpers', 'browser-handoff.mjs')}`;
+  cfg.env.BROWSER_HANDOFF_FILE = handoff;
+  sb.requests.length = 0;
+});
+afterEach(() => cfg.cleanup());
+
+async function authorizeUrl(): Promise<URL> {
+  for (let i = 0; i < 200 && !existsSync(handoff); i++) await new Promise((r) => setTimeout(r, 25));
+  return new URL(readFileSync(handoff, 'utf8'));
+}
+
+function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** What the consent page would redirect to, without following it. */
+async function approve(url: URL): Promise<string> {
+  const form = new URLSearchParams(url.searchParams);
+  form.set('decision', 'approve');
+  const res = await fetch(url, { method: 'POST', body: form, redirect: 'manual' });
+  return res.headers.get('location')!;
+}
+
+describe('the loopback listener', () => {
+  it('refuses forged, misdirected and foreign-host callbacks, takes one code, then closes', async () => {
+    const login = loginPrism(sb, cfg.env, ['--timeout', '20']);
+    const url = await authorizeUrl();
+    const redirect = new URL(url.searchParams.get('redirect_uri')!);
+    const state = url.searchParams.get('state')!;
+    const port = redirect.port;
+    const cb = (q: string) => `http://127.0.0.1:${port}/callback?${q}`;
+
+    expect(await get(cb('code=forged'))).toMatchObject({ status: 400, body: expect.stringContaining('did not carry the state') });
+    expect((await get(cb(`code=forged&state=${state}x`))).status).toBe(400);
+    expect((await get(`http://127.0.0.1:${port}/other?code=forged&state=${state}`)).status).toBe(404);
+    expect((await get(cb(`code=forged&state=${state}`), {}, 'POST')).status).toBe(404);
+    // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 sends its own Host.
+    expect((await get(cb(`code=forged&state=${state}`), { Host: `evil.example:${port}` })).status).toBe(421);
+    // Bound to 127.0.0.1 only: another loopback address is not answered.
+    await expect(new Promise((resolve, reject) => connect(Number(port), '127.0.0.2').on('connect', resolve).on('error', reject))).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+
+    const location = await approve(url);
+    expect(location).toContain(`state=${encodeURIComponent(state)}`);
+    const landed = await get(location);
+    expect(landed.status).toBe(200);
+    expect(landed.body).toContain('Signed in');
+    // A replayed callback changes nothing: the listener has closed (or says it is done).
+    const replay = await get(location).catch((err: NodeJS.ErrnoException) => ({ status: err.code, body: '' }));
+    expect([410, 'ECONNREFUSED', 'ECONNRESET']).toContain(replay.status);
+
+    const r = await login;
+    expect(r.code).toBe(0);
+    const exchanges = sb.requests.filter((q) => q.endpoint === 'prism-token');
+    expect(exchanges).toHaveLength(1);
+    expect(exchanges[0]!.query.code).toBe(new URL(location).searchParams.get('code'));
+    expect(exchanges[0]!.query.code).not.toBe('forged');
+  });
+
+  it('a port already in use is a clear exit 2', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    const r = await loginPrism(sb, cfg.env, ['--port', String(port)]);
+    blocker.close();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`token: port ${port} on 127.0.0.1 is already in use\npass --port <n> with a free port (or 0 for any), or free that one\n`);
+  });
+
+  it('--port and a redirect URI on the same port agree; the URI is sent as given', async () => {
+    const port = await freePort();
+    const login = loginPrism(sb, cfg.env, ['--port', String(port), '--redirect-uri', `http://localhost:${port}/cb`]);
+    const url = await authorizeUrl();
+    expect(url.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/cb`);
+    const landed = await get((await approve(url)).replace('localhost', '127.0.0.1'), { Host: `localhost:${port}` });
+    expect(landed.status).toBe(200);
+    expect((await login).code).toBe(0);
+    expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(`http://localhost:${port}/cb`);
+    expect(CLIENTS.prism.clientId).toBe(url.searchParams.get('client_id'));
+  });
+});
