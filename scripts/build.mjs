@@ -24,8 +24,9 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
-  // Bundled CommonJS dependencies (commander, proper-lockfile) call require().
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // Bundled CommonJS dependencies (commander, proper-lockfile) call require() for
+  // Node built-ins. Created on first use: touching import.meta costs start-up time.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
 });
 try {
   renameSync(dist, old);

@@ -1,18 +1,19 @@
 // The ONLY place that sets the exit code and writes errors (STYLE.md).
 import { realDeps, type Deps } from './deps.js';
 import { CancelledError, ChildExitError, EXIT_CODES, TokenError } from './errors.js';
-import { runProgram } from './program.js';
-import { paint } from './output.js';
+import { fastShow, parseFastShow } from './fast-show.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
   enableCompileCache();
   // Ctrl-C outside a prompt: every write is a sync rename, so exiting here never leaves half a file.
-  process.once('SIGINT', () => finish(deps, report(new CancelledError(), deps, wantsJson(argv))));
+  process.once('SIGINT', () => void report(new CancelledError(), deps, wantsJson(argv)).then((code) => finish(deps, code)));
   let code = 0;
   try {
-    await runProgram(argv, deps);
+    const fast = parseFastShow(argv);
+    if (fast) await fastShow(fast, deps);
+    else await (await import('./program.js')).runProgram(argv, deps);
   } catch (err) {
-    code = report(err, deps, wantsJson(argv));
+    code = await report(err, deps, wantsJson(argv));
   }
   await finish(deps, code);
 }
@@ -23,14 +24,14 @@ function wantsJson(argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-export function report(err: unknown, deps: Deps, json: boolean): number {
+export async function report(err: unknown, deps: Deps, json: boolean): Promise<number> {
   if (err instanceof ChildExitError) return err.exitCode;
   const known = err instanceof TokenError ? err : undefined;
   const code = known?.code ?? 'internal';
   const debug = !!deps.env.TOKEN_DEBUG;
   const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : String((err as Error)?.message ?? err).split('\n')[0]}`;
   const hint = known ? known.hint : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
-  const red = paint(deps, 'stderr');
+  const red = (await import('./output.js')).paint(deps, 'stderr');
   if (json) {
     deps.stdout.write(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } }) + '\n');
   } else {

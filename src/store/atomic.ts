@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync, renameSync, chmodSync, openSync, fsyncSync, closeSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Creates the config dir 0700 (SPEC "Profiles and storage"), whatever the umask. */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
 }
+
+let tmpCounter = 0;
 
 /**
  * Writes a file 0600 through a temp file + fsync + rename, so a reader (or a
@@ -15,7 +16,8 @@ export function ensurePrivateDir(dir: string): void {
 export function writeFileAtomic(path: string, data: string): void {
   const dir = dirname(path);
   ensurePrivateDir(dir);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // pid + counter make the name unique among live processes; node:crypto would cost start-up.
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tmpCounter}.${Math.random().toString(36).slice(2, 8)}.tmp`);
   try {
     writeFileSync(tmp, data, { mode: 0o600 });
     chmodSync(tmp, 0o600); // the umask may have narrowed or widened it

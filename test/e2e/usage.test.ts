@@ -25,6 +25,9 @@ describe('bad input', () => {
     [['login', 'prism', '--client-id', 'c', '--service-url', 'http://x.example'], /^token: refusing plain http:\/\/ for x\.example: tokens would cross the network unencrypted\nuse https:\/\/, or pass --allow-http/],
     [['show', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
     [['show', '--raw', '--header'], /^token: choose one of --raw, --json, --header\n$/],
+    // The start-up fast path for `show --raw` hands anything it does not know to commander.
+    [['show', '--raw', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
+    [['show', '--raw', '-p'], /^token: option '-p, --profile <name>' argument missing\nsee: token --help\n$/],
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
     [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
@@ -79,5 +82,22 @@ describe('profile selection', () => {
     const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
+  });
+});
+
+describe('the show --raw fast path', () => {
+  it('gives what the commander path gives', async () => {
+    expect((await loginBp(sb, cfg.env, ['-p', 'one'])).code).toBe(0);
+    expect((await loginBp(sb, cfg.env, ['-p', 'two'])).code).toBe(0);
+    const json = JSON.parse((await runCli(['show', '--json', '-p', 'two'], { env: cfg.env })).stdout);
+    // -v is not on the fast path: the same command through commander.
+    for (const args of [['show', '--raw', '-p', 'two'], ['show', '-p', 'two', '--raw'], ['show', '--profile=two', '--raw', '--no-refresh'], ['-v', 'show', '--raw', '-p', 'two']]) {
+      const r = await runCli(args, { env: cfg.env });
+      expect(r).toMatchObject({ code: 0, stdout: `${json.access_token}\n`, stderr: '' });
+    }
+    const header = await runCli(['show', '--header', '--profile', 'two'], { env: cfg.env });
+    expect(header.stdout).toBe(`Authorization: Bearer ${json.access_token}\n`);
+    const missing = await runCli(['show', '--raw', '-p', 'three'], { env: cfg.env });
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: 'token: unknown profile "three"\nprofiles: one, two\n' });
   });
 });
