@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// `npm run bench`: start-up cost of token next to `node -e 0`, as ratios of medians,
+// with runs interleaved so machine noise hits every command alike. Exits non-zero
+// only when a command fails, never because of a ratio.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox, CLIENTS } from '../dist/sandbox.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'token.js');
+const runs = Number(process.env.BENCH_RUNS ?? 40);
+const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const home = mkdtempSync(join(tmpdir(), 'token-bench-'));
+const sb = await startSandbox();
+let stopKeyring;
+
+const base = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', TOKEN_STORE: 'file' };
+const one = { ...base, TOKEN_CONFIG_DIR: join(home, 'one') };
+const many = { ...base, TOKEN_CONFIG_DIR: join(home, 'many') };
+
+try {
+  await login(one);
+  await login(many);
+  fanOut(many.TOKEN_CONFIG_DIR, 200);
+  const keychain = await keychainEnv();
+
+  const cases = [
+    { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: base, baseline: true },
+    { name: 'token show --raw (file store)', argv: [process.execPath, bin, 'show', '--raw'], env: one, target: 1.15, rssTarget: 1.2 },
+    { name: 'token show --raw (200 profiles)', argv: [process.execPath, bin, 'show', '--raw', '-p', 'p199'], env: many, target: 1.15 },
+    ...(keychain ? [{ name: 'token show --raw (keychain store)', argv: [process.execPath, bin, 'show', '--raw'], env: keychain, target: 1.4 }] : []),
+    { name: 'token --help', argv: [process.execPath, bin, '--help'], env: one, target: 1.2 },
+    { name: 'token completion bash', argv: [process.execPath, bin, 'completion', 'bash'], env: one, target: 1.2 },
+  ];
+  for (const c of cases) c.samples = [];
+  for (let i = 0; i < runs + 3; i++) {
+    for (const c of shuffle([...cases])) {
+      const s = measure(c);
+      if (i >= 3) c.samples.push(s); // the first rounds warm the page cache
+    }
+  }
+  const baseline = cases.find((c) => c.baseline);
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const bMs = med(baseline.samples.map((s) => s.ms));
+  const bRss = time ? med(baseline.samples.map((s) => s.rss)) : undefined;
+  console.log(`node ${process.version}, ${runs} interleaved runs each, ${new Date().toISOString()}`);
+  console.log('| command | median ms | min–max ms | × node -e 0 | target | peak RSS MiB | × RSS |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const c of cases) {
+    const ms = c.samples.map((s) => s.ms);
+    const rss = time ? med(c.samples.map((s) => s.rss)) : undefined;
+    console.log(
+      `| ${c.name} | ${med(ms).toFixed(1)} | ${Math.min(...ms).toFixed(1)}–${Math.max(...ms).toFixed(1)} | ${(med(ms) / bMs).toFixed(2)} | ${c.target ? `≤ ${c.target}` : ''} | ${rss ? (rss / 1024).toFixed(1) : 'n/a'} | ${rss ? (rss / bRss).toFixed(2) : ''}${c.rssTarget ? ` (≤ ${c.rssTarget})` : ''} |`,
+    );
+  }
+  if (!keychain) console.log('keychain case skipped: no gnome-keyring-daemon / dbus-daemon on this machine');
+  console.log(`| login, scripted browser, end to end | ${(await loginTimes()).map((t) => t.toFixed(0)).join(' / ')} ms (median of 5 / min / max) | target < 400 ms |`);
+} finally {
+  await sb.close();
+  stopKeyring?.();
+  rmSync(home, { recursive: true, force: true });
+}
+
+function measure(c) {
+  const argv = time ? [time, '-f', '%M', ...c.argv] : c.argv;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { env: c.env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
+  const rss = time ? Number(r.stderr.trim().split('\n').pop()) : 0;
+  return { ms, rss };
+}
+
+/** The sandbox runs in this process, so anything that talks to it must not block. */
+function run(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+async function login(env) {
+  const r = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], {
+    ...env,
+    TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
+  });
+  if (r.status !== 0) throw new Error(`login failed: ${r.stderr}`);
+  return r;
+}
+
+/** 200 profiles: copies of the one login, so `show -p p199` reads a large store. */
+function fanOut(dir, n) {
+  const settings = JSON.parse(readFileSync(join(dir, 'profiles.json'), 'utf8'));
+  const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+  const p = settings.profiles.brightpattern;
+  for (let i = 0; i < n; i++) {
+    settings.profiles[`p${i}`] = p;
+    for (const kind of ['client_secret', 'access_token']) creds.secrets[`p${i}:${kind}`] = creds.secrets[`brightpattern:${kind}`];
+  }
+  writeFileSync(join(dir, 'profiles.json'), JSON.stringify(settings, null, 2));
+  writeFileSync(join(dir, 'credentials.json'), JSON.stringify(creds, null, 2));
+}
+
+/** Login with the PRISM flow end to end: loopback listener, scripted browser, code exchange. */
+async function loginTimes() {
+  const env = { ...base, TOKEN_CONFIG_DIR: join(home, 'login'), BROWSER: join(root, 'scripts', 'scripted-browser.mjs'), TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await run(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--force'], env);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) throw new Error(`prism login failed: ${r.stderr}`);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return [sorted[2], sorted[0], sorted[4]];
+}
+
+/** A private D-Bus session with an unlocked gnome-keyring, when the machine has them. */
+async function keychainEnv() {
+  const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+  if (!have('dbus-daemon') || !have('gnome-keyring-daemon')) return undefined;
+  const dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const address = await new Promise((resolve) => dbus.stdout.once('data', (d) => resolve(String(d).trim())));
+  const kenv = { ...base, DBUS_SESSION_BUS_ADDRESS: address, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, TOKEN_STORE: 'keychain', TOKEN_CONFIG_DIR: join(home, 'kc') };
+  const keyring = spawn('gnome-keyring-daemon', ['--unlock', '--foreground', '--components=secrets'], { env: kenv, stdio: ['pipe', 'ignore', 'ignore'] });
+  keyring.stdin.end('bench');
+  stopKeyring = () => {
+    keyring.kill();
+    dbus.kill();
+  };
+  for (let i = 0; i < 50; i++) {
+    if ((await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], { ...kenv, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret })).status === 0) return kenv;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  console.log('keychain case skipped: the private keyring did not come up');
+  return undefined;
+}
+
+function shuffle(xs) {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
