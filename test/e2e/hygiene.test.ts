@@ -1,0 +1,78 @@
+// Secret hygiene that users see: file modes under any umask, curl --hide-token
+// as a real pipeline, secrets never in error messages.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { loginBp, loginPrism } from '../helpers/logins.js';
+import { missingParts } from '../helpers/real.js';
+
+let sb: Sandbox;
+let cfg: TempConfig;
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(() => sb.close());
+beforeEach(() => (cfg = tempConfig()));
+afterEach(() => cfg.cleanup());
+
+/** Runs a shell line with `token` on PATH, without blocking the in-process sandbox. */
+function sh(line: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const binDir = join(cfg.dir, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  writeFileSync(join(binDir, 'token'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', line], { env: { ...env, PATH: `${binDir}:${env.PATH}` } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('files', () => {
+  it('are 0600 in a 0700 dir even with umask 000', async () => {
+    const r = await sh(
+      `umask 000; TOKEN_CLIENT_SECRET=${CLIENTS.brightpattern.clientSecret} token login bp --client-id ${CLIENTS.brightpattern.clientId} --tenant ${CLIENTS.brightpattern.tenant} --url ${sb.bpUrl}`,
+      cfg.env,
+    );
+    expect(r.code).toBe(0);
+    expect((await sh('umask 000; token refresh', cfg.env)).code).toBe(0);
+    const dir = cfg.env.TOKEN_CONFIG_DIR!;
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(dir)) {
+      const mode = statSync(join(dir, f)).mode & 0o777;
+      expect([f, mode]).toEqual([f, statSync(join(dir, f)).isDirectory() ? 0o700 : 0o600]);
+    }
+  });
+});
+
+describe('token curl --hide-token', () => {
+  it('prints a pipeline that runs, authenticates, and keeps the token out of argv', async () => {
+    if (missingParts(['curl'], 'the --hide-token pipeline')) return;
+    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+    const token = cfg.read('credentials.json').secrets['prism:access_token'];
+    const line = (await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })).stdout.trim();
+    expect(line).toBe(`token show --header -p prism | curl -H @- -H 'Accept: application/json' ${sb.url}/prism/v1/service/user`);
+    expect(line).not.toContain(token);
+    sb.requests.length = 0;
+    const r = await sh(`${line} --silent --show-error --fail`, cfg.env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).data.user.userId).toBe('admin');
+    expect(sb.requests).toHaveLength(1);
+    expect(sb.requests[0]!.headers['x-prism-access-token']).toBe(token);
+  });
+});
+
+describe('error messages', () => {
+  it('carry the provider’s words but never the client secret that was sent', async () => {
+    sb.failNext('bp-token', { status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: 'bad request' }) });
+    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
+      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'super-secret-value' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr + r.stdout).not.toContain('super-secret-value');
+  });
+});
