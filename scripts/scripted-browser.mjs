@@ -2,6 +2,8 @@
 // A scripted "browser" for the demo and tests: set BROWSER to this file. It loads
 // the authorize page, submits the consent form (approve, or SCRIPTED_BROWSER_DECISION),
 // and follows the redirect to the CLI's loopback listener, like a user clicking.
+// SCRIPTED_BROWSER_FOLLOW=0 stops at the redirect: its Location is logged and never
+// fetched (a redirect URI on another machine, or a code the user pastes by hand).
 import { appendFileSync } from 'node:fs';
 
 const url = process.argv[process.argv.length - 1];
@@ -19,6 +21,7 @@ try {
   const location = submitted.headers.get('location');
   log(`redirect ${submitted.status} ${location}`);
   if (!location) process.exit(1);
+  if (process.env.SCRIPTED_BROWSER_FOLLOW === '0') process.exit(0);
   const landed = await fetch(location);
   log(`landed ${landed.status}`);
 } catch (err) {

@@ -80,13 +80,18 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined): P
   for (const f of provider.flags) {
     if (!f.required || opts.providerFlags[f.key] !== undefined) continue;
     const values = f.values;
-    opts.providerFlags[f.key] = await ask.input(`${provider.name} ${f.description}:`, {
+    opts.providerFlags[f.key] = await ask.input(`${provider.name} ${flagLabel(f.flag)} (${f.description}):`, {
       validate: (v) => (values && !values.includes(v.trim().toUpperCase()) ? `one of ${values.join(', ')}` : v.trim() !== '' || 'required'),
     });
   }
   const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
   const clientSecret = opts.clientSecret ?? (await ask.password(`${provider.name} client secret:`));
   return { clientId, clientSecret };
+}
+
+/** "--service-url" → "service URL": the prompt names the value the way the flag does. */
+function flagLabel(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
 }
 
 interface Obtained {

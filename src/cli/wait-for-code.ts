@@ -2,7 +2,7 @@
 // (TTY only), whichever comes first; a spinner with the time left on a TTY.
 import { createInterface } from 'node:readline';
 import type { Deps, Prompter } from './deps.js';
-import { NotLoggedInError } from './errors.js';
+import { CancelledError, NotLoggedInError } from './errors.js';
 import type { Callback, Loopback } from '../oauth/loopback.js';
 import { formatDuration } from './output.js';
 
@@ -65,41 +65,60 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
         ask().catch(reject);
         return;
       }
-      cleanups.push(pasteWhileWaiting(deps, o.state, resolve));
-      if (deps.stderrIsTTY) cleanups.push(spinner(deps, deadline));
+      cleanups.push(pasteWhileWaiting(deps, o.state, deadline, resolve, reject));
     });
   } finally {
     for (const c of cleanups.reverse()) c();
   }
 }
 
-/** Lines typed or pasted on the terminal while the listener waits. */
-function pasteWhileWaiting(deps: Deps, state: string | null, resolve: (cb: Callback) => void): () => void {
-  const rl = createInterface({ input: deps.stdin, terminal: false });
-  rl.on('line', (line) => {
-    if (line.trim() === '') return;
-    const answer = parsePasted(line, state);
-    if (typeof answer === 'string') deps.stderr.write(`\ntoken: ${answer}\n`);
-    else resolve(answer);
+/**
+ * Lines typed or pasted on the terminal while the listener waits. canPaste means
+ * both stdin and stderr are TTYs, so readline runs in terminal mode with the spinner
+ * as its prompt: each redraw keeps what has been typed so far, and a long line wraps
+ * cleanly (a bare `\r` spinner wiped the typing and repeated itself on every wrap).
+ */
+function pasteWhileWaiting(deps: Deps, state: string | null, deadline: number, resolve: (cb: Callback) => void, reject: (err: Error) => void): () => void {
+  const rl = createInterface({ input: deps.stdin, output: deps.stderr, terminal: true });
+  let open = true;
+  let frame = 0;
+  const draw = () => {
+    if (!open) return;
+    rl.setPrompt(`${FRAMES[frame++ % FRAMES.length]} Waiting for the browser… ${formatDuration(Math.max(0, deadline - Date.now()))} left › `);
+    // Node's readline writes a multi-character paste straight out without updating
+    // prevRows, its idea of the cursor's row; a redraw then starts a row too low and
+    // leaves the old first row behind. The cursor really is on getCursorPos()'s row.
+    (rl as unknown as { prevRows: number }).prevRows = rl.getCursorPos().rows;
+    rl.prompt(true);
+  };
+  deps.stderr.write('If the browser cannot reach this machine, paste the redirected URL or the code here and press Enter.\n');
+  draw();
+  const timer = setInterval(draw, 100);
+  // Ctrl-D (end of input) stops the typing, not the wait for the browser.
+  rl.on('close', () => {
+    open = false;
+    clearInterval(timer);
   });
+  rl.on('line', (line) => {
+    if (line.trim() === '') return draw();
+    const answer = parsePasted(line, state);
+    if (typeof answer !== 'string') return resolve(answer);
+    deps.stderr.write(`token: ${answer}\n`);
+    draw();
+  });
+  // Raw mode turns Ctrl-C into a key press, not a signal: cancel (exit 130).
+  rl.on('SIGINT', () => reject(new CancelledError()));
   return () => {
+    clearInterval(timer);
+    if (!open) return;
+    // Erase the spinner prompt and anything half typed, then give the terminal back.
+    rl.write(null, { ctrl: true, name: 'e' });
+    rl.write(null, { ctrl: true, name: 'u' });
+    rl.setPrompt('');
+    rl.prompt(true);
     rl.close();
     deps.stdin.pause();
   };
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-function spinner(deps: Deps, deadline: number): () => void {
-  let i = 0;
-  const draw = () => {
-    const left = formatDuration(Math.max(0, deadline - Date.now()));
-    deps.stderr.write(`\r\x1b[K${FRAMES[i++ % FRAMES.length]} Waiting for the browser… ${left} left (or paste the redirected URL or code and press Enter)`);
-  };
-  draw();
-  const timer = setInterval(draw, 100);
-  return () => {
-    clearInterval(timer);
-    deps.stderr.write('\r\x1b[K');
-  };
-}
