@@ -30,6 +30,7 @@ describe('bad input', () => {
     [['show', '--raw', '-p'], /^token: option '-p, --profile <name>' argument missing\nsee: token --help\n$/],
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
+    [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: profile name "\.\.\/x" is not allowed\nuse letters, digits/],
     [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: cfg.env });

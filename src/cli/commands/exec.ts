@@ -37,10 +37,15 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };
   const [file, ...args] = command;
   const child = spawn(file!, args, { stdio: 'inherit', env });
-  // The child gets Ctrl-C from the terminal itself; we only wait for it.
+  // The child gets Ctrl-C from the terminal itself; we only wait for it and pass its
+  // exit code through, so main's "cancelled" handler is set aside meanwhile. A SIGTERM
+  // sent to token alone is passed on to the child.
   const ignore = () => undefined;
+  const forward = () => void child.kill('SIGTERM');
+  const onInterrupt = process.rawListeners('SIGINT') as (() => void)[];
+  process.removeAllListeners('SIGINT');
   process.on('SIGINT', ignore);
-  process.on('SIGTERM', ignore);
+  process.on('SIGTERM', forward);
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', (err: NodeJS.ErrnoException) =>
@@ -50,6 +55,7 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
     });
   } finally {
     process.off('SIGINT', ignore);
-    process.off('SIGTERM', ignore);
+    process.off('SIGTERM', forward);
+    for (const listener of onInterrupt) process.on('SIGINT', listener);
   }
 }

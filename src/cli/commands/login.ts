@@ -76,6 +76,9 @@ function providersWith(flag: string): string {
     .join(', ');
 }
 
+/** Profile names end up in file names, keychain accounts and shell completion: keep them plain. */
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
 export function canPrompt(deps: Deps): boolean {
   return deps.stdinIsTTY && deps.stderrIsTTY;
 }
@@ -84,6 +87,9 @@ export function canPrompt(deps: Deps): boolean {
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
   if (!providerName) throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options]');
   const provider = providerById(providerName);
+  if (flags.profile !== undefined && !PROFILE_NAME.test(flags.profile)) {
+    throw new UsageError(`profile name ${JSON.stringify(flags.profile)} is not allowed`, 'use letters, digits and . _ @ + - (at most 64, starting with a letter or digit)');
+  }
   const port = intFlag(flags.port ?? '0', '--port', 0, 65535);
   const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
   if (flags.clientId !== undefined && flags.clientId.trim() === '') throw new UsageError('--client-id is empty');
