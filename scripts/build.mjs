@@ -3,7 +3,8 @@
 // Builds into a temp dir and swaps it in, so a CLI that is running while a
 // build happens never sees a half-written dist/.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,3 +36,12 @@ try {
 }
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });
+
+// Help texts, written once per build so `token --help` need not load commander
+// (src/cli/static-output.ts). Produced by the CLI itself, before the files exist.
+const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
+const help = {};
+help.token = execFileSync(process.execPath, [`${root}bin/token.js`, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+for (const c of commands) help[c] = execFileSync(process.execPath, [`${root}bin/token.js`, c, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+mkdirSync(`${dist}/help`);
+for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);

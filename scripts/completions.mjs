@@ -1,5 +1,6 @@
-// Writes completions/ from the built CLI, so the committed scripts are exactly what
-// `token completion <shell>` prints (test/completion/drift.test.ts checks it).
+// Writes completions/ from the built CLI's generator, so the committed scripts are
+// exactly what the command tree produces (test/completion/drift.test.ts checks it);
+// `token completion <shell>` prints these files.
 // Run: npm run completions (builds first), or node scripts/completions.mjs after a build.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ const FILES = { bash: 'token.bash', zsh: '_token', fish: 'token.fish' };
 
 mkdirSync(`${root}completions`, { recursive: true });
 for (const [shell, file] of Object.entries(FILES)) {
-  const script = execFileSync(process.execPath, [`${root}bin/token.js`, 'completion', shell], { encoding: 'utf8' });
+  const script = execFileSync(process.execPath, [`${root}bin/token.js`, '__generate-completion', shell], { encoding: 'utf8' });
   writeFileSync(`${root}completions/${file}`, script);
   console.error(`wrote completions/${file}`);
 }

@@ -2,6 +2,7 @@
 import { realDeps, type Deps } from './deps.js';
 import { CancelledError, ChildExitError, EXIT_CODES, TokenError } from './errors.js';
 import { fastShow, parseFastShow } from './fast-show.js';
+import { printStatic } from './static-output.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
   enableCompileCache();
@@ -11,7 +12,7 @@ export async function main(argv: string[], deps: Deps = realDeps()): Promise<voi
   try {
     const fast = parseFastShow(argv);
     if (fast) await fastShow(fast, deps);
-    else await (await import('./program.js')).runProgram(argv, deps);
+    else if (!printStatic(argv, deps)) await (await import('./program.js')).runProgram(argv, deps);
   } catch (err) {
     code = await report(err, deps, wantsJson(argv));
   }

@@ -29,6 +29,8 @@ export function buildProgram(deps: Deps): Command {
     .option('-v, --verbose', 'trace HTTP exchanges to stderr, secrets redacted')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .helpCommand('help [command]', 'show help for a command')
+    // A fixed width: the build writes help texts out once (static-output.ts).
+    .configureHelp({ helpWidth: 80 })
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({

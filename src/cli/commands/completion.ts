@@ -13,15 +13,23 @@ export function register(program: Command, deps: Deps): Command {
       const names = Object.keys(openStorage(deps.env).read().profiles);
       deps.stdout.write(names.map((n) => `${n}\n`).join(''));
     });
+  // `completion <shell>` normally prints the prebuilt file (static-output.ts); this one
+  // always generates, for scripts/completions.mjs and the drift test.
+  program
+    .command('__generate-completion', { hidden: true })
+    .argument('<shell>')
+    .action(async (shell: string) => generate(program, shell, deps));
   return program
     .command('completion')
     .description('print the shell completion script')
     .argument('<shell>', 'bash | zsh | fish')
-    .action(async (shell: string) => {
-      const { SHELLS } = await import('../../completion/scripts.js');
-      const { completionModel } = await import('../../completion/model.js');
-      const generate = SHELLS[shell as keyof typeof SHELLS];
-      if (!generate) throw new UsageError(`unknown shell ${JSON.stringify(shell)}`, 'shells: bash, zsh, fish');
-      deps.stdout.write(generate(completionModel(program)));
-    });
+    .action(async (shell: string) => generate(program, shell, deps));
+}
+
+async function generate(program: Command, shell: string, deps: Deps): Promise<void> {
+  const { SHELLS } = await import('../../completion/scripts.js');
+  const { completionModel } = await import('../../completion/model.js');
+  const script = SHELLS[shell as keyof typeof SHELLS];
+  if (!script) throw new UsageError(`unknown shell ${JSON.stringify(shell)}`, 'shells: bash, zsh, fish');
+  deps.stdout.write(script(completionModel(program)));
 }

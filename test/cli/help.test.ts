@@ -1,0 +1,48 @@
+// Help texts are written out at build time (static-output.ts); they must be exactly
+// what commander produces from the current command tree.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { buildProgram } from '../../src/cli/program.js';
+import type { Deps } from '../../src/cli/deps.js';
+import { staticOutputFor } from '../../src/cli/static-output.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+function program() {
+  const out = new PassThrough();
+  const deps = { env: {}, stdout: out, stderr: out, stdinIsTTY: false, stderrIsTTY: false, now: Date.now } as unknown as Deps;
+  return buildProgram(deps);
+}
+
+describe('prebuilt help', () => {
+  const p = program();
+  const commands = p.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden).map((c) => c.name()).filter((n) => n !== 'help');
+
+  it.each(['token', ...commands])('dist/help/%s.txt is commander’s help', async (name) => {
+    const cmd = name === 'token' ? p : p.commands.find((c) => c.name() === name)!;
+    const file = readFileSync(join(ROOT, 'dist', 'help', `${name}.txt`), 'utf8');
+    expect(file).toBe(cmd.helpInformation());
+    const shown = await runCli(name === 'token' ? ['--help'] : [name, '--help']);
+    expect(shown).toMatchObject({ code: 0, stdout: file, stderr: '' });
+  });
+
+  it.each([
+    [['--help'], 'help/token.txt'],
+    [[], 'help/token.txt'],
+    [['help', 'show'], 'help/show.txt'],
+    [['show', '-h'], 'help/show.txt'],
+    [['completion', 'zsh'], 'completions/_token'],
+    [['completion', 'tcsh'], undefined],
+    [['show', '--raw', '--help'], undefined],
+  ])('%j is served from %s', (argv, file) => {
+    const url = staticOutputFor(argv);
+    if (file === undefined) expect(url).toBeUndefined();
+    else expect(url!.pathname.endsWith(`/${file}`)).toBe(true);
+  });
+
+  it('an unknown command with --help still goes to commander, which shows the top help', async () => {
+    const top = readFileSync(join(ROOT, 'dist', 'help', 'token.txt'), 'utf8');
+    expect(await runCli(['nope', '--help'])).toMatchObject({ code: 0, stdout: top, stderr: '' });
+  });
+});
