@@ -1,0 +1,53 @@
+// Small CLI pieces: quoting, durations, pasted callbacks, the fast-path parser.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { shellQuote } from '../../src/cli/shell-quote.js';
+import { formatDuration, shorten } from '../../src/cli/output.js';
+import { parsePasted } from '../../src/cli/wait-for-code.js';
+import { parseFastShow } from '../../src/cli/fast-show.js';
+
+describe('shellQuote', () => {
+  it.each([["it's"], ['a b'], ['$(rm -rf /)'], ['`x`'], ['"q"'], ['\\'], ['plain-arg_1.0:/x@y=z'], ['']])('round-trips %j through sh', (arg) => {
+    expect(execFileSync('sh', ['-c', `printf %s ${shellQuote([arg])}`], { encoding: 'utf8' })).toBe(arg);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [59_999, '59s'],
+    [60_000, '1m'],
+    [(5 * 3600 + 59 * 60 + 30) * 1000, '5h 59m'],
+    [(2 * 86400 + 3600) * 1000, '2d 1h'],
+    [(3600 + 5) * 1000, '1h'],
+  ])('%i ms → %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+  it('shortens tokens so they cannot be used', () => {
+    expect(shorten('JXvBU54_hOok4gpOTHAOASEHbaE')).toBe('JXvB…HbaE (27 chars)');
+    expect(shorten('short')).toBe('*****');
+  });
+});
+
+describe('parsePasted', () => {
+  it.each([
+    ['  abc123 ', 'S', { code: 'abc123' }],
+    ['http://127.0.0.1:9/callback?code=C&state=S', 'S', { code: 'C' }],
+    ['https://global.apis.naver.com/prism/x?code=C', 'S', { code: 'C' }],
+    ['http://127.0.0.1:9/callback?error=access_denied&error_description=no&state=S', 'S', { error: 'access_denied', errorDescription: 'no' }],
+    ['http://127.0.0.1:9/callback?code=C&state=OTHER', 'S', 'the state in that URL is not the one this login sent'],
+    ['http://127.0.0.1:9/callback?x=1', null, 'that URL has no code'],
+    ['two words', null, 'a code has no spaces'],
+    ['', null, 'nothing pasted'],
+  ])('%j', (text, state, want) => expect(parsePasted(text, state)).toEqual(want));
+});
+
+describe('parseFastShow', () => {
+  it.each([
+    [['show', '--raw'], { raw: true, bearer: false, noRefresh: false }],
+    [['show', '--header', '--bearer', '-p', 'x'], { raw: false, bearer: true, noRefresh: false, profile: 'x' }],
+    [['show', '--profile=x', '--raw', '--no-refresh'], { raw: true, bearer: false, noRefresh: true, profile: 'x' }],
+  ])('%j takes the fast path', (argv, want) => expect(parseFastShow(argv)).toEqual(want));
+  it.each([[['show']], [['show', '--json']], [['show', '--raw', '--header']], [['show', '--raw', '-p']], [['show', '--raw', '-p', '--json']], [['show', '--raw', '-v']], [['list']]])(
+    '%j goes through commander',
+    (argv) => expect(parseFastShow(argv)).toBeUndefined(),
+  );
+});
