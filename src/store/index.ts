@@ -19,6 +19,8 @@ export interface Storage {
 
 export function openStorage(env: NodeJS.ProcessEnv): Storage {
   const dir = configDir(env);
+  // One keychain helper process per command, however many reads and writes it makes.
+  let keychain: Promise<SecretStore> | undefined;
   return {
     dir,
     read: () => readSettings(dir),
@@ -31,8 +33,8 @@ export function openStorage(env: NodeJS.ProcessEnv): Storage {
       }),
     async secretsOf(profile) {
       if (profile.store === 'file') return createFileStore(dir);
-      const { keychainStoreWithoutProbe } = await import('./keychain-store.js');
-      return keychainStoreWithoutProbe();
+      keychain ??= import('./keychain-store.js').then((m) => m.keychainStoreWithoutProbe());
+      return keychain;
     },
     storeForLogin: (warn) => storeForLogin(env, dir, warn),
   };
