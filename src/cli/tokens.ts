@@ -45,7 +45,7 @@ export async function currentToken(ctx: TokenContext, name: string, noRefresh: b
       `run: token refresh -p ${name}`,
     );
   }
-  return renew(ctx, name, { force: false, since: now });
+  return renew(ctx, name, { force: false, since: ctx.deps.startedAt ?? now });
 }
 
 /**

@@ -136,8 +136,26 @@ function errorCode(err: unknown): string | undefined {
 async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
   if (!proxied) return globalThis.fetch;
-  const undici = await import('undici');
-  const dispatcher = new undici.EnvHttpProxyAgent();
+  // undici is CommonJS: bundled with code splitting, its chunk has only a default export.
+  const loaded = await import('undici');
+  const undici = loaded.default ?? loaded;
+  // undici 6 prints "EnvHttpProxyAgent is experimental" to stderr on first use: not for our users.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = (rest[0] as { code?: string } | undefined)?.code;
+    if (code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  let dispatcher: InstanceType<typeof undici.EnvHttpProxyAgent>;
+  try {
+    // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
+    dispatcher = new undici.EnvHttpProxyAgent({
+      httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
+      httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
+      noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
+    });
+  } finally {
+    process.emitWarning = emitWarning;
+  }
   return ((input: string, init: RequestInit) =>
     undici.fetch(input, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
 }

@@ -25,7 +25,7 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   const { name } = selectProfile(storage.read(), opts.profile, deps.env);
-  const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.now() });
+  const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.startedAt ?? deps.now() });
   if (opts.json) {
     const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), storage.read().default === name);
     writeJson(deps, meta);
