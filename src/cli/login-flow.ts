@@ -9,7 +9,7 @@ import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import { requestToken, type TokenSet } from '../oauth/token-response.js';
 import { waitForCode } from './wait-for-code.js';
-import { httpContext } from './tokens.js';
+import { httpContext, tokenMeta } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
 
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
@@ -40,7 +40,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   }
 
   // Secrets first, then settings: a crash in between leaves the old profile intact.
-  const now = deps.now();
+  const now = set.obtainedAt;
   await store.write(name, { client_secret: client.clientSecret, refresh_token: set.refreshToken ?? null, access_token: set.accessToken });
   if (existing && existing.store !== store.kind) await (await storage.secretsOf(existing)).remove(name);
   const profile: ProfileSettings = {
@@ -48,7 +48,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     clientId: client.clientId,
     store: store.kind,
     options: saved,
-    token: { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: now, ...(set.scope ? { scope: set.scope } : {}) },
+    token: tokenMeta(set),
   };
   const settings = await storage.update((s) => {
     s.profiles[name] = profile;

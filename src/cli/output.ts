@@ -11,7 +11,8 @@ export function paint(deps: Deps, stream: 'stdout' | 'stderr'): ChalkInstance {
 
 /** "5h 59m", "3m 20s", "2d 4h": the two largest units. */
 export function formatDuration(ms: number): string {
-  let s = Math.max(0, Math.floor(ms / 1000));
+  // Rounded, not floored: a token that lives 3600 s shows "1h" a few ms after it arrived.
+  let s = Math.max(0, Math.round(ms / 1000));
   const d = Math.floor(s / 86400);
   s -= d * 86400;
   const h = Math.floor(s / 3600);

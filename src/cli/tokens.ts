@@ -80,7 +80,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
       }
       throw err;
     }
-    const meta = await persist(ctx.storage, name, before.profile, set, ctx.deps.now());
+    const meta = await persist(ctx.storage, name, before.profile, set);
     const secrets: Secrets = { ...before.secrets, access_token: set.accessToken, refresh_token: set.refreshToken ?? before.secrets.refresh_token };
     return current(name, { ...before.profile, token: meta }, secrets, true);
   });
@@ -109,16 +109,21 @@ export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
  * Secrets first (refresh token before anything else), then the metadata. A refresh
  * response without refresh_token keeps the stored one (SPEC "Profiles and storage").
  */
-export async function persist(storage: Storage, name: string, profile: ProfileSettings, set: TokenSet, now: number): Promise<TokenMeta> {
+export async function persist(storage: Storage, name: string, profile: ProfileSettings, set: TokenSet): Promise<TokenMeta> {
   const store = await storage.secretsOf(profile);
   await store.write(name, set.refreshToken ? { refresh_token: set.refreshToken, access_token: set.accessToken } : { access_token: set.accessToken });
-  const meta: TokenMeta = { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: now, ...(set.scope ? { scope: set.scope } : {}) };
+  const meta = tokenMeta(set);
   await storage.update((s) => {
     const p = s.profiles[name];
     if (!p) throw new TokenError('internal', `profile ${name} disappeared while refreshing`);
     p.token = meta;
   });
   return meta;
+}
+
+/** The non-secret half of a token response, as profiles.json keeps it. */
+export function tokenMeta(set: TokenSet): TokenMeta {
+  return { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: set.obtainedAt, ...(set.scope ? { scope: set.scope } : {}) };
 }
 
 function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean): Current {

@@ -19,6 +19,8 @@ export interface TokenSet {
   expiresAt: number | null;
   refreshToken?: string;
   scope?: string;
+  /** epoch ms when the response arrived; expiresAt counts from here */
+  obtainedAt: number;
 }
 
 /** Parses JSON, forgiving only a trailing comma before the closing brace (Bright Pattern's own example has one). */
@@ -52,6 +54,7 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
     accessToken: r.access_token,
     tokenType: type.toLowerCase() === 'bearer' ? 'Bearer' : type,
     expiresAt,
+    obtainedAt: now,
   };
   if (typeof r.refresh_token === 'string' && r.refresh_token !== '') set.refreshToken = r.refresh_token;
   if (typeof r.scope === 'string' && r.scope !== '') set.scope = r.scope;

@@ -106,7 +106,7 @@ describe('show, refresh, curl, list, use, logout', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(raw);
     expect(r.stdout).toMatch(/^profile +brightpattern \(default\)$/m);
-    expect(r.stdout).toMatch(/^expires +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(in 59m \d+s\)$/m);
+    expect(r.stdout).toMatch(/^expires +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(in (1h|59m \d+s)\)$/m);
     expect(r.stdout).toMatch(/^jwt sub +demo\.user$/m);
     expect(r.stdout).toMatch(/^jwt exp +\d+ \(\d{4}-/m);
     expect(r.stdout).toMatch(/^refresh token +no$/m);

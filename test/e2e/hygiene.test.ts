@@ -1,7 +1,7 @@
 // Secret hygiene that users see: file modes under any umask, curl --hide-token
 // as a real pipeline, secrets never in error messages.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -45,6 +45,20 @@ describe('files', () => {
       const mode = statSync(join(dir, f)).mode & 0o777;
       expect([f, mode]).toEqual([f, statSync(join(dir, f)).isDirectory() ? 0o700 : 0o600]);
     }
+  });
+
+
+  it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    const dir = cfg.env.TOKEN_CONFIG_DIR!;
+    const dead = spawnSync('true').pid!; // a pid that has exited
+    const orphan = join(dir, `.credentials.json.${dead}.1.abc.tmp`);
+    const live = join(dir, `.credentials.json.${process.pid}.1.abc.tmp`); // a running writer's: left alone
+    writeFileSync(orphan, '{"secrets":{"x":"leaked"}}', { mode: 0o600 });
+    writeFileSync(live, '{}', { mode: 0o600 });
+    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect(readdirSync(dir)).not.toContain(`.credentials.json.${dead}.1.abc.tmp`);
+    expect(readdirSync(dir)).toContain(`.credentials.json.${process.pid}.1.abc.tmp`);
   });
 });
 

@@ -19,7 +19,7 @@ describe('toTokenSet', () => {
     [{ access_token: 'a', token_type: 'mac', expires_in: 1, scope: 's1 s2' }, { accessToken: 'a', tokenType: 'mac', expiresAt: NOW + 1000, scope: 's1 s2' }],
     [{ access_token: 'a', refresh_token: '' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
   ])('reads %j', (body, want) => {
-    expect(toTokenSet(body, NOW, 'X')).toEqual(want);
+    expect(toTokenSet(body, NOW, 'X')).toEqual({ ...want, obtainedAt: NOW });
   });
 
   it.each([
