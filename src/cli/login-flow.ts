@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Deps, Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
 import { canPrompt, type LoginOptions } from './commands/login.js';
-import { openStorage } from '../store/index.js';
+import { openStorage, type Storage } from '../store/index.js';
+import { withLock } from '../store/lock.js';
+import type { SecretStore, Secrets } from '../store/secrets.js';
+import { toJson } from './commands/show.js';
 import type { ProfileSettings } from '../store/settings.js';
 import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
@@ -18,11 +21,11 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
   const existing = storage.read().profiles[name];
   if (existing && !opts.force) {
-    if (!prompter) throw new UsageError(`profile ${name} already exists`, 'pass --force to overwrite it, or -p <name> for a new profile');
+    if (!prompter) throw new UsageError(`profile ${name} already exists`, `pass --force to log in to it again, or -p <name> for a new profile`);
     const yes = await prompter.confirm(`Profile ${name} (${existing.provider}) already exists. Overwrite it?`, false);
     if (!yes) throw new CancelledError();
   }
-  const client = await askMissing(opts, prompter);
+  const client = await askMissing(opts, prompter, existing && (() => storage.secretsOf(existing).then((s) => s.read(name))));
   const options = provider.resolveOptions(opts.providerFlags);
   const allowHttp = opts.providerFlags.allowHttp === true;
   checkTransport(provider.endpoints(options), allowHttp);
@@ -38,42 +41,49 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     set = await requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
     if (redirectUri) saved.redirectUri = redirectUri;
   }
-
-  // Secrets first, then settings: a crash in between leaves the old profile intact.
-  const now = set.obtainedAt;
-  await store.write(name, { client_secret: client.clientSecret, refresh_token: set.refreshToken ?? null, access_token: set.accessToken });
-  if (existing && existing.store !== store.kind) await (await storage.secretsOf(existing)).remove(name);
   const profile: ProfileSettings = {
     provider: provider.id,
     clientId: client.clientId,
     store: store.kind,
     options: saved,
+    loginFlags: opts.providerFlags,
     token: tokenMeta(set),
   };
-  const settings = await storage.update((s) => {
-    s.profiles[name] = profile;
-    s.default ??= name;
-  });
-
+  const isDefault = await persistLogin(storage, name, profile, store, client.clientSecret, set);
   if (opts.json) {
-    writeJson(deps, {
-      profile: name,
-      provider: provider.id,
-      token_type: set.tokenType,
-      expires_at: set.expiresAt === null ? null : new Date(set.expiresAt).toISOString(),
-      expires_in: set.expiresAt === null ? null : Math.round((set.expiresAt - now) / 1000),
-      has_refresh_token: !!set.refreshToken,
-      store: store.kind,
-      default: settings.default === name,
-    });
+    const { access_token: _hidden, ...meta } = toJson(
+      { name, profile, accessToken: set.accessToken, meta: profile.token!, hasRefreshToken: !!set.refreshToken, refreshed: false },
+      set.obtainedAt,
+      isDefault,
+    );
+    writeJson(deps, meta);
     return;
   }
   const c = paint(deps, 'stderr');
-  const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - now)}`;
+  const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
   deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${store.location})\n`);
 }
 
-async function askMissing(opts: LoginOptions, prompter: Prompter | undefined): Promise<ClientAuth> {
+/**
+ * Under the profile's refresh lock, so a refresh running meanwhile cannot write the
+ * old grant's tokens over these. Secrets first, then settings. Returns whether the
+ * profile is the default.
+ */
+async function persistLogin(storage: Storage, name: string, profile: ProfileSettings, store: SecretStore, clientSecret: string, set: TokenSet): Promise<boolean> {
+  return withLock(storage.dir, `refresh-${name}`, async () => {
+    const existing = storage.read().profiles[name];
+    await store.write(name, { client_secret: clientSecret, refresh_token: set.refreshToken ?? null, access_token: set.accessToken });
+    if (existing && existing.store !== store.kind) await (await storage.secretsOf(existing)).remove(name);
+    const settings = await storage.update((s) => {
+      s.profiles[name] = profile;
+      s.default ??= name;
+    });
+    return settings.default === name;
+  });
+}
+
+/** Prompts (TTY only) for what is missing; a profile logged in again keeps its client secret. */
+async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, storedSecrets?: () => Promise<Secrets>): Promise<ClientAuth> {
   const { provider } = opts;
   // toLoginOptions has already refused missing values when there is no prompter.
   const ask = prompter!;
@@ -85,7 +95,11 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined): P
     });
   }
   const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
-  const clientSecret = opts.clientSecret ?? (await ask.password(`${provider.name} client secret:`));
+  const stored = opts.clientSecret === undefined && opts.reuseStoredSecret && storedSecrets ? (await storedSecrets()).client_secret : undefined;
+  if (opts.clientSecret === undefined && stored === undefined && !prompter) {
+    throw new UsageError('missing TOKEN_CLIENT_SECRET or --client-secret-stdin (no client secret is stored for this profile)');
+  }
+  const clientSecret = opts.clientSecret ?? stored ?? (await ask.password(`${provider.name} client secret:`));
   return { clientId, clientSecret };
 }
 

@@ -76,7 +76,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
         if (after.secrets.refresh_token !== before.secrets.refresh_token && after.secrets.access_token && isFresh(after.profile.token, ctx.deps.now())) {
           return current(name, after.profile, after.secrets, true);
         }
-        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; run: token login ${before.profile.provider} -p ${name}`);
+        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; run: token login -p ${name} --force`);
       }
       throw err;
     }
@@ -89,10 +89,10 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
 async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: Secrets): Promise<TokenSet> {
   const provider = providerById(profile.provider);
   if (provider.flow === 'authorization_code' && !secrets.refresh_token) {
-    throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login ${profile.provider} -p ${name}`);
+    throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login -p ${name} --force`);
   }
   if (!secrets.client_secret) {
-    throw new NotLoggedInError(`profile ${name} has no client secret stored`, `run: token login ${profile.provider} -p ${name}`);
+    throw new NotLoggedInError(`profile ${name} has no client secret stored`, `run: token login -p ${name} --force`);
   }
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
   const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.client_secret }, secrets.refresh_token);
@@ -127,6 +127,6 @@ export function tokenMeta(set: TokenSet): TokenMeta {
 }
 
 function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean): Current {
-  if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login ${profile.provider} -p ${name}`);
+  if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login -p ${name} --force`);
   return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: !!secrets.refresh_token, refreshed };
 }

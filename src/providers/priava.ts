@@ -25,7 +25,7 @@ export const priava: Provider = {
   ],
 
   resolveOptions(flags) {
-    const region = typeof flags.region === 'string' ? flags.region.toUpperCase() : undefined;
+    const region = typeof flags.region === 'string' ? flags.region.trim().toUpperCase() : undefined;
     if (!region) throw new UsageError('missing --region');
     if (!(REGIONS as readonly string[]).includes(region)) {
       throw new UsageError(`--region must be one of ${REGIONS.join(', ')}, got ${JSON.stringify(flags.region)}`);

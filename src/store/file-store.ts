@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { withLock } from './lock.js';
 import { CREDENTIALS_FILE } from './paths.js';
 import { account, SECRET_KINDS, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
 
@@ -31,6 +32,14 @@ export function createFileStore(dir: string): SecretStore {
     throw new TokenError('internal', `${path} is not a valid credentials file`, 'fix or remove it, then log in again');
   }
 
+  /** Read-modify-write under a lock: two profiles refreshing at once must not undo each other. */
+  const update = (change: (file: CredentialsFile) => void) =>
+    withLock(dir, 'credentials', async () => {
+      const file = load();
+      change(file);
+      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+    });
+
   return {
     kind: 'file',
     location: path,
@@ -44,20 +53,18 @@ export function createFileStore(dir: string): SecretStore {
       return out;
     },
     // One atomic rewrite: all of a profile's secrets change together or not at all.
-    async write(profile, changes: SecretChanges) {
-      const file = load();
-      for (const kind of SECRET_KINDS) {
-        const value = changes[kind];
-        if (value === undefined) continue;
-        if (value === null) delete file.secrets[account(profile, kind)];
-        else file.secrets[account(profile, kind)] = value;
-      }
-      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
-    },
-    async remove(profile) {
-      const file = load();
-      for (const kind of SECRET_KINDS) delete file.secrets[account(profile, kind)];
-      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
-    },
+    write: (profile, changes: SecretChanges) =>
+      update((file) => {
+        for (const kind of SECRET_KINDS) {
+          const value = changes[kind];
+          if (value === undefined) continue;
+          if (value === null) delete file.secrets[account(profile, kind)];
+          else file.secrets[account(profile, kind)] = value;
+        }
+      }),
+    remove: (profile) =>
+      update((file) => {
+        for (const kind of SECRET_KINDS) delete file.secrets[account(profile, kind)];
+      }),
   };
 }

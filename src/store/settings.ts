@@ -24,6 +24,8 @@ export interface ProfileSettings {
   store: StoreKind;
   /** Provider-specific, non-secret settings (service URL, region, tenant, ...). */
   options: Record<string, string | boolean | undefined>;
+  /** The provider flags as given at login, so `token login -p <name>` can log in again without them. */
+  loginFlags?: Record<string, string | boolean | undefined>;
   token?: TokenMeta;
 }
 

@@ -77,6 +77,18 @@ describe('token login brightpattern', () => {
     expect(cfg.exists('credentials.json')).toBe(false);
   });
 
+  it('logging in again to a profile reuses its settings and stored secret, as the hints suggest', async () => {
+    expect((await loginBp(sb, cfg.env, ['-p', 'work'])).code).toBe(0);
+    sb.requests.length = 0;
+    const again = await runCli(['login', '-p', 'work', '--force'], { env: cfg.env }); // no TOKEN_CLIENT_SECRET
+    expect(again.stderr).toContain('Logged in to Bright Pattern as profile work');
+    expect(again.code).toBe(0);
+    expect(sb.requests[0]!.form).toMatchObject({ client_id: CLIENTS.brightpattern.clientId, client_secret: CLIENTS.brightpattern.clientSecret, tenant: CLIENTS.brightpattern.tenant });
+    const none = await runCli(['login', '-p', 'nobody', '--force'], { env: cfg.env });
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^token: missing provider\n/);
+  });
+
   it('an existing profile needs --force without a TTY', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const again = await loginBp(sb, cfg.env);

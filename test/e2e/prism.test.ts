@@ -136,8 +136,17 @@ describe('refresh and verify', () => {
     const r = await runCli(['refresh'], { env: cfg.env });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login prism -p prism\n');
+    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login -p prism --force\n');
     expect(files()).toEqual(before);
+  });
+
+  it('`token login -p prism --force` logs in again with the stored settings and client secret', async () => {
+    const r = await runCli(['login', '-p', 'prism', '--force'], { env: cfg.env });
+    expect(r.code).toBe(0);
+    const [exchange] = tokenRequests();
+    expect(exchange!.headers['x-prism-client-id']).toBe(CLIENTS.prism.clientId);
+    expect(exchange!.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
+    expect(exchange!.query.grant_type).toBe('authorization_code');
   });
 
   it('show refreshes a token within 60 s of expiry first; --no-refresh exits 5 instead', async () => {

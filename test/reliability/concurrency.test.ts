@@ -152,7 +152,7 @@ describe('invalid_grant', () => {
     const r = await runCli(args, { env: cfg.env });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\n' + 'the login has expired or was revoked; run: token login prism -p prism\n');
+    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\n' + 'the login has expired or was revoked; run: token login -p prism --force\n');
     expect(refreshes()).toHaveLength(1);
     expect(snapshot()).toEqual(before);
   });

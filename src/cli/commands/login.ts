@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../errors.js';
 import { providerById, PROVIDERS } from '../../providers/index.js';
+import { openStorage } from '../../store/index.js';
 import type { Options, Provider } from '../../providers/types.js';
 
 export interface LoginFlags {
@@ -26,8 +27,10 @@ export interface LoginOptions {
   provider: Provider;
   profile: string;
   clientId?: string;
-  /** From TOKEN_CLIENT_SECRET or stdin; undefined means "ask on a TTY". */
+  /** From TOKEN_CLIENT_SECRET or stdin; undefined means "reuse the stored one, or ask on a TTY". */
   clientSecret?: string;
+  /** Logging in again to a profile of this provider: its stored client secret may be reused. */
+  reuseStoredSecret: boolean;
   code?: string;
   browser: boolean;
   port: number;
@@ -43,7 +46,7 @@ export function register(program: Command, deps: Deps): Command {
   const cmd = program
     .command('login')
     .description('log in and store the tokens: prism, priava, brightpattern (bp)')
-    .argument('[provider]', 'prism | priava | brightpattern (bp)')
+    .argument('[provider]', 'prism | priava | brightpattern (bp); may be left out to log in again to an existing -p profile')
     .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
     .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
     .option('--code <code>', 'skip the browser and exchange this authorization code')
@@ -85,8 +88,14 @@ export function canPrompt(deps: Deps): boolean {
 
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
-  if (!providerName) throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options]');
-  const provider = providerById(providerName);
+  // Logging in again to an existing profile reuses what it was logged in with (gh auth login does too).
+  const name = flags.profile ?? (providerName ? providerById(providerName).id : undefined);
+  const existing = name !== undefined ? openStorage(deps.env).read().profiles[name] : undefined;
+  if (!providerName && !existing) {
+    throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
+  }
+  const provider = providerById(providerName ?? existing!.provider);
+  const again = existing?.provider === provider.id ? existing : undefined;
   if (flags.profile !== undefined && !PROFILE_NAME.test(flags.profile)) {
     throw new UsageError(`profile name ${JSON.stringify(flags.profile)} is not allowed`, 'use letters, digits and . _ @ + - (at most 64, starting with a letter or digit)');
   }
@@ -105,14 +114,15 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   let clientSecret = deps.env.TOKEN_CLIENT_SECRET || undefined;
   if (flags.clientSecretStdin) clientSecret = await readSecretFromStdin(deps);
 
-  const providerFlags: Options = { allowHttp: flags.allowHttp === true };
-  for (const f of provider.flags) providerFlags[f.key] = flags[f.key] as string | boolean | undefined;
+  const providerFlags: Options = { allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true };
+  for (const f of provider.flags) providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
+  const clientId = flags.clientId ?? again?.clientId;
 
   if (!canPrompt(deps)) {
     const missing = [
-      ...(flags.clientId ? [] : ['--client-id']),
+      ...(clientId ? [] : ['--client-id']),
       ...provider.flags.filter((f) => f.required && providerFlags[f.key] === undefined).map((f) => f.flag),
-      ...(clientSecret ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
+      ...(clientSecret || again ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
     ];
     if (missing.length) {
       throw new UsageError(`missing ${missing.join(', ')}`, `not a terminal, so nothing is asked; see: token login ${provider.id} --help`);
@@ -120,9 +130,10 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   }
   return {
     provider,
-    profile: flags.profile ?? provider.id,
-    clientId: flags.clientId,
+    profile: name ?? provider.id,
+    clientId,
     clientSecret,
+    reuseStoredSecret: !!again,
     code: flags.code,
     browser: flags.browser !== false,
     port,
