@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
+import { openStorage, type Storage } from '../../store/index.js';
+import { withLock } from '../../store/lock.js';
 
 export interface LogoutOptions {
   profile?: string;
@@ -23,14 +24,21 @@ export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
   const settings = storage.read();
   const names = opts.all ? Object.keys(settings.profiles) : [selectProfile(settings, opts.profile, deps.env).name];
   for (const name of names) {
-    const profile = settings.profiles[name]!;
-    // Secrets first: a crash after this leaves a profile that says "log in again", never an orphaned secret.
-    await (await storage.secretsOf(profile)).remove(name);
-    await storage.update((s) => {
-      delete s.profiles[name];
-      if (s.default === name) delete s.default;
-    });
+    // Under the refresh lock: a refresh running now must not write its tokens back after us.
+    await withLock(storage.dir, `refresh-${name}`, () => logout(storage, name));
     deps.stderr.write(`Logged out of ${name}\n`);
   }
   if (names.length === 0) deps.stderr.write('no profiles to log out of\n');
+}
+
+async function logout(storage: Storage, name: string): Promise<void> {
+  const profile = storage.read().profiles[name];
+  if (!profile) return;
+  // Secrets first: a crash after this leaves a profile that says "log in again", never an
+  // orphaned secret. A keychain that cannot be reached fails the logout and changes nothing.
+  await (await storage.secretsOf(profile)).remove(name);
+  await storage.update((s) => {
+    delete s.profiles[name];
+    if (s.default === name) delete s.default;
+  });
 }
