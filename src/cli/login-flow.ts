@@ -121,8 +121,12 @@ async function obtainCode(provider: Provider, options: Options, client: ClientAu
     throw new UsageError(`--port ${opts.port} disagrees with the port of --redirect-uri ${given.href}`, 'give one of them');
   }
   if (opts.code) {
-    const redirectUri = typeof options.redirectUri === 'string' ? options.redirectUri : opts.port ? defaultRedirect(opts.port) : undefined;
-    return { code: opts.code, redirectUri };
+    // RFC 6749 §4.1.3 and the PRISM page: the exchange repeats the redirect URI the code was
+    // issued for, which only --redirect-uri can say when the code comes from elsewhere.
+    if (typeof options.redirectUri !== 'string') {
+      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', provider.id === 'prism' ? 'PRISM registers https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}' : undefined);
+    }
+    return { code: opts.code, redirectUri: options.redirectUri };
   }
   const loopback = !given || (given.protocol === 'http:' && isLoopbackHost(given.hostname));
   if (!loopback && !prompter) {
@@ -131,7 +135,7 @@ async function obtainCode(provider: Provider, options: Options, client: ClientAu
   const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
-    ? await startLoopback({ port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })
+    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })
     : undefined;
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
@@ -162,15 +166,17 @@ function defaultRedirect(port: number): string {
   return `http://127.0.0.1:${port}/callback`;
 }
 
-/** RFC 6749 §4.1.1 parameters, appended to whatever query the configured URL has. */
+/**
+ * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
+ * the exchange repeats this redirect_uri and the listener waits on it.
+ */
 function authorizeUrl(provider: Provider, options: Options, clientId: string, redirectUri: string, state: string | null): string | undefined {
   if (typeof options.authorizeUrl !== 'string') return undefined;
   const url = new URL(options.authorizeUrl);
-  const set = (k: string, v: string) => url.searchParams.has(k) || url.searchParams.set(k, v);
-  set('response_type', 'code');
-  set('client_id', clientId);
-  set('redirect_uri', redirectUri);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', clientId);
+  url.searchParams.set('redirect_uri', redirectUri);
   if (state) url.searchParams.set('state', state);
-  if (provider.id === 'prism' && typeof options.scope === 'string') set('scope', options.scope);
+  if (provider.id === 'prism' && typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
   return url.toString();
 }

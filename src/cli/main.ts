@@ -27,7 +27,7 @@ function wantsJson(argv: string[]): boolean {
 
 export async function report(err: unknown, deps: Deps, json: boolean): Promise<number> {
   if (err instanceof ChildExitError) return err.exitCode;
-  const known = err instanceof TokenError ? err : undefined;
+  const known = err instanceof TokenError ? err : fileSystemError(err);
   const code = known?.code ?? 'internal';
   const debug = !!deps.env.TOKEN_DEBUG;
   const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : String((err as Error)?.message ?? err).split('\n')[0]}`;
@@ -40,6 +40,24 @@ export async function report(err: unknown, deps: Deps, json: boolean): Promise<n
     if (hint) deps.stderr.write(`${red.dim(hint)}\n`);
   }
   return EXIT_CODES[code];
+}
+
+const FS_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** The config dir being unusable is the environment's doing, not a bug: say which path and why. */
+function fileSystemError(err: unknown): TokenError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const words = e && typeof e.code === 'string' ? FS_WORDS[e.code] : undefined;
+  if (!words || typeof e.path !== 'string') return undefined;
+  return new TokenError('usage', `cannot use ${e.path}: ${words}`, 'check TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions');
 }
 
 /** Exits explicitly: a keychain call that timed out may still hold a thread. */

@@ -27,8 +27,12 @@ export interface TokenContext {
   verbose: boolean;
 }
 
+/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min). */
 export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
-  return !!meta && (meta.expiresAt === null || meta.expiresAt - now > EXPIRY_MARGIN_MS);
+  if (!meta) return false;
+  if (meta.expiresAt === null) return true;
+  const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
+  return meta.expiresAt - now > margin;
 }
 
 /** A valid token for the profile, renewing it first unless noRefresh. */
@@ -37,6 +41,11 @@ export async function currentToken(ctx: TokenContext, name: string, noRefresh: b
   const secrets = await (await ctx.storage.secretsOf(profile)).read(name);
   const now = ctx.deps.now();
   if (secrets.access_token && profile.token && isFresh(profile.token, now)) {
+    return current(name, profile, secrets, false);
+  }
+  // --no-refresh: the margin is for renewing early; a token not yet expired is still given out.
+  const expiresAt = profile.token?.expiresAt;
+  if (noRefresh && secrets.access_token && profile.token && expiresAt != null && expiresAt > now) {
     return current(name, profile, secrets, false);
   }
   if (noRefresh) {

@@ -29,7 +29,8 @@ export function parsePasted(text: string, state: string | null): Callback | stri
       return 'that is not a URL';
     }
     const got = params.get('state');
-    if (state !== null && got !== null && got !== state) return 'the state in that URL is not the one this login sent';
+    // RFC 6749 §10.12: a redirected URL must carry this login's state, as the listener demands.
+    if (state !== null && got !== state) return got === null ? 'that URL has no state; paste the whole redirected URL, or just the code' : 'the state in that URL is not the one this login sent';
     const error = params.get('error');
     if (error) return { error, errorDescription: params.get('error_description') ?? undefined };
     const code = params.get('code');

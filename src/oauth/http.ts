@@ -2,7 +2,7 @@
 // timeout, a 1 MiB body cap, no redirects followed, errors as exit-4 NetworkErrors,
 // and an optional -v trace with every secret redacted.
 import { createFetch, type FetchOptions } from 'ofetch';
-import { NetworkError } from '../cli/errors.js';
+import { NetworkError, UsageError } from '../cli/errors.js';
 import { redactHeaders, redactUrl, redactBody } from './redact.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,8 +31,10 @@ export interface HttpContext {
 
 export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env.TOKEN_HTTP_TIMEOUT;
-  const seconds = raw === undefined || raw === '' ? DEFAULT_TIMEOUT_S : Number(raw);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TIMEOUT_S * 1000;
+  if (raw === undefined || raw === '') return DEFAULT_TIMEOUT_S * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(raw)}`);
+  return seconds * 1000;
 }
 
 export function fullUrl(req: HttpRequest): string {

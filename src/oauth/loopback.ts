@@ -1,6 +1,6 @@
 // The loopback redirect listener (RFC 8252 §7.3): bound to 127.0.0.1 only, up
 // before the browser opens, one valid callback, then closed.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../cli/errors.js';
 import { callbackPage } from './pages.js';
@@ -12,6 +12,8 @@ export interface Callback {
 }
 
 export interface LoopbackOptions {
+  /** The redirect URI's host (default 127.0.0.1); `localhost` listens on 127.0.0.1. */
+  host?: string;
   port: number;
   path: string;
   /** The state sent to the authorize URL; null when the flow has none (Priava). */
@@ -31,14 +33,18 @@ export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
   const callback = new Promise<Callback>((resolve) => (settle = resolve));
   let done = false;
   let port = opts.port;
+  const host = (opts.host ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  const bindAddress = host === 'localhost' ? '127.0.0.1' : host;
+  // What a browser may send as Host: the redirect URI's own host (and localhost for 127.0.0.1).
+  const names = host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [host.includes(':') ? `[${host}]` : host];
+  const allowedHosts = () => names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]));
 
   const server = createServer((req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Connection', 'close');
     // DNS-rebinding guard: only our own loopback host names may talk to us.
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (![`127.0.0.1:${port}`, `localhost:${port}`].includes(host)) return reply(res, 421, 'Wrong host', 'This listener only answers requests for its loopback address.');
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (!allowedHosts().includes((req.headers.host ?? '').toLowerCase())) return reply(res, 421, 'Wrong host', 'This listener only answers requests for its loopback address.');
+    const url = new URL(req.url ?? '/', 'http://loopback.invalid');
     if (req.method !== 'GET' || url.pathname !== opts.path) return reply(res, 404, 'Not found', 'Nothing here.');
     if (done) return reply(res, 410, 'Already used', 'This login has finished; you can close this tab.');
     const q = url.searchParams;
@@ -64,13 +70,13 @@ export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new UsageError(`port ${opts.port} on 127.0.0.1 is already in use`, 'pass --port <n> with a free port (or 0 for any), or free that one')
+          ? new UsageError(`port ${opts.port} on ${bindAddress} is already in use`, 'pass --port <n> with a free port (or 0 for any), or free that one')
           : err.code === 'EACCES'
             ? new UsageError(`not allowed to listen on port ${opts.port}`, 'use a port above 1023')
             : err,
       ),
     );
-    server.listen(opts.port, '127.0.0.1', () => resolve());
+    server.listen(opts.port, bindAddress, () => resolve());
   });
   port = (server.address() as { port: number }).port;
   return {
@@ -93,4 +99,3 @@ function reply(res: ServerResponse, status: number, title: string, text: string)
   res.end(callbackPage(title, text, status === 200 && title === 'Signed in'));
 }
 
-export type { IncomingMessage };

@@ -22,7 +22,11 @@ export const REDACTED = '[redacted]';
 
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? REDACTED : v;
+  for (const [k, v] of Object.entries(headers)) {
+    const key = k.toLowerCase();
+    // A Location may echo our query (PRISM sends refresh_token there) inside its own parameters.
+    out[k] = SECRET_HEADERS.has(key) ? REDACTED : key === 'location' && v.includes('?') ? `${v.slice(0, v.indexOf('?'))}?${REDACTED}` : v;
+  }
   return out;
 }
 

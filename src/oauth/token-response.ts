@@ -68,8 +68,10 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
   const isHtml = /html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(res.body);
 
   if (res.status >= 300 && res.status < 400) {
+    // Only where it points: a redirect's query may carry our own parameters back (a refresh token, for PRISM).
     const to = res.headers.get('location');
-    throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${to ? ` to ${to}` : ''}); not following it`, 'check the token URL');
+    const where = to ? safeLocation(to, req.url) : undefined;
+    throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
   }
   if (res.status >= 400 && res.status < 500) throw refusal(provider, res.status, body);
   if (res.status >= 500) {
@@ -81,6 +83,15 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
   const error = oauthError(body);
   if (error) throw new ProviderError(`${provider} refused: ${error.text}`, res.status, error.error, error.description);
   return toTokenSet(body, now(), provider);
+}
+
+function safeLocation(location: string, base: string): string | undefined {
+  try {
+    const u = new URL(location, base);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function readJson(text: string): unknown {

@@ -3,7 +3,7 @@
 // parameters in the query string and the client credentials in x-prism-* headers.
 import { UsageError } from '../cli/errors.js';
 import type { Provider } from './types.js';
-import { baseUrl } from './urls.js';
+import { baseUrl, parseUrlFlag } from './urls.js';
 
 export const prism: Provider = {
   id: 'prism',
@@ -19,8 +19,10 @@ export const prism: Provider = {
   resolveOptions(flags) {
     if (typeof flags.serviceUrl !== 'string') throw new UsageError('missing --service-url');
     const serviceUrl = baseUrl(flags.serviceUrl, '--service-url');
+    // NOTES.md: a service may register another authorize URL; it is used exactly as given.
     const authorizeUrl =
-      typeof flags.authorizeUrl === 'string' ? baseUrl(flags.authorizeUrl, '--authorize-url') : `${serviceUrl}/oauth/authorize`;
+      typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : `${serviceUrl}/oauth/authorize`;
+    if (typeof flags.redirectUri === 'string') parseUrlFlag(flags.redirectUri, '--redirect-uri');
     return { serviceUrl, authorizeUrl, redirectUri: flags.redirectUri, scope: flags.scope };
   },
 
@@ -32,7 +34,7 @@ export const prism: Provider = {
       method: 'GET',
       url: tokenUrl(o),
       headers: clientHeaders(client),
-      // The page's own example omits redirect_uri; it is sent whenever the authorize step used one.
+      // Required with authorization_code (the page); the login flow makes sure there is one.
       query: { grant_type: 'authorization_code', code, ...(redirectUri ? { redirect_uri: redirectUri } : {}) },
     };
   },

@@ -14,9 +14,11 @@ export function parseUrlFlag(value: string, flag: string): URL {
   return url;
 }
 
-/** A base URL without its trailing slash, so paths can be appended. */
+/** A base URL without its trailing slash, so paths can be appended; no query or fragment. */
 export function baseUrl(value: string, flag: string): string {
-  return parseUrlFlag(value, flag).toString().replace(/\/+$/, '');
+  const url = parseUrlFlag(value, flag);
+  if (url.search || url.hash) throw new UsageError(`${flag} must be a base URL without ?query or #fragment, got ${JSON.stringify(value)}`);
+  return url.toString().replace(/\/+$/, '');
 }
 
 export function isLoopbackHost(hostname: string): boolean {

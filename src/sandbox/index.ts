@@ -1,6 +1,6 @@
 // One local server with PRISM, Priava and Bright Pattern endpoints. Used by
 // `token sandbox`, `npm run demo` and the tests alike.
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { bpApi, bpToken } from './brightpattern.js';
 import { json, type Req } from './http-util.js';
@@ -42,7 +42,14 @@ export async function startSandbox(opts: { port?: number; config?: Partial<Sandb
   Object.assign(state.config, opts.config);
   const sockets = new Set<Socket>();
 
-  const server = createServer(async (incoming, res) => {
+  const server = createServer((incoming, res) => {
+    handle(incoming, res).catch((err: Error) => {
+      // A malformed request (bad control JSON, a broken body) is the client's problem, never a crash.
+      if (!res.headersSent) json(res, 400, { error: 'invalid_request', error_description: err.message });
+      else res.destroy();
+    });
+  });
+  async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
@@ -72,7 +79,7 @@ export async function startSandbox(opts: { port?: number; config?: Partial<Sandb
       return;
     }
     record.status = route ? route[2](req, res, state) : json(res, 404, { error: 'not_found', error_description: `no sandbox endpoint at ${url.pathname}` });
-  });
+  }
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

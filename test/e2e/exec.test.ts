@@ -125,9 +125,11 @@ describe('with a valid token', () => {
   });
 });
 
+const expire = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
 describe('with an expired token', () => {
   let sb: Sandbox;
-  // Tokens live 1 s; the CLI counts one within 60 s of expiry as expired, so every exec renews.
+  // Tokens live 1 s: after waiting past that, every exec must renew first.
   beforeAll(async () => (sb = await startSandbox({ config: { accessTokenTtl: 1 } })));
   afterAll(() => sb.close());
   beforeEach(() => {
@@ -141,6 +143,7 @@ describe('with an expired token', () => {
   ] as const)('%s: renews before running, and the child gets the new token', async (profile, login, endpoint, grant) => {
     expect((await login(sb, cfg.env)).code).toBe(0);
     const before = cfg.read('credentials.json').secrets[`${profile}:access_token`];
+    await expire();
     sb.requests.length = 0;
 
     const { got } = await execReport(cfg.env);
@@ -154,6 +157,7 @@ describe('with an expired token', () => {
 
   it('a refused renewal is exit 3 with the provider’s words, and the command never runs', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+    await expire();
     sb.failNext('prism-token', { status: 400, body: '{"error":"invalid_grant","error_description":"refresh token revoked"}' });
     const marker = join(cfg.dir, 'ran');
     const r = await runCli(['exec', '--', 'sh', '-c', `touch '${marker}'`], { env: cfg.env });

@@ -149,14 +149,23 @@ describe('refresh and verify', () => {
     expect(exchange!.query.grant_type).toBe('authorization_code');
   });
 
-  it('show refreshes a token within 60 s of expiry first; --no-refresh exits 5 instead', async () => {
-    const p = cfg.read('profiles.json');
-    p.profiles.prism.token.expiresAt = Date.now() + 30_000;
-    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(p));
+  it('show refreshes a token within 60 s of expiry first; --no-refresh gives it out until it expires, then exits 5', async () => {
+    const setExpiry = (at: number) => {
+      const p = cfg.read('profiles.json');
+      p.profiles.prism.token.expiresAt = at; // of a token that lived an hour
+      p.profiles.prism.token.obtainedAt = at - 3_600_000;
+      writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(p));
+    };
+    setExpiry(Date.now() + 30_000);
+    const stillValid = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
+    expect(stillValid).toMatchObject({ code: 0, stdout: `${secrets()['prism:access_token']}\n` });
+    setExpiry(Date.now() - 1000);
     const stale = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
     expect(stale.code).toBe(5);
     expect(stale.stdout).toBe('');
+    expect(stale.stderr).toBe('token: the token of profile prism has expired\nrun: token refresh -p prism\n');
     expect(tokenRequests()).toHaveLength(0);
+    setExpiry(Date.now() + 30_000);
     const fresh = await runCli(['show', '--raw'], { env: cfg.env });
     expect(fresh.code).toBe(0);
     expect(tokenRequests()).toHaveLength(1);
@@ -170,6 +179,12 @@ describe('refresh and verify', () => {
     const [req] = sb.requests.filter((q) => q.endpoint === 'prism-user');
     expect(req!.method).toBe('GET');
     expect(req!.headers['x-prism-access-token']).toBe(secrets()['prism:access_token']);
+  });
+
+  it('show --verify reports PRISM’s own failure envelope as a refusal (exit 3)', async () => {
+    sb.failNext('prism-user', { status: 200, body: '{"success":false,"errorCode":1001,"errorName":"INVALID_TOKEN","message":"token expired","data":null}' });
+    const r = await runCli(['show', '--verify'], { env: cfg.env });
+    expect(r).toMatchObject({ code: 3, stdout: '', stderr: 'token: PRISM rejected the token: INVALID_TOKEN: token expired (HTTP 200)\nrun: token refresh -p prism\n' });
   });
 
   it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {

@@ -64,3 +64,13 @@ describe('sandbox strictness', () => {
     expect(await res.json()).toMatchObject({ success: false, errorCode: 401 });
   });
 });
+
+describe('sandbox robustness', () => {
+  it('answers malformed control input with 400 and keeps serving', async () => {
+    const sb = await startSandbox();
+    const bad = await fetch(`${sb.url}/_sandbox/config`, { method: 'POST', body: '{bad' });
+    expect(bad.status).toBe(400);
+    expect((await fetch(`${sb.url}/prism/v1/service/user`)).status).toBe(401);
+    await sb.close();
+  });
+});

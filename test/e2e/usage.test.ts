@@ -31,6 +31,9 @@ describe('bad input', () => {
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
     [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: profile name "\.\.\/x" is not allowed\nuse letters, digits/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'foo'], /^token: --redirect-uri must be an http\(s\) URL, got "foo"\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example/base?x=1'], /^token: --service-url must be a base URL without \?query or #fragment, got "https:\/\/x\.example\/base\?x=1"\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--code', 'abc'], /^token: --code needs --redirect-uri: the redirect URI the code was issued for\nPRISM registers https:\/\/global\.apis\.naver\.com/],
     [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: cfg.env });
@@ -38,6 +41,17 @@ describe('bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
+  it('an unusable config dir is exit 2 naming the path, not "a bug"', async () => {
+    const r = await runCli(['list'], { env: { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' } });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe('token: cannot use /etc/passwd/profiles.json: not a directory\ncheck TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions\n');
+  });
+
+  it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
+    const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, got "abc"\n' });
   });
 
   it('TOKEN_STORE with a bad value is exit 2', async () => {

@@ -86,6 +86,20 @@ describe('the loopback listener', () => {
     expect(exchanges[0]!.query.code).not.toBe('forged');
   });
 
+  it.each(['127.0.0.2', '[::1]'])('listens on a loopback redirect URI on %s, and sends our parameters over the authorize URL’s own', async (host) => {
+    const port = await freePort();
+    const redirect = `http://${host}:${port}/cb`;
+    const login = loginPrism(sb, cfg.env, ['--redirect-uri', redirect, '--authorize-url', `${sb.url}/oauth/authorize?redirect_uri=https%3A%2F%2Fstale.example%2F&client_id=old&prompt=login`]);
+    const url = await authorizeUrl();
+    expect(url.searchParams.get('redirect_uri')).toBe(redirect);
+    expect(url.searchParams.get('client_id')).toBe(CLIENTS.prism.clientId);
+    expect(url.searchParams.get('prompt')).toBe('login'); // the configured URL's own parameters stay
+    const location = await approve(url);
+    expect((await get(location, { Host: `${host}:${port}` })).status).toBe(200);
+    expect((await login).code).toBe(0);
+    expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(redirect);
+  });
+
   it('a port already in use is a clear exit 2', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));

@@ -32,7 +32,9 @@ describe('parsePasted', () => {
   it.each([
     ['  abc123 ', 'S', { code: 'abc123' }],
     ['http://127.0.0.1:9/callback?code=C&state=S', 'S', { code: 'C' }],
-    ['https://global.apis.naver.com/prism/x?code=C', 'S', { code: 'C' }],
+    ['https://global.apis.naver.com/prism/x?code=C&state=S', 'S', { code: 'C' }],
+    ['https://global.apis.naver.com/prism/x?code=C', 'S', 'that URL has no state; paste the whole redirected URL, or just the code'],
+    ['https://my.app.com/oauth2callback?code=C', null, { code: 'C' }],
     ['http://127.0.0.1:9/callback?error=access_denied&error_description=no&state=S', 'S', { error: 'access_denied', errorDescription: 'no' }],
     ['http://127.0.0.1:9/callback?code=C&state=OTHER', 'S', 'the state in that URL is not the one this login sent'],
     ['http://127.0.0.1:9/callback?x=1', null, 'that URL has no code'],

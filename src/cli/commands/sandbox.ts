@@ -32,9 +32,14 @@ export async function run(opts: { port: string; ttl: string }, deps: Deps): Prom
   w('  token curl -p brightpattern');
   // Machine-readable too, for scripts that start the sandbox: the base URL on stdout.
   deps.stdout.write(`${sb.url}\n`);
+  // Ctrl-C is how a sandbox ends, not a cancel: set main's SIGINT handler aside, close, exit 0.
+  const mainHandlers = process.listeners('SIGINT');
+  process.removeAllListeners('SIGINT');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await sb.close();
+  for (const h of mainHandlers) process.on('SIGINT', h);
+  w('token sandbox stopped');
 }

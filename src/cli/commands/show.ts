@@ -124,18 +124,19 @@ async function verify(cur: Current, deps: Deps, verbose: boolean): Promise<strin
   }
   const { send } = await import('../../oauth/http.js');
   const res = await send(provider.verifyRequest(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
-  if (res.status === 401 || res.status === 403) {
-    throw new ProviderError(`${provider.name} rejected the token (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
-  }
   let body: unknown;
   try {
     body = JSON.parse(res.body);
   } catch {
     body = undefined;
   }
-  const who = res.status < 300 ? provider.describeIdentity(body) : undefined;
-  if (!who) {
-    throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
+  // PRISM's envelope on failure: {success:false, errorCode, errorName, message}.
+  const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown };
+  const detail = [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ');
+  if (res.status === 401 || res.status === 403 || e.success === false) {
+    throw new ProviderError(`${provider.name} rejected the token${detail ? `: ${detail}` : ''} (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
   }
+  const who = res.status < 300 ? provider.describeIdentity(body) : undefined;
+  if (!who) throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
   return who;
 }
