@@ -30,6 +30,11 @@ export interface Deps {
   prompter(): Promise<Prompter>;
 }
 
+/** Prompts need a terminal on both ends: stdin to type, stderr to show them. */
+export function canPrompt(deps: Deps): boolean {
+  return deps.stdinIsTTY && deps.stderrIsTTY;
+}
+
 export function realDeps(): Deps {
   // Getters: touching process.stdin/stderr creates the stream, which costs start-up
   // time on the hot path (`show --raw` never reads stdin or writes stderr).

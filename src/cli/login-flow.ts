@@ -1,8 +1,8 @@
 // login(opts, deps): ask for what is missing (TTY only), get a token, store it.
 import { randomBytes } from 'node:crypto';
-import type { Deps, Prompter } from './deps.js';
+import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
-import { canPrompt, type LoginOptions } from './commands/login.js';
+import type { LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
 import { withLock } from '../store/lock.js';
 import type { SecretStore, Secrets } from '../store/secrets.js';

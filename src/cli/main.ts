@@ -6,7 +6,8 @@ import { printStatic } from './static-output.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
   enableCompileCache();
-  // Ctrl-C outside a prompt: every write is a sync rename, so exiting here never leaves half a file.
+  // Ctrl-C outside a prompt: files are replaced by rename and secrets are written before
+  // the settings that point at them, so exiting here leaves the old state or the new one.
   process.once('SIGINT', () => void report(new CancelledError(), deps, wantsJson(argv)).then((code) => finish(deps, code)));
   let code = 0;
   try {

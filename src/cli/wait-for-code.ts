@@ -42,7 +42,7 @@ export function parsePasted(text: string, state: string | null): Callback | stri
 
 export async function waitForCode(o: WaitOptions): Promise<Callback> {
   const { deps } = o;
-  const deadline = Date.now() + o.timeoutS * 1000;
+  const deadline = deps.now() + o.timeoutS * 1000;
   const cleanups: (() => void)[] = [];
   try {
     return await new Promise<Callback>((resolve, reject) => {
@@ -85,7 +85,7 @@ function pasteWhileWaiting(deps: Deps, state: string | null, deadline: number, r
   let frame = 0;
   const draw = () => {
     if (!open) return;
-    rl.setPrompt(`${FRAMES[frame++ % FRAMES.length]} Waiting for the browser… ${formatDuration(Math.max(0, deadline - Date.now()))} left › `);
+    rl.setPrompt(`${FRAMES[frame++ % FRAMES.length]} Waiting for the browser… ${formatDuration(Math.max(0, deadline - deps.now()))} left › `);
     // Node's readline writes a multi-character paste straight out without updating
     // prevRows, its idea of the cursor's row; a redraw then starts a row too low and
     // leaves the old first row behind. The cursor really is on getCursorPos()'s row.

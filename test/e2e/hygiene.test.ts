@@ -63,8 +63,7 @@ describe('files', () => {
 });
 
 describe('token curl --hide-token', () => {
-  it('prints a pipeline that runs, authenticates, and keeps the token out of argv', async () => {
-    if (missingParts(['curl'], 'the --hide-token pipeline')) return;
+  it.skipIf(!!missingParts(['curl'], 'the --hide-token pipeline'))('prints a pipeline that runs, authenticates, and keeps the token out of argv', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
     const token = cfg.read('credentials.json').secrets['prism:access_token'];
     const line = (await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })).stdout.trim();

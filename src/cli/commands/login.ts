@@ -1,7 +1,7 @@
 // token login <provider>: the commander half turns flags into LoginOptions, naming
 // every missing flag when it may not prompt; login() does the work.
 import type { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../errors.js';
 import { providerById, PROVIDERS } from '../../providers/index.js';
@@ -56,15 +56,28 @@ export function register(program: Command, deps: Deps): Command {
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
     .option('--allow-http', 'allow plain http:// to non-loopback hosts');
-  const seen = new Set<string>();
+  // Provider flags; one shared by several providers says what it means for each.
+  const byFlag = new Map<string, { key: string; notes: string[] }>();
   for (const provider of Object.values(PROVIDERS)) {
     for (const f of provider.flags) {
-      if (seen.has(f.flag)) continue;
-      seen.add(f.flag);
-      if (f.key === 'sandbox') cmd.option(f.flag, f.description);
-      else cmd.option(`${f.flag} <value>`, `${f.description} [${providersWith(f.flag)}]`);
+      const entry = byFlag.get(f.flag) ?? { key: f.key, notes: [] };
+      entry.notes.push(`${provider.id}: ${f.required ? 'required; ' : ''}${f.description}`);
+      byFlag.set(f.flag, entry);
     }
   }
+  for (const [flag, { key, notes }] of byFlag) {
+    cmd.option(key === 'sandbox' ? flag : `${flag} <value>`, notes.join('. '));
+  }
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  TOKEN_CLIENT_SECRET=... token login bp --tenant example.brightpattern.com --client-id api.user
+  token login prism --service-url https://api.example.com --client-id my-client
+  pass show priava | token login priava --region APAC --client-id abc --client-secret-stdin \\
+      --redirect-uri http://127.0.0.1:8765/callback
+  token login -p prism --force        log in again with the stored settings`,
+  );
   return cmd.action(async (provider: string | undefined, _opts, c: Command) => {
     const opts = await toLoginOptions(provider, optionsOf<LoginFlags>(c), deps);
     const { login } = await import('../login-flow.js');
@@ -72,19 +85,8 @@ export function register(program: Command, deps: Deps): Command {
   });
 }
 
-function providersWith(flag: string): string {
-  return Object.values(PROVIDERS)
-    .filter((p) => p.flags.some((f) => f.flag === flag))
-    .map((p) => p.id)
-    .join(', ');
-}
-
 /** Profile names end up in file names, keychain accounts and shell completion: keep them plain. */
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-
-export function canPrompt(deps: Deps): boolean {
-  return deps.stdinIsTTY && deps.stderrIsTTY;
-}
 
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
