@@ -147,7 +147,8 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   };
 }
 
-function intFlag(value: string, flag: string, min: number, max: number): number {
+/** A whole-number flag within bounds, or a usage error naming it and the value. */
+export function intFlag(value: string, flag: string, min: number, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { intFlag } from './login.js';
 
 export function register(program: Command, deps: Deps): Command {
   return program
@@ -13,10 +14,8 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(opts: { port: string; ttl: string }, deps: Deps): Promise<void> {
-  const port = Number(opts.port);
-  const ttl = Number(opts.ttl);
-  if (!/^\d+$/.test(opts.port) || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(opts.port)}`);
-  if (!/^\d+$/.test(opts.ttl) || ttl < 1) throw new UsageError(`--ttl must be a positive whole number of seconds, got ${JSON.stringify(opts.ttl)}`);
+  const port = intFlag(opts.port, '--port', 0, 65535);
+  const ttl = intFlag(opts.ttl, '--ttl', 1, 86400 * 30);
   const { startSandbox, CLIENTS } = await import('../../sandbox/index.js');
   const sb = await startSandbox({ port, config: { accessTokenTtl: ttl } }).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EADDRINUSE' ? new UsageError(`port ${port} on 127.0.0.1 is already in use`, 'pass --port 0 for any free port') : err;
