@@ -38,9 +38,9 @@ export function prismToken(req: Req, res: ServerResponse, state: SandboxState): 
     if (!q.get('code')) return oauthError(res, 400, 'invalid_request', 'missing code');
     const grant = state.redeemCode(q.get('code')!);
     if (!grant || grant.provider !== 'prism') return oauthError(res, 400, 'invalid_grant', 'the code is invalid, expired or already used');
-    if (q.has('redirect_uri') && q.get('redirect_uri') !== grant.redirectUri) {
-      return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
-    }
+    // The page: redirect_uri is required with authorization_code; RFC 6749 §4.1.3: the same as authorized.
+    if (!q.get('redirect_uri')) return oauthError(res, 400, 'invalid_request', 'missing redirect_uri');
+    if (q.get('redirect_uri') !== grant.redirectUri) return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
     const t = state.issueTokens(grant, true);
     return json(res, 200, { access_token: t.accessToken, expires_in: t.expiresIn, refresh_token: t.refreshToken, token_type: 'bearer' });
   }

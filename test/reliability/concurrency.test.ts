@@ -37,12 +37,13 @@ const refreshes = () => sb.requests.filter((r) => r.endpoint === 'prism-token' &
 const file = (name: string) => join(cfg.env.TOKEN_CONFIG_DIR!, name);
 const storedSecrets = () => cfg.read('credentials.json').secrets as Record<string, string>;
 
-/** A prism profile (through the front) whose token is within the 60 s margin, so the next use refreshes it. */
+/** A prism profile (through the front) whose stored token has expired, so the next use refreshes it. */
 async function loginExpiring(): Promise<void> {
-  sb.state.config.accessTokenTtl = 30;
   const r = await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env);
   expect(r.code, r.stderr).toBe(0);
-  sb.state.config.accessTokenTtl = 3600; // the refreshed token is then fresh for an hour
+  const settings = JSON.parse(readFileSync(file('profiles.json'), 'utf8'));
+  settings.profiles.prism.token.expiresAt = Date.now() - 1000;
+  writeFileSync(file('profiles.json'), JSON.stringify(settings, null, 2));
   sb.requests.length = 0;
 }
 

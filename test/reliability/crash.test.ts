@@ -108,9 +108,9 @@ async function crashOnce(i: number): Promise<Outcome> {
   const run: Run = { kind, old, requested: false, serverDelayMs, kill: { after, ms: Math.random() * windowMs } };
   let args = ['refresh'];
   if (kind === 'login') {
-    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId });
+    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://app.example.test/cb' });
     runs.set(code, run);
-    args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', front.url, '--code', code, '--force'];
+    args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', front.url, '--code', code, '--redirect-uri', 'https://app.example.test/cb', '--force'];
   } else {
     runs.set(old.refresh, run);
   }
