@@ -1,5 +1,7 @@
 // Bundles src/cli/main.ts into dist/ with code splitting, so cold paths
 // (prompts, loopback server, HTTP, keychain, completion) load only when used.
+// dist/keychain-agent.js is its own entry: the per-user process that runs keytar,
+// started by dist/chunks/keychain-store-*.js (src/store/keychain-store.ts).
 // Builds into a temp dir and swaps it in, so a CLI that is running while a
 // build happens never sees a half-written dist/.
 import { build } from 'esbuild';
@@ -13,7 +15,7 @@ const next = `${root}.dist-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
 
 await build({
-  entryPoints: { main: 'src/cli/main.ts', sandbox: 'src/sandbox/index.ts' },
+  entryPoints: { main: 'src/cli/main.ts', sandbox: 'src/sandbox/index.ts', 'keychain-agent': 'src/store/keychain-agent.ts' },
   absWorkingDir: root,
   outdir: next,
   bundle: true,

@@ -1,12 +1,14 @@
-// The only file that touches keytar (archived upstream since 2022), so it can be
-// swapped. keytar runs in a child process: a keyring that never answers leaves
-// keytar's native call blocked in a libuv pool thread, and Node joins those threads
-// on exit, so an in-process timeout reports the failure and then hangs for ever in
-// process.exit. A child can be killed. A profile kept in the file store never starts it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
+// The keychain SecretStore. keytar itself is used in one file only, keychain-agent.ts
+// (archived upstream since 2022: swap it there), inside a per-user agent process that
+// this client starts on demand and reaches over a unix socket in a 0700 directory
+// (agent-client.ts). Secrets cross that socket and nothing else: never argv, logs or
+// files. A Secret Service that never answers blocks keytar's native call in a thread
+// Node would join at exit, so the CLI never calls keytar itself: on a timeout it kills
+// the agent and removes its socket, and the next command starts a fresh one. A profile
+// kept in the file store never starts or reaches the agent.
 import { TokenError } from '../cli/errors.js';
+import { AgentError, AgentGoneError, agentSocket, connectOrStart, ensureAgentDir, removeSocketFile, type AgentSocket, type Conn } from './agent-client.js';
+import { configDir } from './paths.js';
 import { account, SECRET_KINDS, WRITE_ORDER, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
 
 export const SERVICE = 'token-cli';
@@ -22,125 +24,98 @@ export class KeychainUnavailableError extends TokenError {
   }
 }
 
-// The child: one JSON request per stdin line, one JSON reply per stdout line. Secrets
-// travel over the pipe, never argv. argv[1] is keytar's resolved path.
-const CHILD = String.raw`
-let keytar, loadError;
-try { keytar = require(process.argv[1]); } catch (e) { loadError = 'keytar could not be loaded (' + String((e && e.message) || e).split('\n')[0] + ')'; }
-const reply = (m) => process.stdout.write(JSON.stringify(m) + '\n');
-require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const { id, method, args } = JSON.parse(line);
-  if (loadError) return reply({ id, error: loadError });
-  keytar[method](...args).then((value) => reply({ id, value }), (e) => reply({ id, error: String((e && e.message) || e) }));
-});
-`;
-
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0] || 'unknown error';
-}
-
-function resolveKeytar(): string {
-  try {
-    return createRequire(import.meta.url).resolve('keytar');
-  } catch (err) {
-    throw new KeychainUnavailableError(`keytar could not be loaded (${firstLine(err)})`);
-  }
 }
 
 interface Keytar {
   call(method: Method, args: string[], what: string): Promise<unknown>;
 }
 
-/** An idle helper lets go after this long: `token exec` must not keep it for the command's lifetime. */
-const IDLE_MS = 1000;
-
-/** Started on demand and let go when idle; a call that times out kills it, and every later call fails at once. */
-function keytarProcess(): Keytar {
-  let child: ChildProcess | undefined;
+/** One command's client: connects (starting the agent if need be) on the first call. */
+function agentClient(): Keytar {
+  let where: AgentSocket | undefined;
+  let current: Conn | undefined;
+  let opening: Promise<Conn> | undefined;
   let failed: KeychainUnavailableError | undefined;
-  let idle: NodeJS.Timeout | undefined;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
 
-  const fail = (err: KeychainUnavailableError) => {
+  // Later calls of this command fail at once; a hung agent is killed and its socket removed.
+  const fail = (err: KeychainUnavailableError, hung?: Conn) => {
     failed ??= err;
-    for (const call of pending.values()) call.reject(failed);
-    pending.clear();
-    child?.kill('SIGKILL');
-  };
-  const release = () => {
-    const c = child;
-    child = undefined;
-    c?.stdin!.end(); // the helper exits on end of input
+    if (hung && !hung.closed) {
+      // Its socket first: a command starting meanwhile then starts a new agent, not this one.
+      removeSocketFile(where!.path, hung.file);
+      try {
+        if (hung.pid !== undefined) process.kill(hung.pid, 'SIGKILL');
+      } catch {
+        // it exited meanwhile: the goal
+      }
+      hung.socket.destroy();
+    }
+    for (const call of current?.pending.values() ?? []) call.reject(failed);
+    current?.pending.clear();
   };
 
-  const start = (): ChildProcess => {
-    const c = spawn(process.execPath, ['-e', CHILD, resolveKeytar()], { stdio: ['pipe', 'pipe', 'pipe'], env: process.env, windowsHide: true });
-    // It must not keep the CLI alive (a pending call's timer does that) nor outlive it.
-    c.unref();
-    for (const s of [c.stdin, c.stdout, c.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
-    const kill = () => c.kill('SIGKILL');
-    process.once('exit', kill);
-    let stderr = '';
-    c.stderr!.on('data', (d) => (stderr += d));
-    c.stdin!.on('error', () => {}); // a dead helper is reported by 'exit' below
-    c.on('error', (err) => fail(new KeychainUnavailableError(`could not start the keychain helper (${firstLine(err)})`)));
-    c.on('exit', (code, signal) => {
-      process.removeListener('exit', kill);
-      if (c === child) fail(new KeychainUnavailableError(`the keychain helper stopped (${signal ?? code}): ${firstLine(stderr)}`));
-    });
-    createInterface({ input: c.stdout! }).on('line', (line) => {
-      let msg: { id: number; value?: unknown; error?: string };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return; // not a reply (a library's chatter); the call's timeout still applies
-      }
-      const call = pending.get(msg.id);
-      pending.delete(msg.id);
-      if (msg.error !== undefined) call?.reject(new KeychainUnavailableError(msg.error));
-      else call?.resolve(msg.value ?? null);
-    });
-    return c;
+  const open = async (): Promise<Conn> => {
+    try {
+      where ??= agentSocket(configDir(process.env));
+      ensureAgentDir(where);
+      const conn = await connectOrStart(where.path);
+      conn.socket.on('close', () => {
+        if (current === conn) current = undefined;
+      });
+      return (current = conn);
+    } catch (err) {
+      const e = new KeychainUnavailableError(err instanceof AgentError ? err.message : `could not reach the keychain agent (${firstLine(err)})`);
+      fail(e);
+      throw e;
+    }
   };
+
+  const request = (conn: Conn, method: Method, args: string[], what: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (conn.closed) return reject(new AgentGoneError('the keychain agent went away'));
+      const id = nextId++;
+      // This timer is what keeps the CLI waiting: the socket itself is unref'd.
+      const timer = setTimeout(() => fail(new KeychainUnavailableError(`no answer from the keyring within ${KEYCHAIN_TIMEOUT_MS / 1000} s (${what})`), conn), KEYCHAIN_TIMEOUT_MS);
+      const done = () => clearTimeout(timer);
+      // An error reply (keytar could not load, the keyring said no) makes the keychain unavailable.
+      const unavailable = (e: Error) => (e instanceof AgentError ? new KeychainUnavailableError(e.message) : e);
+      conn.pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(unavailable(e))) });
+      conn.socket.write(`${JSON.stringify({ id, method, args })}\n`);
+    });
 
   return {
-    call(method, args, what) {
-      if (failed) return Promise.reject(failed);
-      clearTimeout(idle);
-      try {
-        child ??= start();
-      } catch (err) {
-        return Promise.reject(err);
+    async call(method, args, what) {
+      // get/set/delete are idempotent: one retry when the agent went away mid-call.
+      for (let attempt = 0; ; attempt++) {
+        if (failed) throw failed;
+        const conn = current && !current.closed ? current : await (opening ??= open().finally(() => (opening = undefined)));
+        try {
+          return await request(conn, method, args, what);
+        } catch (err) {
+          if (!(err instanceof AgentGoneError)) throw err;
+          if (attempt > 0) {
+            fail(new KeychainUnavailableError('the keychain agent stopped before answering'));
+            throw failed;
+          }
+        }
       }
-      const id = nextId++;
-      const answer = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject }));
-      child.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          fail(new KeychainUnavailableError(`no answer from the keyring within ${KEYCHAIN_TIMEOUT_MS / 1000} s (${what})`));
-          reject(failed);
-        }, KEYCHAIN_TIMEOUT_MS);
-      });
-      return Promise.race([answer, timeout]).finally(() => {
-        clearTimeout(timer);
-        if (pending.size === 0 && !failed) (idle = setTimeout(release, IDLE_MS)).unref();
-      });
     },
   };
 }
 
-/** Starts keytar and asks the keyring one harmless question; throws KeychainUnavailableError. */
+/** Reaches the agent and asks the keyring one harmless question; throws KeychainUnavailableError. */
 export async function openKeychainStore(): Promise<SecretStore> {
-  const keytar = keytarProcess();
+  const keytar = agentClient();
   await keytar.call('getPassword', [SERVICE, '.probe'], 'probe');
   return keychainStore(keytar);
 }
 
 /** For reads of a profile known to live in the keychain: no probe, one call per secret. */
 export async function keychainStoreWithoutProbe(): Promise<SecretStore> {
-  return keychainStore(keytarProcess());
+  return keychainStore(agentClient());
 }
 
 function keychainStore(keytar: Keytar): SecretStore {

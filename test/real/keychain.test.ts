@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { killAgents } from '../helpers/agents.js';
 import { runCli, tempConfig, type RunOptions, type RunResult, type TempConfig } from '../helpers/cli.js';
 import { absentBus, keyringMissing, startHangingBus, startKeyring, type HangingBus, type Keyring } from '../helpers/keyring.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
@@ -71,6 +72,7 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     sb.requests.length = 0;
   });
   afterEach(async () => {
+    killAgents(cfg.dir); // the keychain agents this test's commands started
     cfg.cleanup();
     await kr.clear();
   });
