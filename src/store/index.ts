@@ -19,7 +19,7 @@ export interface Storage {
 
 export function openStorage(env: NodeJS.ProcessEnv): Storage {
   const dir = configDir(env);
-  // One keychain helper process per command, however many reads and writes it makes.
+  // One keychain agent connection per command, however many reads and writes it makes.
   let keychain: Promise<SecretStore> | undefined;
   return {
     dir,
