@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Tiny shim: everything lives in the bundled entry (npm run build).
-import { main } from '../dist/main.js';
-
-main(process.argv.slice(2));
+// Tiny shim: everything lives in the bundled entry (npm run build). CommonJS (see
+// bin/package.json): an ES module entry would cost Node its ESM loader at start-up.
+require('../dist/main.cjs').main(process.argv.slice(2));

@@ -1,36 +1,58 @@
-// Bundles src/cli/main.ts into dist/ with code splitting, so cold paths
-// (prompts, loopback server, HTTP, keychain, completion) load only when used.
-// dist/keychain-agent.js is its own entry: the per-user process that runs keytar,
-// started by dist/chunks/keychain-store-*.js (src/store/keychain-store.ts).
-// Builds into a temp dir and swaps it in, so a CLI that is running while a
-// build happens never sees a half-written dist/.
+// Builds dist/ for start-up speed (issue 6):
+// - dist/main.cjs: everything `token show --raw` needs, as ONE CommonJS file. An ES
+//   module entry alone costs Node its ESM loader (about a quarter of `node -e 0`).
+// - dist/<name>.js + dist/chunks/: the cold paths (commander, prompts, the loopback
+//   server, HTTP, keychain, completion, the sandbox) as ES modules, loaded by dynamic
+//   import only by the commands that need them. They take the shared modules from
+//   main.cjs through the package's own "exports" ("token-cli/core"), so every class
+//   and every piece of state exists once.
+// - dist/keychain-agent.js: the per-user process that runs keytar.
+// Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist`;
 const next = `${root}.dist-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
+const CORE = 'token-cli/core';
+const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', minifySyntax: true, logLevel: 'warning', external: ['keytar', 'open'] };
 
+// Pass 1: which files `main` reaches statically (the core), and what it loads lazily.
+const lazy = new Map(); // absolute path -> entry name
+const firstPass = await build({ ...common, entryPoints: ['src/cli/main.ts'], write: false, outdir: next, format: 'cjs', define: { 'import.meta.url': 'undefined' }, metafile: true, plugins: [collectLazy(lazy)] });
+const core = new Set(Object.keys(firstPass.metafile.inputs).map((p) => `${root}${p}`));
+for (const path of core) lazy.delete(path);
+
+// The core bundle: main.ts plus every core module re-exported, for the cold chunks.
+const barrel = [...core].filter((p) => p.startsWith(`${root}src/`)).map((p) => `export * from ${JSON.stringify(p)};`).join('\n');
 await build({
-  entryPoints: { main: 'src/cli/main.ts', sandbox: 'src/sandbox/index.ts', 'keychain-agent': 'src/store/keychain-agent.ts' },
-  absWorkingDir: root,
+  ...common,
+  stdin: { contents: barrel, resolveDir: root, loader: 'ts', sourcefile: 'core.ts' },
+  outfile: `${next}/main.cjs`,
+  format: 'cjs',
+  // import.meta does not exist in CommonJS; static-output.ts uses __filename there.
+  define: { 'import.meta.url': 'undefined' },
+  plugins: [lazyImportsTo(lazy)],
+});
+
+// The cold paths: ES modules that import the core from main.cjs.
+await build({
+  ...common,
+  entryPoints: { ...Object.fromEntries([...lazy].map(([path, name]) => [name, path])), sandbox: 'src/sandbox/index.ts', 'keychain-agent': 'src/store/keychain-agent.ts' },
   outdir: next,
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['keytar', 'open'], // native addon; open ships its own xdg-open script
-  minifySyntax: true,
-  logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
+  plugins: [coreFrom(core)],
   // Bundled CommonJS dependencies (commander, proper-lockfile) call require() for
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
   banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
 });
+
 try {
   renameSync(dist, old);
 } catch (err) {
@@ -42,8 +64,53 @@ rmSync(old, { recursive: true, force: true });
 // Help texts, written once per build so `token --help` need not load commander
 // (src/cli/static-output.ts). Produced by the CLI itself, before the files exist.
 const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
-const help = {};
-help.token = execFileSync(process.execPath, [`${root}bin/token.js`, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-for (const c of commands) help[c] = execFileSync(process.execPath, [`${root}bin/token.js`, c, '--help'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const run = (args) => execFileSync(process.execPath, [`${root}bin/token.js`, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const help = { token: run(['--help']) };
+for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
+
+/** Every dynamic import becomes external, named after its file (or package). */
+function collectLazy(names) {
+  return {
+    name: 'collect-lazy',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined;
+        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
+        if (r.external || common.external.includes(args.path)) return { path: args.path, external: true };
+        names.set(r.path, args.path.startsWith('.') ? basename(r.path, extname(r.path)) : args.path.replaceAll('/', '-'));
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+/** In main.cjs: a dynamic import of a cold module loads dist/<name>.js. */
+function lazyImportsTo(names) {
+  return {
+    name: 'lazy-imports',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined;
+        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
+        const name = names.get(r.path);
+        return name ? { path: `./${name}.js`, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/** In the cold build: any import of a core module is an import of main.cjs. */
+function coreFrom(files) {
+  return {
+    name: 'core-from-main',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData?.inner || args.kind === 'entry-point') return undefined;
+        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
+        return files.has(r.path) ? { path: CORE, external: true } : undefined;
+      });
+    },
+  };
+}

@@ -1,7 +1,6 @@
 // One Deps value carries the world (STYLE.md): streams and their TTY-ness, env,
 // the clock, and lazy factories for the cold parts, so tests pass fakes instead.
 import type { Writable, Readable } from 'node:stream';
-import { isatty } from 'node:tty';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -35,6 +34,10 @@ export function canPrompt(deps: Deps): boolean {
   return deps.stdinIsTTY && deps.stderrIsTTY;
 }
 
+function isatty(fd: number): boolean {
+  return (process.getBuiltinModule?.('node:tty') as typeof import('node:tty') | undefined)?.isatty(fd) ?? Boolean([process.stdin, process.stdout, process.stderr][fd]?.isTTY);
+}
+
 export function realDeps(): Deps {
   // Getters: touching process.stdin/stderr creates the stream, which costs start-up
   // time on the hot path (`show --raw` never reads stdin or writes stderr).
@@ -47,10 +50,18 @@ export function realDeps(): Deps {
     get stderr() {
       return process.stderr;
     },
-    stdinIsTTY: isatty(0),
-    stderrIsTTY: isatty(2),
+    // node:tty costs start-up time; only prompts, colour and the spinner ask.
+    get stdinIsTTY() {
+      return isatty(0);
+    },
+    get stderrIsTTY() {
+      return isatty(2);
+    },
     now: () => Date.now(),
-    startedAt: performance.timeOrigin,
+    // A getter: the `performance` global loads perf_hooks, which costs start-up time.
+    get startedAt() {
+      return performance.timeOrigin;
+    },
     openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, process.env),
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
   };

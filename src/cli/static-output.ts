@@ -4,18 +4,26 @@
 // `token completion bash` start as fast as `show --raw`. Tests check that each file
 // is byte-for-byte what commander and the completion generator produce.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Deps } from './deps.js';
+
+declare const __filename: string | undefined;
+
+/** dist/ in the CommonJS bundle (main.cjs); src/cli/ when tests run the source. */
+function here(): string {
+  return typeof __filename === 'string' ? dirname(__filename) : dirname(decodeURIComponent(new URL(import.meta.url).pathname));
+}
 
 const SHELL_FILES: Record<string, string> = { bash: 'token.bash', zsh: '_token', fish: 'token.fish' };
 
 /** The file whose content is this command's whole output, or undefined. */
-export function staticOutputFor(argv: string[]): URL | undefined {
-  const help = (name: string) => new URL(`./help/${name}.txt`, import.meta.url);
+export function staticOutputFor(argv: string[]): string | undefined {
+  const help = (name: string) => join(here(), 'help', `${name}.txt`);
   const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
   if (argv.length === 0 || (argv.length === 1 && (isHelp(argv[0]) || argv[0] === 'help'))) return help('token');
   if (argv.length === 2 && isHelp(argv[1]) && /^[a-z]+$/.test(argv[0]!)) return help(argv[0]!);
   if (argv.length === 2 && argv[0] === 'help' && /^[a-z]+$/.test(argv[1]!)) return help(argv[1]!);
-  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!]) return new URL(`../completions/${SHELL_FILES[argv[1]!]}`, import.meta.url);
+  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!]) return join(here(), '..', 'completions', SHELL_FILES[argv[1]!]!);
   return undefined;
 }
 

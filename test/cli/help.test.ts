@@ -45,9 +45,9 @@ describe('prebuilt help', () => {
     [['completion', 'tcsh'], undefined],
     [['show', '--raw', '--help'], undefined],
   ])('%j is served from %s', (argv, file) => {
-    const url = staticOutputFor(argv);
-    if (file === undefined) expect(url).toBeUndefined();
-    else expect(url!.pathname.endsWith(`/${file}`)).toBe(true);
+    const path = staticOutputFor(argv);
+    if (file === undefined) expect(path).toBeUndefined();
+    else expect(path!.endsWith(`/${file}`)).toBe(true);
   });
 
   it('an unknown command with --help still goes to commander, which shows the top help', async () => {
