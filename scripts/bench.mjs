@@ -57,6 +57,16 @@ try {
     );
   }
   if (!keychain) console.log('keychain case skipped: no gnome-keyring-daemon / dbus-daemon on this machine');
+  // Wall time on a shared VM swings with its neighbours; instruction counts do not.
+  if (spawnSync('sh', ['-c', 'command -v valgrind']).status === 0 && process.env.BENCH_INSTRUCTIONS !== '0') {
+    const base = instructions(baseline);
+    console.log('\n| command | instructions (callgrind, this process only) | × node -e 0 |');
+    console.log('|---|---|---|');
+    for (const c of cases) {
+      const n = c === baseline ? base : instructions(c);
+      console.log(`| ${c.name} | ${(n / 1e6).toFixed(1)} M | ${(n / base).toFixed(3)} |`);
+    }
+  }
   console.log(`| login, scripted browser, end to end | ${(await loginTimes()).map((t) => t.toFixed(0)).join(' / ')} ms (median of 5 / min / max) | target < 400 ms |`);
 } finally {
   await sb.close();
@@ -82,6 +92,13 @@ function run(args, env) {
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => resolve({ status, stderr }));
   });
+}
+
+function instructions(c) {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...c.argv], { env: c.env, encoding: 'utf8' });
+  const m = /Collected : (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`callgrind failed for ${c.name}: ${r.stderr.slice(-300)}`);
+  return Number(m[1]);
 }
 
 async function login(env) {
