@@ -5,7 +5,6 @@ import { fastShow, parseFastShow } from './fast-show.js';
 import { printStatic } from './static-output.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
-  enableCompileCache();
   // Ctrl-C outside a prompt: files are replaced by rename and secrets are written before
   // the settings that point at them, so exiting here leaves the old state or the new one.
   process.once('SIGINT', () => void report(new CancelledError(), deps, wantsJson(argv)).then((code) => finish(deps, code)));
@@ -61,14 +60,8 @@ function fileSystemError(err: unknown): TokenError | undefined {
   return new TokenError('usage', `cannot use ${e.path}: ${words}`, 'check TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions');
 }
 
-/** Exits explicitly: a keychain call that timed out may still hold a thread. */
+/** Exits explicitly: nothing left open (a socket to the keychain agent, a pipe) may hold the process. */
 async function finish(deps: Deps, code: number): Promise<never> {
   await new Promise<void>((resolve) => deps.stdout.write('', () => resolve()));
   process.exit(code);
-}
-
-function enableCompileCache(): void {
-  // Node >= 22.1 caches compiled code between runs; absent on Node 20, where this is a no-op.
-  const mod = process.getBuiltinModule?.('node:module') as { enableCompileCache?: () => unknown } | undefined;
-  mod?.enableCompileCache?.();
 }
