@@ -1,6 +1,7 @@
 // One Deps value carries the world (STYLE.md): streams and their TTY-ness, env,
 // the clock, and lazy factories for the cold parts, so tests pass fakes instead.
 import type { Writable, Readable } from 'node:stream';
+import { builtin } from '../store/builtin.js';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -35,7 +36,7 @@ export function canPrompt(deps: Deps): boolean {
 }
 
 function isatty(fd: number): boolean {
-  return (process.getBuiltinModule?.('node:tty') as typeof import('node:tty') | undefined)?.isatty(fd) ?? Boolean([process.stdin, process.stdout, process.stderr][fd]?.isTTY);
+  return builtin<typeof import('node:tty')>('node:tty').isatty(fd);
 }
 
 export function realDeps(): Deps {

@@ -4,26 +4,21 @@
 // `token completion bash` start as fast as `show --raw`. Tests check that each file
 // is byte-for-byte what commander and the completion generator produce.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Deps } from './deps.js';
 
-declare const __filename: string | undefined;
-
-/** dist/ in the CommonJS bundle (main.cjs); src/cli/ when tests run the source. */
-function here(): string {
-  return typeof __filename === 'string' ? dirname(__filename) : dirname(decodeURIComponent(new URL(import.meta.url).pathname));
-}
+import { codeDir } from '../store/builtin.js';
 
 const SHELL_FILES: Record<string, string> = { bash: 'token.bash', zsh: '_token', fish: 'token.fish' };
 
 /** The file whose content is this command's whole output, or undefined. */
 export function staticOutputFor(argv: string[]): string | undefined {
-  const help = (name: string) => join(here(), 'help', `${name}.txt`);
+  const help = (name: string) => join(codeDir(), 'help', `${name}.txt`);
   const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
   if (argv.length === 0 || (argv.length === 1 && (isHelp(argv[0]) || argv[0] === 'help'))) return help('token');
   if (argv.length === 2 && isHelp(argv[1]) && /^[a-z]+$/.test(argv[0]!)) return help(argv[0]!);
   if (argv.length === 2 && argv[0] === 'help' && /^[a-z]+$/.test(argv[1]!)) return help(argv[1]!);
-  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!]) return join(here(), '..', 'completions', SHELL_FILES[argv[1]!]!);
+  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!]) return join(codeDir(), '..', 'completions', SHELL_FILES[argv[1]!]!);
   return undefined;
 }
 

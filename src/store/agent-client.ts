@@ -7,11 +7,10 @@
 // are keychain-store.ts's.
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { Socket } from 'node:net';
 import { join, parse, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir } from './atomic.js';
+import { builtin, codeDir } from './builtin.js';
 
 /** Part of the name: a CLI never talks to an agent of another protocol version. */
 const PROTOCOL = 'kc1';
@@ -67,7 +66,7 @@ export function agentSocket(configDir: string, env: NodeJS.ProcessEnv = process.
   const preferred = join(config, 'agent');
   if (fits(preferred)) return { path: join(preferred, file), dir: preferred, inConfigDir: true };
   const uid = process.getuid?.() ?? 0;
-  for (const dir of [env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'token-cli') : '', join(tmpdir(), `token-cli-${uid}`), `/tmp/token-cli-${uid}`]) {
+  for (const dir of [env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'token-cli') : '', join(builtin<typeof import('node:os')>('node:os').tmpdir(), `token-cli-${uid}`), `/tmp/token-cli-${uid}`]) {
     if (dir && fits(dir)) return { path: join(dir, file), dir };
   }
   throw new AgentError(`no directory for the keychain agent's socket fits the ${MAX_SOCKET_PATH}-byte limit (config dir ${config})`);
@@ -137,7 +136,7 @@ export async function connectOrStart(path: string): Promise<Conn> {
  */
 function connectOnce(path: string, deadline: number): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const socket = connect(path);
+    const socket = builtin<typeof import('node:net')>('node:net').connect(path);
     const conn: Conn = { socket, pid: undefined, file: null, pending: new Map(), closed: false };
     let connected = false;
     const timer = setTimeout(() => {
@@ -188,20 +187,17 @@ function connectOnce(path: string, deadline: number): Promise<Conn> {
   });
 }
 
-/**
- * dist/keychain-agent.js, its own esbuild entry. This module is bundled into a chunk
- * in dist/chunks/ (or into dist/ itself, should it ever stop being split off).
- */
+/** dist/keychain-agent.js, its own esbuild entry, beside dist/main.cjs where this module is bundled. */
 function agentScript(): string {
-  for (const rel of ['../keychain-agent.js', './keychain-agent.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
+  for (const rel of ['keychain-agent.js', '../keychain-agent.js']) {
+    const file = resolve(codeDir(), rel);
     if (existsSync(file)) return file;
   }
   throw new AgentError('the keychain agent is missing (dist/keychain-agent.js; run npm run build)');
 }
 
 async function startAgent(path: string): Promise<ChildProcess> {
-  const { spawn } = await import('node:child_process'); // only on a cold start
+  const { spawn } = builtin<typeof import('node:child_process')>('node:child_process'); // only on a cold start
   // Detached with stdio on /dev/null: it must not hold the CLI's stdout (`$(token show
   // --raw)` would wait for it) nor die with the CLI's process group. Secrets never on argv.
   const child = spawn(process.execPath, [agentScript(), path], { detached: true, stdio: 'ignore', env: agentEnv(process.env), cwd: parse(process.execPath).root, windowsHide: true });

@@ -1,6 +1,9 @@
 // The storage facade: profiles.json for settings, a SecretStore per profile.
 import { TokenError, UsageError } from '../cli/errors.js';
 import { createFileStore } from './file-store.js';
+// Static, not lazy: the client is small and keytar itself lives in the agent process, and
+// a lazy ES chunk would cost every keychain read Node's ESM loader (start-up, issue 6).
+import { KeychainUnavailableError, keychainStoreWithoutProbe, openKeychainStore } from './keychain-store.js';
 import { withLock } from './lock.js';
 import { configDir } from './paths.js';
 import type { SecretStore } from './secrets.js';
@@ -33,7 +36,7 @@ export function openStorage(env: NodeJS.ProcessEnv): Storage {
       }),
     async secretsOf(profile) {
       if (profile.store === 'file') return createFileStore(dir);
-      keychain ??= import('./keychain-store.js').then((m) => m.keychainStoreWithoutProbe());
+      keychain ??= keychainStoreWithoutProbe();
       return keychain;
     },
     storeForLogin: (warn) => storeForLogin(env, dir, warn),
@@ -46,7 +49,6 @@ async function storeForLogin(env: NodeJS.ProcessEnv, dir: string, warn: (line: s
   if (wanted !== 'keychain' && wanted !== 'auto') {
     throw new UsageError(`TOKEN_STORE must be keychain, file or auto, got ${JSON.stringify(env.TOKEN_STORE)}`);
   }
-  const { openKeychainStore, KeychainUnavailableError } = await import('./keychain-store.js');
   try {
     return await openKeychainStore();
   } catch (err) {

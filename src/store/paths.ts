@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import { builtin } from './builtin.js';
 
 /** SPEC: TOKEN_CONFIG_DIR, else $XDG_CONFIG_HOME/token-cli, else the platform's config dir. */
 export function configDir(env: NodeJS.ProcessEnv, platform = process.platform): string {
   if (env.TOKEN_CONFIG_DIR) return env.TOKEN_CONFIG_DIR;
   if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, 'token-cli');
   // node:os only when HOME is unset: it costs start-up time.
-  const home = env.HOME || env.USERPROFILE || (process.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined)?.homedir() || '.';
+  const home = env.HOME || env.USERPROFILE || builtin<typeof import('node:os')>('node:os').homedir() || '.';
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'token-cli');
   if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'token-cli');
   return join(home, '.config', 'token-cli');
