@@ -70,47 +70,36 @@ for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
 
-/** Every dynamic import becomes external, named after its file (or package). */
-function collectLazy(names) {
+/** An esbuild plugin that sees each import (only dynamic ones if asked) with its resolved path. */
+function onImport(name, dynamicOnly, handle) {
   return {
-    name: 'collect-lazy',
+    name,
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined;
+        if (args.pluginData?.inner || args.kind === 'entry-point' || (dynamicOnly && args.kind !== 'dynamic-import')) return undefined;
         const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
-        if (r.external || common.external.includes(args.path)) return { path: args.path, external: true };
-        names.set(r.path, args.path.startsWith('.') ? basename(r.path, extname(r.path)) : args.path.replaceAll('/', '-'));
-        return { path: args.path, external: true };
+        return handle(args, r);
       });
     },
   };
+}
+
+/** Every dynamic import becomes external, named after its file (or package). */
+function collectLazy(names) {
+  return onImport('collect-lazy', true, (args, r) => {
+    if (!r.external && !common.external.includes(args.path)) {
+      names.set(r.path, args.path.startsWith('.') ? basename(r.path, extname(r.path)) : args.path.replaceAll('/', '-'));
+    }
+    return { path: args.path, external: true };
+  });
 }
 
 /** In main.cjs: a dynamic import of a cold module loads dist/<name>.js. */
 function lazyImportsTo(names) {
-  return {
-    name: 'lazy-imports',
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined;
-        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
-        const name = names.get(r.path);
-        return name ? { path: `./${name}.js`, external: true } : undefined;
-      });
-    },
-  };
+  return onImport('lazy-imports', true, (_args, r) => (names.has(r.path) ? { path: `./${names.get(r.path)}.js`, external: true } : undefined));
 }
 
 /** In the cold build: any import of a core module is an import of main.cjs. */
 function coreFrom(files) {
-  return {
-    name: 'core-from-main',
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData?.inner || args.kind === 'entry-point') return undefined;
-        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
-        return files.has(r.path) ? { path: CORE, external: true } : undefined;
-      });
-    },
-  };
+  return onImport('core-from-main', false, (_args, r) => (files.has(r.path) ? { path: CORE, external: true } : undefined));
 }
