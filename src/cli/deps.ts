@@ -1,6 +1,7 @@
 // One Deps value carries the world (STYLE.md): streams and their TTY-ness, env,
 // the clock, and lazy factories for the cold parts, so tests pass fakes instead.
 import type { Writable, Readable } from 'node:stream';
+import { writeSync } from 'node:fs';
 import { builtin } from '../store/builtin.js';
 
 export interface Prompter {
@@ -39,6 +40,37 @@ function isatty(fd: number): boolean {
   return builtin<typeof import('node:tty')>('node:tty').isatty(fd);
 }
 
+/**
+ * stdout written with writeSync on fd 1. Creating process.stdout (a socket stream for a
+ * pipe) is a tenth of Node's start-up, and `$(token show --raw)` needs one line. If a
+ * write would block (a non-blocking pipe that is full), the rest goes through
+ * process.stdout, and so does everything after it, in order.
+ */
+function directStdout(): Writable {
+  let stream: NodeJS.WriteStream | undefined;
+  const out = {
+    write(chunk: string | Uint8Array, cb?: (err?: Error | null) => void): boolean {
+      if (stream) return stream.write(chunk, cb);
+      let rest = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      try {
+        while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // EPIPE: the reader has gone (`token show | head -c 3`); there is no one left to tell.
+        if (code === 'EPIPE') rest = Buffer.alloc(0);
+        else if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
+        else throw err;
+      }
+      cb?.();
+      return true;
+    },
+    get isTTY() {
+      return isatty(1);
+    },
+  };
+  return out as unknown as Writable;
+}
+
 export function realDeps(): Deps {
   // Getters: touching process.stdin/stderr creates the stream, which costs start-up
   // time on the hot path (`show --raw` never reads stdin or writes stderr).
@@ -47,7 +79,7 @@ export function realDeps(): Deps {
     get stdin() {
       return process.stdin;
     },
-    stdout: process.stdout,
+    stdout: directStdout(),
     get stderr() {
       return process.stderr;
     },

@@ -2,7 +2,8 @@
 // stdout, nothing stored. And profile selection as SPEC "Profiles and storage" says.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp } from '../helpers/logins.js';
 
 let sb: Sandbox;
@@ -97,6 +98,18 @@ describe('profile selection', () => {
     const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
+  });
+});
+
+describe('stdout', () => {
+  it('a reader that has gone away (EPIPE) is not an error', async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'show', '--raw'], { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // like `| head -c 0`
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 
