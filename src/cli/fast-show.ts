@@ -35,8 +35,7 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
 
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: false }, name, opts.noRefresh);
+  const cur = await currentToken({ deps, storage, verbose: false }, selectProfile(storage.read(), opts.profile, deps.env), opts.noRefresh);
   if (opts.raw) {
     deps.stdout.write(`${cur.accessToken}\n`);
     return;

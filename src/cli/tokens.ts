@@ -7,6 +7,7 @@ import { providerById } from '../providers/index.js';
 import { checkTransport } from '../providers/urls.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
+import type { Selected } from './profile.js';
 import { NotLoggedInError, ProviderError, TokenError } from './errors.js';
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
@@ -35,9 +36,8 @@ export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
   return meta.expiresAt - now > margin;
 }
 
-/** A valid token for the profile, renewing it first unless noRefresh. */
-export async function currentToken(ctx: TokenContext, name: string, noRefresh: boolean): Promise<Current> {
-  const profile = ctx.storage.read().profiles[name]!;
+/** A valid token for the selected profile (as just read), renewing it first unless noRefresh. */
+export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean): Promise<Current> {
   const secrets = await (await ctx.storage.secretsOf(profile)).read(name);
   const now = ctx.deps.now();
   if (secrets.access_token && profile.token && isFresh(profile.token, now)) {

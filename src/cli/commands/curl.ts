@@ -33,8 +33,8 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(url: string | undefined, opts: CurlOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, name, false);
+  const selected = selectProfile(storage.read(), opts.profile, deps.env);
+  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
   const provider = providerById(cur.profile.provider);
   const target = url ?? provider.defaultApiUrl(cur.profile.options);
   const extra: string[] = [];
@@ -43,7 +43,7 @@ export async function run(url: string | undefined, opts: CurlOptions, deps: Deps
   if (opts.data !== undefined) extra.push('-d', opts.data);
   if (opts.hideToken) {
     // curl reads the header from stdin (-H @-): the token is in neither history nor argv.
-    const show = ['token', 'show', '--header', '-p', name, ...(opts.bearer ? ['--bearer'] : [])];
+    const show = ['token', 'show', '--header', '-p', cur.name, ...(opts.bearer ? ['--bearer'] : [])];
     deps.stdout.write(`${shellQuote(show)} | ${shellQuote(['curl', '-H', '@-', ...extra, target])}\n`);
     return;
   }

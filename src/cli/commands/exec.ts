@@ -31,8 +31,8 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(command: string[], opts: ExecOptions, deps: Deps): Promise<number> {
   if (command.length === 0) throw new UsageError('nothing to run', 'usage: token exec -- <command...>');
   const storage = openStorage(deps.env);
-  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, name, false);
+  const selected = selectProfile(storage.read(), opts.profile, deps.env);
+  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
   const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };
   const [file, ...args] = command;

@@ -38,8 +38,9 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const formats = [opts.raw, opts.json, opts.header].filter(Boolean).length;
   if (formats > 1) throw new UsageError('choose one of --raw, --json, --header');
   const storage = openStorage(deps.env);
-  const { name } = selectProfile(storage.read(), opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, name, !opts.refresh);
+  const settings = storage.read();
+  const selected = selectProfile(settings, opts.profile, deps.env);
+  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, !opts.refresh);
   const provider = providerById(cur.profile.provider);
   if (opts.raw) {
     deps.stdout.write(`${cur.accessToken}\n`);
@@ -51,7 +52,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     return;
   }
   const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
-  const isDefault = storage.read().default === name;
+  const isDefault = settings.default === selected.name;
   if (opts.json) {
     writeJson(deps, toJson(cur, deps.now(), isDefault, user));
     return;
