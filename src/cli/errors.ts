@@ -19,6 +19,11 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   cancelled: 130,
 };
 
+/** An error's first message line: enough for one `token:` line, never a stack. */
+export function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0] || 'unknown error';
+}
+
 export class TokenError extends Error {
   constructor(
     readonly code: ErrorCode,

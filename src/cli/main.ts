@@ -1,6 +1,6 @@
 // The ONLY place that sets the exit code and writes errors (STYLE.md).
 import { realDeps, type Deps } from './deps.js';
-import { CancelledError, ChildExitError, EXIT_CODES, TokenError } from './errors.js';
+import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from './errors.js';
 import { fastShow, parseFastShow } from './fast-show.js';
 import { printStatic } from './static-output.js';
 
@@ -30,7 +30,7 @@ export async function report(err: unknown, deps: Deps, json: boolean): Promise<n
   const known = err instanceof TokenError ? err : fileSystemError(err);
   const code = known?.code ?? 'internal';
   const debug = !!deps.env.TOKEN_DEBUG;
-  const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : String((err as Error)?.message ?? err).split('\n')[0]}`;
+  const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`;
   const hint = known ? known.hint : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
   const red = (await import('./output.js')).paint(deps, 'stderr');
   if (json) {
