@@ -29,15 +29,20 @@ for (const path of core) lazy.delete(path);
 
 // The core bundle: main.ts plus every core module re-exported, for the cold chunks.
 const barrel = [...core].filter((p) => p.startsWith(`${root}src/`)).map((p) => `export * from ${JSON.stringify(p)};`).join('\n');
-await build({
+const coreBuild = await build({
   ...common,
   stdin: { contents: barrel, resolveDir: root, loader: 'ts', sourcefile: 'core.ts' },
   outfile: `${next}/main.cjs`,
   format: 'cjs',
+  write: false,
   // import.meta does not exist in CommonJS; static-output.ts uses __filename there.
   define: { 'import.meta.url': 'undefined' },
   plugins: [lazyImportsTo(lazy)],
 });
+mkdirSync(next, { recursive: true });
+writeFileSync(`${next}/main.cjs`, plainExports(lazyImportsThroughShim(coreBuild.outputFiles[0].text)));
+// The names main.cjs exports, for the cold chunks' view of it (coreFrom).
+const coreNames = Object.values((await build({ ...common, stdin: { contents: barrel, resolveDir: root, loader: 'ts' }, outdir: next, format: 'esm', write: false, metafile: true, plugins: [lazyImportsTo(lazy)] })).metafile.outputs)[0].exports;
 
 // The cold paths: ES modules that import the core from main.cjs.
 await build({
@@ -47,7 +52,7 @@ await build({
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [coreFrom(core)],
+  plugins: [coreFrom(core, coreNames)],
   // Bundled CommonJS dependencies (commander, proper-lockfile) call require() for
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
   banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
@@ -69,6 +74,21 @@ const help = { token: run(['--help']) };
 for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
+
+// The V8 code cache of main.cjs for this Node (bin/token.js, scripts/code-cache.cjs).
+execFileSync(process.execPath, [`${root}scripts/code-cache.cjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+/**
+ * bin/token.js compiles main.cjs itself (from a V8 code cache), and code compiled that
+ * way has no import() of its own: the shim passes one in (`__tokenImport`). Loaded any
+ * other way (a cold chunk importing "token-cli/core" first), the bundle's own import() is used.
+ */
+function lazyImportsThroughShim(code) {
+  if (!/\bimport\("\.\/[\w-]+\.js"\)/.test(code)) throw new Error('main.cjs: no lazy imports found');
+  const rewritten = code.replace(/\bimport\(("\.\/[\w-]+\.js")\)/g, '__lazyImport($1)');
+  if (/\bimport\(/.test(rewritten)) throw new Error('main.cjs: an import() the shim cannot serve');
+  return `var __lazyImport = typeof __tokenImport == "function" ? __tokenImport : (specifier) => import(specifier);\n${rewritten}`;
+}
 
 /** An esbuild plugin that sees each import (only dynamic ones if asked) with its resolved path. */
 function onImport(name, dynamicOnly, handle) {
@@ -100,6 +120,28 @@ function lazyImportsTo(names) {
 }
 
 /** In the cold build: any import of a core module is an import of main.cjs. */
-function coreFrom(files) {
-  return onImport('core-from-main', false, (_args, r) => (files.has(r.path) ? { path: CORE, external: true } : undefined));
+function coreFrom(files, names) {
+  const plugin = onImport('core-from-main', false, (_args, r) => (files.has(r.path) ? { path: CORE, namespace: 'token-core' } : undefined));
+  // require(), not import: importing CommonJS from an ES module costs Node a lexer pass
+  // over main.cjs (~10 ms on each cold command). The shim has put main.cjs in require's
+  // cache; its values are final once it has loaded, so they are read once, here.
+  const contents = `const core = require(${JSON.stringify(CORE)});\nexport const { ${names.join(', ')} } = core;\n`;
+  return {
+    name: plugin.name,
+    setup(b) {
+      plugin.setup(b);
+      b.onLoad({ filter: /.*/, namespace: 'token-core' }, () => ({ contents, loader: 'js', resolveDir: root }));
+      b.onResolve({ filter: new RegExp(`^${CORE}$`), namespace: 'token-core' }, () => ({ path: CORE, external: true }));
+    },
+  };
+}
+
+/**
+ * module.exports is the bundle's own table of getters: copying it into an __esModule
+ * object (esbuild's __toCommonJS) costs every start-up, and nothing here needs the flag.
+ */
+function plainExports(code) {
+  const copy = 'module.exports = __toCommonJS(core_exports);';
+  if (!code.includes(copy)) throw new Error('main.cjs: esbuild no longer writes its exports as expected');
+  return code.replace(copy, 'module.exports = core_exports;');
 }
