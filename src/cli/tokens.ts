@@ -2,7 +2,7 @@
 // of it), single-flight across processes, persist before anything is printed.
 import type { ProfileSettings, TokenMeta } from '../store/settings.js';
 import type { Storage } from '../store/index.js';
-import type { Secrets } from '../store/secrets.js';
+import { SECRET_KINDS, type SecretKind, type Secrets } from '../store/secrets.js';
 import { providerById } from '../providers/index.js';
 import { checkTransport } from '../providers/urls.js';
 import type { TokenSet } from '../oauth/token-response.js';
@@ -18,7 +18,8 @@ export interface Current {
   profile: ProfileSettings;
   accessToken: string;
   meta: TokenMeta;
-  hasRefreshToken: boolean;
+  /** Known when asked for (`show` reports it); undefined otherwise. */
+  hasRefreshToken?: boolean;
   refreshed: boolean;
 }
 
@@ -36,17 +37,22 @@ export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
   return meta.expiresAt - now > margin;
 }
 
-/** A valid token for the selected profile (as just read), renewing it first unless noRefresh. */
-export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean): Promise<Current> {
-  const secrets = await (await ctx.storage.secretsOf(profile)).read(name);
+/**
+ * A valid token for the selected profile (as just read), renewing it first unless noRefresh.
+ * Reads only the access token unless the caller wants to know about the refresh token:
+ * each secret is a keychain call, and a fresh token needs no other.
+ */
+export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, askRefreshToken = false): Promise<Current> {
+  const kinds: readonly SecretKind[] = askRefreshToken ? ['access_token', 'refresh_token'] : ['access_token'];
+  const secrets = await (await ctx.storage.secretsOf(profile)).read(name, kinds);
   const now = ctx.deps.now();
   if (secrets.access_token && profile.token && isFresh(profile.token, now)) {
-    return current(name, profile, secrets, false);
+    return current(name, profile, secrets, false, kinds);
   }
   // --no-refresh: the margin is for renewing early; a token not yet expired is still given out.
   const expiresAt = profile.token?.expiresAt;
   if (noRefresh && secrets.access_token && profile.token && expiresAt != null && expiresAt > now) {
-    return current(name, profile, secrets, false);
+    return current(name, profile, secrets, false, kinds);
   }
   if (noRefresh) {
     throw new NotLoggedInError(
@@ -135,7 +141,8 @@ export function tokenMeta(set: TokenSet): TokenMeta {
   return { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: set.obtainedAt, ...(set.scope ? { scope: set.scope } : {}) };
 }
 
-function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean): Current {
+/** `read`: the kinds `secrets` was read with; what was not read is not reported on. */
+function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean, read: readonly SecretKind[] = SECRET_KINDS): Current {
   if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login -p ${name} --force`);
-  return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: !!secrets.refresh_token, refreshed };
+  return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: read.includes('refresh_token') ? !!secrets.refresh_token : undefined, refreshed };
 }

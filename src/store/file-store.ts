@@ -43,10 +43,10 @@ export function createFileStore(dir: string): SecretStore {
   return {
     kind: 'file',
     location: path,
-    async read(profile) {
+    async read(profile, kinds = SECRET_KINDS) {
       const { secrets } = load();
       const out: Secrets = {};
-      for (const kind of SECRET_KINDS) {
+      for (const kind of kinds) {
         const value = secrets[account(profile, kind)];
         if (value !== undefined) out[kind] = value;
       }

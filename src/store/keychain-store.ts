@@ -119,10 +119,11 @@ function keychainStore(keytar: Keytar): SecretStore {
   return {
     kind: 'keychain',
     location: 'the OS keychain',
-    async read(profile) {
-      const values = await Promise.all(SECRET_KINDS.map((kind) => keytar.call('getPassword', [SERVICE, account(profile, kind)], 'read')));
+    // One keychain call per kind, all at once: the agent answers them in parallel.
+    async read(profile, kinds = SECRET_KINDS) {
+      const values = await Promise.all(kinds.map((kind) => keytar.call('getPassword', [SERVICE, account(profile, kind)], 'read')));
       const out: Secrets = {};
-      SECRET_KINDS.forEach((kind, i) => {
+      kinds.forEach((kind, i) => {
         const value = values[i];
         if (typeof value === 'string') out[kind] = value;
       });

@@ -12,7 +12,8 @@ export interface SecretStore {
   readonly kind: StoreKind;
   /** Human words for where the secrets are ("the OS keychain", a file path). */
   readonly location: string;
-  read(profile: string): Promise<Secrets>;
+  /** The given kinds (default all) that exist: a fresh token needs only its access token. */
+  read(profile: string, kinds?: readonly SecretKind[]): Promise<Secrets>;
   /** Applies all changes; the refresh token goes first so a crash never loses a login. */
   write(profile: string, changes: SecretChanges): Promise<void>;
   remove(profile: string): Promise<void>;

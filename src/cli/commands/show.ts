@@ -40,7 +40,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   const settings = storage.read();
   const selected = selectProfile(settings, opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, !opts.refresh);
+  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, !opts.refresh, !opts.raw && !opts.header);
   const provider = providerById(cur.profile.provider);
   if (opts.raw) {
     deps.stdout.write(`${cur.accessToken}\n`);
