@@ -125,7 +125,7 @@ function fanOut(dir, n) {
 
 /** Login with the PRISM flow end to end: loopback listener, scripted browser, code exchange. */
 async function loginTimes() {
-  const env = { ...base, TOKEN_CONFIG_DIR: join(home, 'login'), BROWSER: join(root, 'scripts', 'scripted-browser.mjs'), TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
+  const env = { ...base, TOKEN_CONFIG_DIR: join(home, 'login'), BROWSER: join(root, 'scripts', 'scripted-browser.cjs'), TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
   const times = [];
   for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo`: a full, unattended tour of token against `token sandbox`.
 // Uses a throwaway config dir and the file store, so it never touches your own
-// profiles or keychain. The "browser" is scripts/scripted-browser.mjs, which
+// profiles or keychain. The "browser" is scripts/scripted-browser.cjs, which
 // clicks Approve on the sandbox's consent page.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +20,7 @@ const env = {
   ...process.env,
   TOKEN_CONFIG_DIR: join(home, 'config'),
   TOKEN_STORE: 'file',
-  BROWSER: join(root, 'scripts', 'scripted-browser.mjs'),
+  BROWSER: join(root, 'scripts', 'scripted-browser.cjs'),
   TOKEN_PROFILE: '',
 };
 delete env.TOKEN_CLIENT_SECRET;

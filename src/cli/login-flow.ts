@@ -4,13 +4,13 @@ import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
 import type { LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
-import { withLock } from '../store/lock.js';
+import { warmLocks, withLock } from '../store/lock.js';
 import type { SecretStore, Secrets } from '../store/secrets.js';
 import { toJson } from './commands/show.js';
 import type { ProfileSettings } from '../store/settings.js';
 import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
-import { requestToken, type TokenSet } from '../oauth/token-response.js';
+import type { TokenSet } from '../oauth/token-response.js';
 import { waitForCode } from './wait-for-code.js';
 import { httpContext, tokenMeta } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
@@ -32,13 +32,18 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const store = await storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
 
   const http = httpContext({ deps, verbose: opts.verbose });
+  const exchange = lazyExchange();
   let set: TokenSet;
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
-    set = await requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+    set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
   } else {
-    const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter);
-    set = await requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
+    const whileWaiting = () => {
+      exchange.warm();
+      warmLocks();
+    };
+    const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
+    set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
     if (redirectUri) saved.redirectUri = redirectUri;
   }
   const profile: ProfileSettings = {
@@ -62,6 +67,17 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const c = paint(deps, 'stderr');
   const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
   deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${store.location})\n`);
+}
+
+/**
+ * The HTTP stack (ofetch, Node's fetch) takes tens of milliseconds to load. In the code
+ * flow it loads while the browser starts and the user signs in (warm), not before the
+ * browser opens; a failed import surfaces at load(), where the exchange needs it.
+ */
+function lazyExchange() {
+  let loading: Promise<typeof import('../oauth/token-response.js')> | undefined;
+  const load = () => (loading ??= import('../oauth/token-response.js'));
+  return { load, warm: () => void load().catch(() => undefined) };
 }
 
 /**
@@ -115,7 +131,15 @@ interface Obtained {
 }
 
 /** The authorization-code leg: loopback capture, paste, or --code. */
-async function obtainCode(provider: Provider, options: Options, client: ClientAuth, opts: LoginOptions, deps: Deps, prompter: Prompter | undefined): Promise<Obtained> {
+async function obtainCode(
+  provider: Provider,
+  options: Options,
+  client: ClientAuth,
+  opts: LoginOptions,
+  deps: Deps,
+  prompter: Prompter | undefined,
+  whileWaiting: () => void,
+): Promise<Obtained> {
   const given = typeof options.redirectUri === 'string' ? new URL(options.redirectUri) : undefined;
   if (given && given.protocol === 'http:' && isLoopbackHost(given.hostname) && opts.port !== 0 && Number(given.port || 80) !== opts.port) {
     throw new UsageError(`--port ${opts.port} disagrees with the port of --redirect-uri ${given.href}`, 'give one of them');
@@ -151,6 +175,7 @@ async function obtainCode(provider: Provider, options: Options, client: ClientAu
       deps.stderr.write(`Create the authorization code in ${provider.name} (Admin > API Access) for Redirect URI ${redirectUri}.\n`);
     }
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
+    whileWaiting();
     const callback = await waitForCode({ deps, listener, state, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
     if (callback.error) {
       const text = callback.errorDescription ? `${callback.error}: ${callback.errorDescription}` : callback.error;

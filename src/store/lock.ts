@@ -6,6 +6,11 @@ import { ensurePrivateDir } from './atomic.js';
 
 const STALE_MS = 5000;
 
+/** Starts loading the lock library now, for a command that knows it will lock soon (login). */
+export function warmLocks(): void {
+  import('proper-lockfile').catch(() => undefined); // a failure surfaces in withLock
+}
+
 /** Runs fn while holding `<dir>/locks/<name>.lock`; waits (up to waitMs) for another holder. */
 export async function withLock<T>(dir: string, name: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
   const { default: lockfile } = await import('proper-lockfile');

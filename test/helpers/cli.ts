@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'token.js');
-export const SCRIPTED_BROWSER = join(ROOT, 'scripts', 'scripted-browser.mjs');
+export const SCRIPTED_BROWSER = join(ROOT, 'scripts', 'scripted-browser.cjs');
 
 export interface RunResult {
   code: number | null;
