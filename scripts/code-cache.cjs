@@ -7,14 +7,14 @@
 const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { dirname, join } = require('node:path');
-const { loadMain, cacheFile } = require('../bin/token.js');
+const { loadMain } = require('../bin/token.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'token-code-cache-'));
 const env = { PATH: process.env.PATH, HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' };
 Object.assign(process.env, env);
 for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
 
-const { exports: core, script } = loadMain(undefined);
+const { exports: core, script, cacheFile } = loadMain(false);
 process.on('exit', () => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dirname(cacheFile), { recursive: true });

@@ -3,7 +3,8 @@
 // the lazily loaded chunks share main.cjs's one instance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -23,16 +24,22 @@ afterAll(async () => {
   cfg.cleanup();
 });
 
+/** Where bin/token.js looks for the code cache of the bundle in `root`/dist. */
+function cacheFileIn(root: string): string {
+  const hash = /^\/\/ token-cli ([0-9a-f]{16})\n/.exec(readFileSync(join(root, 'dist', 'main.cjs'), 'utf8'))![1];
+  return join(root, 'dist', 'code-cache', `${hash}-${process.version}-${process.arch}.bin`);
+}
+
 /** What loading the bundle the shim's way says about the cache, in a fresh Node. */
 function cacheVerdict(bin: string): { rejected: boolean | undefined; file: string } {
-  const script = `const t = require(${JSON.stringify(bin)}); const { script } = t.loadMain(require('fs').readFileSync(t.cacheFile)); console.log(JSON.stringify({ rejected: script.cachedDataRejected, file: t.cacheFile }))`;
+  const script = `const { script, cacheFile } = require(${JSON.stringify(bin)}).loadMain(true); console.log(JSON.stringify({ rejected: script.cachedDataRejected, file: cacheFile }))`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
 }
 
 describe('the code cache', () => {
   it('is written by the build for this Node, and V8 takes it', () => {
     const verdict = cacheVerdict(BIN);
-    expect(verdict.file).toBe(join(ROOT, 'dist', 'code-cache', `${process.version}-${process.arch}.bin`));
+    expect(verdict.file).toBe(cacheFileIn(ROOT));
     expect(verdict.rejected).toBe(false);
   });
 
@@ -49,18 +56,44 @@ describe('the code cache', () => {
       ['absent', (file: string) => rmSync(file)],
     ])('%s: the CLI compiles from source and behaves the same', async (_case, spoil) => {
       const copyBin = join(copy, 'bin', 'token.js');
-      const file = join(copy, 'dist', 'code-cache', `${process.version}-${process.arch}.bin`);
+      const file = cacheFileIn(copy);
       spoil(file);
       if (existsSync(file)) expect(cacheVerdict(copyBin).rejected).toBe(true);
       for (const args of [['show', '--raw'], ['list'], ['show', '--json']]) {
         const ours = await runCli(args, { env: cfg.env });
         const theirs = spawnSync(process.execPath, [copyBin, ...args], { env: cfg.env, encoding: 'utf8' });
         expect(ours.code).toBe(0);
-        // expires_in may tick between the two runs
-        const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N');
+        // the time left may tick between the two runs
+        const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N').replace(/\d+s\b/g, 'Ns');
         expect({ code: theirs.status, stdout: same(theirs.stdout), stderr: theirs.stderr }).toEqual({ code: 0, stdout: same(ours.stdout), stderr: '' });
       }
     });
+  });
+});
+
+describe('a code cache', () => {
+  let copy: string;
+  beforeAll(() => {
+    copy = mkdtempSync(join(tmpdir(), 'token-copy-'));
+    for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+  });
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+  it('is only used with the code it was made from', () => {
+    const empty = { PATH: process.env.PATH, TOKEN_CONFIG_DIR: join(copy, 'config') };
+    const main = join(copy, 'dist', 'main.cjs');
+    const [hashLine, ...rest] = readFileSync(main, 'utf8').split('\n');
+    const body = rest.join('\n');
+    const edited = body.replace('NotLoggedInError("not logged in"', 'NotLoggedInError("NOT logged in"'); // same length
+    expect(edited).not.toBe(body);
+    // Why the name carries the hash: V8 checks only the length of the source, so under the
+    // old name it runs the old code. (If a V8 ever checks more, this line tells us.)
+    writeFileSync(main, `${hashLine}\n${edited}`);
+    expect(spawnSync(process.execPath, [join(copy, 'bin', 'token.js'), 'show', '--raw'], { env: empty, encoding: 'utf8' }).stderr).toMatch(/^token: not logged in\n/);
+    // As the build writes it: a new hash, so no cache, so the code as it is.
+    writeFileSync(main, `// token-cli ${createHash('sha256').update(edited).digest('hex').slice(0, 16)}\n${edited}`);
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'token.js'), 'show', '--raw'], { env: empty, encoding: 'utf8' });
+    expect({ code: r.status, stdout: r.stdout, stderr: r.stderr.split('\n')[0] }).toEqual({ code: 5, stdout: '', stderr: 'token: NOT logged in' });
   });
 });
 
