@@ -7,10 +7,11 @@
 // start-up, so it is compiled from a V8 code cache that the build writes for the Node
 // that built it (scripts/code-cache.cjs). The cache's name carries the bundle's content
 // hash (its first line) and the Node version, so a cache is only ever paired with the
-// code it was made from; another Node, or a cache V8 rejects (other flags), compiles
-// from source as usual. The cache sits beside that code and is as trusted as it; nothing
-// is written at run time. Node >= 22.1 also caches the lazily imported ES chunks
-// between runs (module.enableCompileCache).
+// code it was made from; a cache V8 rejects (other flags) only means compiling from
+// source. The cache sits beside that code and is as trusted as it; nothing is written
+// at run time. Node >= 22.1 has a compile cache of its own (module.enableCompileCache,
+// in the temp dir): it serves the lazily imported ES chunks, and main.cjs itself when
+// the build was made by another Node.
 const Module = require('node:module');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -20,11 +21,15 @@ const { Script } = require('node:vm');
 const dist = join(__dirname, '..', 'dist');
 const entry = join(dist, 'main.cjs');
 
-/** dist/main.cjs as a CommonJS module, compiled from its code cache when `useCache` and there is one. */
-function loadMain(useCache) {
+/**
+ * dist/main.cjs as a CommonJS module, compiled from its code cache when `useCache` and
+ * there is one; without one, by require() where Node's own compile cache is on.
+ */
+function loadMain(useCache, nodeCompileCache = false) {
   const source = readFileSync(entry, 'utf8');
   const cacheFile = cacheFileOf(source);
   const cachedData = useCache ? readCache(cacheFile) : undefined;
+  if (!cachedData && nodeCompileCache) return { exports: require(entry), cacheFile };
   // Node's own wrapper on one line (line numbers in stack traces hold), plus the import()
   // the bundle's lazy chunks are loaded with: code compiled by vm has none of its own.
   const script = new Script(`(function (exports, require, module, __filename, __dirname, __tokenImport) {${source}\n})`, { filename: entry, cachedData });
@@ -57,8 +62,10 @@ function importFromDist(specifier) {
 }
 
 if (require.main === module) {
-  Module.enableCompileCache?.();
-  loadMain(true).exports.main(process.argv.slice(2));
+  const status = Module.enableCompileCache?.().status; // undefined before Node 22.1
+  const { ENABLED, ALREADY_ENABLED } = Module.constants?.compileCacheStatus ?? {};
+  const nodeCompileCache = status !== undefined && (status === ENABLED || status === ALREADY_ENABLED);
+  loadMain(true, nodeCompileCache).exports.main(process.argv.slice(2));
 } else {
   module.exports = { loadMain };
 }
