@@ -57,6 +57,11 @@ try {
     );
   }
   if (!keychain) console.log('keychain case skipped: no gnome-keyring-daemon / dbus-daemon on this machine');
+  // "200 profiles no slower than 1, within noise": the difference of medians with a 95%
+  // bootstrap interval; an interval that holds 0 is a difference the runs cannot tell apart.
+  const [oneCase, manyCase] = [cases[1], cases[2]];
+  const diff = medianDiffInterval(manyCase.samples.map((s) => s.ms), oneCase.samples.map((s) => s.ms));
+  console.log(`\n200 profiles − 1 profile: ${diff.median.toFixed(1)} ms (95% interval ${diff.low.toFixed(1)} to ${diff.high.toFixed(1)} ms)`);
   // Wall time on a shared VM swings with its neighbours; instruction counts do not.
   if (spawnSync('sh', ['-c', 'command -v valgrind']).status === 0 && process.env.BENCH_INSTRUCTIONS !== '0') {
     const base = instructions(baseline);
@@ -156,6 +161,14 @@ async function keychainEnv() {
   }
   console.log('keychain case skipped: the private keyring did not come up');
   return undefined;
+}
+
+/** Median of a minus median of b, with a 95% percentile-bootstrap interval (2000 resamples). */
+function medianDiffInterval(a, b) {
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const resample = (xs) => xs.map(() => xs[Math.floor(Math.random() * xs.length)]);
+  const diffs = Array.from({ length: 2000 }, () => med(resample(a)) - med(resample(b))).sort((x, y) => x - y);
+  return { median: med(a) - med(b), low: diffs[50], high: diffs[1949] };
 }
 
 function shuffle(xs) {
