@@ -23,6 +23,9 @@ export interface Current {
   refreshed: boolean;
 }
 
+/** A Current that knows whether a refresh token is stored: what summaries and JSON report. */
+export type Reported = Current & { hasRefreshToken: boolean };
+
 export interface TokenContext {
   deps: Deps;
   storage: Storage;
@@ -42,6 +45,8 @@ export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
  * Reads only the access token unless the caller wants to know about the refresh token:
  * each secret is a keychain call, and a fresh token needs no other.
  */
+export async function currentToken(ctx: TokenContext, selected: Selected, noRefresh: boolean, askRefreshToken: true): Promise<Reported>;
+export async function currentToken(ctx: TokenContext, selected: Selected, noRefresh: boolean): Promise<Current>;
 export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, askRefreshToken = false): Promise<Current> {
   const kinds: readonly SecretKind[] = askRefreshToken ? ['access_token', 'refresh_token'] : ['access_token'];
   const secrets = await (await ctx.storage.secretsOf(profile)).read(name, kinds);
@@ -68,7 +73,7 @@ export async function currentToken(ctx: TokenContext, { name, profile }: Selecte
  * renewed meanwhile (or the token is fresh and this is not a forced refresh), that
  * token is used and no request is sent.
  */
-export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Current> {
+export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Reported> {
   const { withLock } = await import('../store/lock.js');
   return withLock(ctx.storage.dir, `refresh-${name}`, async () => {
     const read = async () => {
@@ -79,7 +84,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     const before = await read();
     const renewedMeanwhile = (p: ProfileSettings) => (p.token?.obtainedAt ?? -Infinity) >= opts.since;
     if (before.secrets.access_token && (renewedMeanwhile(before.profile) || (!opts.force && isFresh(before.profile.token, ctx.deps.now())))) {
-      return current(name, before.profile, before.secrets, true);
+      return reported(name, before.profile, before.secrets);
     }
     let set: TokenSet;
     try {
@@ -89,7 +94,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
       if (err instanceof ProviderError && err.error === 'invalid_grant') {
         const after = await read();
         if (after.secrets.refresh_token !== before.secrets.refresh_token && after.secrets.access_token && isFresh(after.profile.token, ctx.deps.now())) {
-          return current(name, after.profile, after.secrets, true);
+          return reported(name, after.profile, after.secrets);
         }
         throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; run: token login -p ${name} --force`);
       }
@@ -97,7 +102,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     }
     const meta = await persist(ctx.storage, name, before.profile, set);
     const secrets: Secrets = { ...before.secrets, access_token: set.accessToken, refresh_token: set.refreshToken ?? before.secrets.refresh_token };
-    return current(name, { ...before.profile, token: meta }, secrets, true);
+    return reported(name, { ...before.profile, token: meta }, secrets);
   });
 }
 
@@ -141,8 +146,13 @@ export function tokenMeta(set: TokenSet): TokenMeta {
   return { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: set.obtainedAt, ...(set.scope ? { scope: set.scope } : {}) };
 }
 
+/** After a read of every kind: whether there is a refresh token is known. */
+function reported(name: string, profile: ProfileSettings, secrets: Secrets): Reported {
+  return { ...current(name, profile, secrets, true, SECRET_KINDS), hasRefreshToken: !!secrets.refresh_token };
+}
+
 /** `read`: the kinds `secrets` was read with; what was not read is not reported on. */
-function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean, read: readonly SecretKind[] = SECRET_KINDS): Current {
+function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean, read: readonly SecretKind[]): Current {
   if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login -p ${name} --force`);
   return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: read.includes('refresh_token') ? !!secrets.refresh_token : undefined, refreshed };
 }

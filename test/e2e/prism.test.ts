@@ -119,6 +119,13 @@ describe('refresh and verify', () => {
     expect(after['prism:access_token']).not.toBe(before['prism:access_token']);
   });
 
+  it('show reports the stored refresh token (summary, --json, and refresh --json)', async () => {
+    const summary = await runCli(['show'], { env: cfg.env });
+    expect(summary.stdout).toMatch(/^refresh token +yes$/m);
+    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({ has_refresh_token: true, refreshed: false });
+    expect(JSON.parse((await runCli(['refresh', '--json'], { env: cfg.env })).stdout)).toMatchObject({ has_refresh_token: true, refreshed: true });
+  });
+
   it('keeps the old refresh token when the response has none', async () => {
     sb.state.config.rotateRefreshTokens = false;
     const before = secrets();

@@ -118,6 +118,8 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(show.code).toBe(0);
       expect(show.stderr).toBe('');
       expect(show.stdout).toBe(`${first.access_token}\n`);
+      // show --raw reads the access token alone; the summary also asks for the refresh token.
+      expect(JSON.parse((await cli(['show', '--json'], keychainEnv())).stdout)).toMatchObject({ access_token: first.access_token, has_refresh_token: true, store: 'keychain' });
       // Reads go to the store the profile recorded, whatever TOKEN_STORE says now.
       expect((await cli(['show', '--raw'], withBus(kr.bus, 'file'))).stdout).toBe(`${first.access_token}\n`);
       expect(cfg.exists('credentials.json')).toBe(false);

@@ -1,15 +1,11 @@
 // currentToken reads only the secrets it needs: with the keychain each one is a call
 // to the keyring, and `show --raw` of a fresh token needs its access token alone.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { currentToken } from '../../src/cli/tokens.js';
 import type { Deps } from '../../src/cli/deps.js';
 import type { Storage } from '../../src/store/index.js';
 import type { SecretKind, Secrets, SecretStore } from '../../src/store/secrets.js';
 import type { ProfileSettings } from '../../src/store/settings.js';
-import { createFileStore } from '../../src/store/file-store.js';
 
 const NOW = 1_800_000_000_000;
 const profile = (expiresAt: number): ProfileSettings => ({
@@ -60,19 +56,5 @@ describe('currentToken', () => {
     const cur = await currentToken({ deps, storage, verbose: false }, { name: 'p', profile: profile(NOW + 30_000) }, true);
     expect(reads).toEqual([['access_token']]);
     expect(cur.accessToken).toBe('at');
-  });
-});
-
-describe('file store reads', () => {
-  let dir: string | undefined;
-  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
-
-  it('returns the kinds asked for, and all of them by default', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'token-unit-'));
-    const store = createFileStore(dir);
-    await store.write('p', { client_secret: 'cs', refresh_token: 'rt', access_token: 'at' });
-    expect(await store.read('p', ['access_token'])).toEqual({ access_token: 'at' });
-    expect(await store.read('p', ['refresh_token', 'client_secret'])).toEqual({ refresh_token: 'rt', client_secret: 'cs' });
-    expect(await store.read('p')).toEqual({ client_secret: 'cs', refresh_token: 'rt', access_token: 'at' });
   });
 });

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
-import { currentToken, httpContext, type Current } from '../tokens.js';
+import { currentToken, httpContext, type Current, type Reported } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, paint, shorten, writeJson } from '../output.js';
@@ -40,17 +40,19 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   const settings = storage.read();
   const selected = selectProfile(settings, opts.profile, deps.env);
-  const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, !opts.refresh, !opts.raw && !opts.header);
-  const provider = providerById(cur.profile.provider);
-  if (opts.raw) {
-    deps.stdout.write(`${cur.accessToken}\n`);
+  const ctx = { deps, storage, verbose: !!opts.verbose };
+  if (opts.raw || opts.header) {
+    // The token alone: no other secret is read (each is a keychain call).
+    const cur = await currentToken(ctx, selected, !opts.refresh);
+    if (opts.raw) {
+      deps.stdout.write(`${cur.accessToken}\n`);
+    } else {
+      const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
+      deps.stdout.write(`${h.name}: ${h.value}\n`);
+    }
     return;
   }
-  if (opts.header) {
-    const h = provider.authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-    deps.stdout.write(`${h.name}: ${h.value}\n`);
-    return;
-  }
+  const cur = await currentToken(ctx, selected, !opts.refresh, true);
   const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
   const isDefault = settings.default === selected.name;
   if (opts.json) {
@@ -60,7 +62,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   deps.stdout.write(humanSummary(cur, deps, isDefault, user));
 }
 
-export function toJson(cur: Current, now: number, isDefault: boolean, user?: string | null) {
+export function toJson(cur: Reported, now: number, isDefault: boolean, user?: string | null) {
   const { expiresAt } = cur.meta;
   return {
     profile: cur.name,
@@ -80,7 +82,7 @@ export function toJson(cur: Current, now: number, isDefault: boolean, user?: str
   };
 }
 
-function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: string | null): string {
+function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: string | null): string {
   const c = paint(deps, 'stdout');
   const now = deps.now();
   const { expiresAt } = cur.meta;
