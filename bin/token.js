@@ -5,29 +5,38 @@
 //
 // Compiling the bundle is about a third of what `token show --raw` adds to Node's own
 // start-up, so it is compiled from a V8 code cache that the build writes for the Node
-// that built it (scripts/code-cache.cjs). The cache's name carries the bundle's content
-// hash (its first line) and the Node version, so a cache is only ever paired with the
-// code it was made from; a cache V8 rejects (other flags) only means compiling from
-// source. The cache sits beside that code and is as trusted as it; nothing is written
+// that built it (scripts/code-cache.cjs). V8 checks only that the source has the same
+// length, so the cache's name carries what identifies the bundle's bytes — its content
+// hash (first line), size and mtime — and the Node version: an edited or replaced bundle
+// never meets a cache made from other code. A cache V8 rejects (other flags) only means
+// compiling from source. The cache sits beside that code and is as trusted as it; nothing is written
 // at run time. Node >= 22.1 has a compile cache of its own (module.enableCompileCache,
 // in the temp dir): it serves the lazily imported ES chunks, and main.cjs itself when
 // the build was made by another Node.
 const Module = require('node:module');
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { closeSync, fstatSync, openSync, readFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
-// Normalised: require('token-cli/core') in the lazy chunks must find this very path in the cache.
-const dist = join(__dirname, '..', 'dist');
-const entry = join(dist, 'main.cjs');
+// Resolved as require() resolves (symlinks followed): the lazy chunks' require('token-cli/core')
+// must find this very path in require's cache, or they would load a second copy.
+const entry = require.resolve('../dist/main.cjs');
+const dist = dirname(entry);
 
 /**
  * dist/main.cjs as a CommonJS module, compiled from its code cache when `useCache` and
  * there is one; without one, by require() where Node's own compile cache is on.
  */
 function loadMain(useCache, nodeCompileCache = false) {
-  const source = readFileSync(entry, 'utf8');
-  const cacheFile = cacheFileOf(source);
+  const fd = openSync(entry, 'r');
+  let source, stat;
+  try {
+    stat = fstatSync(fd);
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const cacheFile = cacheFileOf(source, stat);
   const cachedData = useCache ? readCache(cacheFile) : undefined;
   if (!cachedData && nodeCompileCache) return { exports: require(entry), cacheFile };
   // Node's own wrapper on one line (line numbers in stack traces hold), plus the import()
@@ -36,16 +45,16 @@ function loadMain(useCache, nodeCompileCache = false) {
   const mod = new Module(entry, module);
   mod.filename = entry;
   // The lazily imported chunks require main.cjs ("token-cli/core"): they must get this instance.
-  Module._cache[entry] = mod;
+  require.cache[entry] = mod;
   script.runInThisContext()(mod.exports, require, mod, entry, dist, importFromDist);
   mod.loaded = true;
   return { exports: mod.exports, script, cacheFile };
 }
 
-/** dist/code-cache/<content hash>-<node version>-<arch>.bin; the build starts main.cjs with `// token-cli <hash>`. */
-function cacheFileOf(source) {
+/** dist/code-cache/<content hash>-<size>-<mtime>-<node version>-<arch>.bin; the build starts main.cjs with `// token-cli <hash>`. */
+function cacheFileOf(source, stat) {
   const hash = /^\/\/ token-cli ([0-9a-f]+)\n/.exec(source)?.[1] ?? 'unknown';
-  return join(dist, 'code-cache', `${hash}-${process.version}-${process.arch}.bin`);
+  return join(dist, 'code-cache', `${hash}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${process.version}-${process.arch}.bin`);
 }
 
 function readCache(file) {

@@ -1,10 +1,9 @@
-// How bin/token.js loads the bundle (issue 6): from the V8 code cache the build wrote,
-// and when that cache is missing or rejected, from source with the same behaviour;
-// the lazily loaded chunks share main.cjs's one instance.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// How bin/token.js loads the bundle (issue 6): from the V8 code cache the build wrote;
+// when that cache is missing, rejected or made from other code, from source with the
+// same behaviour; and the lazily loaded chunks share main.cjs's one instance.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -26,8 +25,10 @@ afterAll(async () => {
 
 /** Where bin/token.js looks for the code cache of the bundle in `root`/dist. */
 function cacheFileIn(root: string): string {
-  const hash = /^\/\/ token-cli ([0-9a-f]{16})\n/.exec(readFileSync(join(root, 'dist', 'main.cjs'), 'utf8'))![1];
-  return join(root, 'dist', 'code-cache', `${hash}-${process.version}-${process.arch}.bin`);
+  const main = join(root, 'dist', 'main.cjs');
+  const hash = /^\/\/ token-cli ([0-9a-f]{16})\n/.exec(readFileSync(main, 'utf8'))![1];
+  const st = statSync(main);
+  return join(root, 'dist', 'code-cache', `${hash}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}.bin`);
 }
 
 /** What loading the bundle the shim's way says about the cache, in a fresh Node. */
@@ -36,6 +37,27 @@ function cacheVerdict(bin: string): { rejected: boolean | undefined; file: strin
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
 }
 
+/** A copy of the package (bin, dist with its timestamps, package.json) in a temp dir; `link` makes dist a symlink instead. */
+function copyPackage(link = false): string {
+  const copy = mkdtempSync(join(tmpdir(), 'token-copy-'));
+  cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+  if (link) symlinkSync(join(ROOT, 'dist'), join(copy, 'dist'));
+  else cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true, preserveTimestamps: true });
+  return copy;
+}
+
+function run(root: string, args: string[], env: NodeJS.ProcessEnv) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'token.js'), ...args], { env, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let copies: string[] = [];
+afterEach(() => {
+  for (const c of copies) rmSync(c, { recursive: true, force: true });
+  copies = [];
+});
+
 describe('the code cache', () => {
   it('is written by the build for this Node, and V8 takes it', () => {
     const verdict = cacheVerdict(BIN);
@@ -43,57 +65,41 @@ describe('the code cache', () => {
     expect(verdict.rejected).toBe(false);
   });
 
-  describe('missing or unusable', () => {
-    let copy: string;
-    beforeAll(() => {
-      copy = mkdtempSync(join(tmpdir(), 'token-copy-'));
-      for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
-    });
-    afterAll(() => rmSync(copy, { recursive: true, force: true }));
-
-    it.each([
-      ['garbage', (file: string) => writeFileSync(file, 'not a V8 code cache')],
-      ['absent', (file: string) => rmSync(file)],
-    ])('%s: the CLI compiles from source and behaves the same', async (_case, spoil) => {
-      const copyBin = join(copy, 'bin', 'token.js');
-      const file = cacheFileIn(copy);
-      spoil(file);
-      if (existsSync(file)) expect(cacheVerdict(copyBin).rejected).toBe(true);
-      for (const args of [['show', '--raw'], ['list'], ['show', '--json']]) {
-        const ours = await runCli(args, { env: cfg.env });
-        const theirs = spawnSync(process.execPath, [copyBin, ...args], { env: cfg.env, encoding: 'utf8' });
-        expect(ours.code).toBe(0);
-        // the time left may tick between the two runs
-        const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N').replace(/\d+s\b/g, 'Ns');
-        expect({ code: theirs.status, stdout: same(theirs.stdout), stderr: theirs.stderr }).toEqual({ code: 0, stdout: same(ours.stdout), stderr: '' });
-      }
-    });
+  it.each([
+    ['garbage', (file: string) => writeFileSync(file, 'not a V8 code cache')],
+    ['absent', (file: string) => rmSync(file)],
+  ])('%s: the CLI compiles from source and behaves the same', async (_case, spoil) => {
+    const copy = copyPackage();
+    copies.push(copy);
+    const copyBin = join(copy, 'bin', 'token.js');
+    expect(cacheVerdict(copyBin).rejected).toBe(false); // a copy that keeps its timestamps keeps its cache
+    spoil(cacheFileIn(copy));
+    if (existsSync(cacheFileIn(copy))) expect(cacheVerdict(copyBin).rejected).toBe(true);
+    // the time left may tick between two runs
+    const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N').replace(/\d+[hms]\b/g, 'N');
+    for (const args of [['show', '--raw'], ['list'], ['show', '--json']]) {
+      const ours = await runCli(args, { env: cfg.env });
+      const theirs = run(copy, args, cfg.env);
+      expect(ours.code).toBe(0);
+      expect({ ...theirs, stdout: same(theirs.stdout) }).toEqual({ code: 0, stdout: same(ours.stdout), stderr: '' });
+    }
   });
-});
 
-describe('a code cache', () => {
-  let copy: string;
-  beforeAll(() => {
-    copy = mkdtempSync(join(tmpdir(), 'token-copy-'));
-    for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
-  });
-  afterAll(() => rmSync(copy, { recursive: true, force: true }));
-
-  it('is only used with the code it was made from', () => {
-    const empty = { PATH: process.env.PATH, TOKEN_CONFIG_DIR: join(copy, 'config') };
+  it('is never used with other code: a bundle edited in place runs as edited', () => {
+    const copy = copyPackage();
+    copies.push(copy);
+    const copyBin = join(copy, 'bin', 'token.js');
+    expect(cacheVerdict(copyBin).rejected).toBe(false);
+    // Same length and the same first line, as a hand edit or patch-package would leave it:
+    // V8 checks only the length, and would run the cached (old) code.
     const main = join(copy, 'dist', 'main.cjs');
-    const [hashLine, ...rest] = readFileSync(main, 'utf8').split('\n');
-    const body = rest.join('\n');
-    const edited = body.replace('NotLoggedInError("not logged in"', 'NotLoggedInError("NOT logged in"'); // same length
-    expect(edited).not.toBe(body);
-    // Why the name carries the hash: V8 checks only the length of the source, so under the
-    // old name it runs the old code. (If a V8 ever checks more, this line tells us.)
-    writeFileSync(main, `${hashLine}\n${edited}`);
-    expect(spawnSync(process.execPath, [join(copy, 'bin', 'token.js'), 'show', '--raw'], { env: empty, encoding: 'utf8' }).stderr).toMatch(/^token: not logged in\n/);
-    // As the build writes it: a new hash, so no cache, so the code as it is.
-    writeFileSync(main, `// token-cli ${createHash('sha256').update(edited).digest('hex').slice(0, 16)}\n${edited}`);
-    const r = spawnSync(process.execPath, [join(copy, 'bin', 'token.js'), 'show', '--raw'], { env: empty, encoding: 'utf8' });
-    expect({ code: r.status, stdout: r.stdout, stderr: r.stderr.split('\n')[0] }).toEqual({ code: 5, stdout: '', stderr: 'token: NOT logged in' });
+    const text = readFileSync(main, 'utf8');
+    const edited = text.replace('NotLoggedInError("not logged in"', 'NotLoggedInError("NOT logged in"');
+    expect(edited.length).toBe(text.length);
+    expect(edited).not.toBe(text);
+    writeFileSync(main, edited);
+    const r = run(copy, ['show', '--raw'], { PATH: process.env.PATH, TOKEN_CONFIG_DIR: join(copy, 'config') });
+    expect({ ...r, stderr: r.stderr.split('\n')[0] }).toEqual({ code: 5, stdout: '', stderr: 'token: NOT logged in' });
   });
 });
 
@@ -103,5 +109,12 @@ describe('the lazy chunks', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('REQUEST token-cli/core'); // the chunks did ask for it
     expect(r.stderr).not.toContain(`load "${join(ROOT, 'dist', 'main.cjs')}"`);
+  });
+
+  it('share its error classes when dist/ is reached through a symlink: a usage error is still exit 2', () => {
+    const copy = copyPackage(true);
+    copies.push(copy);
+    const r = run(copy, ['use', 'nosuch'], cfg.env);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'token: unknown profile "nosuch"\nprofiles: brightpattern\n' });
   });
 });
