@@ -7,8 +7,9 @@
 // start-up, so it is compiled from a V8 code cache that the build writes for the Node
 // that built it (scripts/code-cache.cjs). V8 checks only that the source has the same
 // length, so the cache's name carries what identifies the bundle's bytes — its content
-// hash (first line), size and mtime — and the Node version: an edited or replaced bundle
-// never meets a cache made from other code. A cache V8 rejects (other flags) only means
+// hash (first line), size and mtime to the microsecond — and the Node version: an edited
+// or replaced bundle never meets a cache made from other code (a copied one may miss its
+// cache, and only starts slower). A cache V8 rejects (other flags) only means
 // compiling from source. The cache sits beside that code and is as trusted as it; nothing is written
 // at run time. Node >= 22.1 has a compile cache of its own (module.enableCompileCache,
 // in the temp dir): it serves the lazily imported ES chunks, and main.cjs itself when
@@ -54,7 +55,7 @@ function loadMain(useCache, nodeCompileCache = false) {
 /** dist/code-cache/<content hash>-<size>-<mtime>-<node version>-<arch>.bin; the build starts main.cjs with `// token-cli <hash>`. */
 function cacheFileOf(source, stat) {
   const hash = /^\/\/ token-cli ([0-9a-f]+)\n/.exec(source)?.[1] ?? 'unknown';
-  return join(dist, 'code-cache', `${hash}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${process.version}-${process.arch}.bin`);
+  return join(dist, 'code-cache', `${hash}-${stat.size}-${stat.mtimeMs}-${process.version}-${process.arch}.bin`);
 }
 
 function readCache(file) {
