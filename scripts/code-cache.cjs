@@ -3,22 +3,41 @@
 // hot paths have run once — `token --help`, `token completion bash` and `token show --raw`
 // on a throwaway config dir with a fresh token, from the file store and from the keychain
 // (through a stand-in agent) — so it holds their compiled functions, not just the top level.
+// Also the package's postinstall (--postinstall): a published package carries no cache
+// (bytecode nobody can read), so each install makes its own, from its own main.cjs,
+// for its own Node. There a missing dist/ (a git checkout before its first build) is
+// nothing to do, and a failure only warns: without a cache token starts slower.
 'use strict';
-const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { dirname, join } = require('node:path');
+
+const postinstall = process.argv.includes('--postinstall');
+if (!process.argv.includes('--run')) {
+  // The runs print (help, a completion script, tokens): do them in a child whose stdout
+  // goes nowhere, so that they still write the way the CLI writes.
+  if (postinstall && !existsSync(join(__dirname, '..', 'dist', 'main.cjs'))) process.exit(0);
+  const r = require('node:child_process').spawnSync(process.execPath, [__filename, '--run'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status === 0) process.exit(0);
+  const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n').pop();
+  process.stderr.write(postinstall ? `token-cli: warning: no code cache was made (${why}); token works, only starts slower\n` : `${why}\n`);
+  process.exit(postinstall ? 0 : 1);
+}
 const { loadMain } = require('../bin/token.js');
 
+// A throwaway config dir, and none of the user's TOKEN_* settings (TOKEN_PROFILE, ...).
 const dir = mkdtempSync(join(tmpdir(), 'token-code-cache-'));
-const env = { PATH: process.env.PATH, HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' };
-Object.assign(process.env, env);
-for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+for (const name of Object.keys(process.env)) if (/^TOKEN_/i.test(name)) delete process.env[name];
+Object.assign(process.env, { HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' });
 
 const { exports: core, script, cacheFile } = loadMain(false);
-process.on('exit', () => {
+process.on('exit', (code) => {
   rmSync(dir, { recursive: true, force: true });
+  if (code !== 0) return;
   mkdirSync(dirname(cacheFile), { recursive: true });
-  writeFileSync(cacheFile, script.createCachedData());
+  const temp = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(temp, script.createCachedData());
+  renameSync(temp, cacheFile); // a CLI starting meanwhile sees no cache or all of it
 });
 
 const now = Date.now();
@@ -41,7 +60,10 @@ core.writeSettings(dir, {
   core.printStatic(['completion', 'bash'], deps);
   await core.fastShow(core.parseFastShow(['show', '--raw', '-p', 'keychain']), deps);
   await core.main(['show', '--raw'], deps); // exits the process
-})();
+})().catch((err) => {
+  process.stderr.write(`code cache: ${err.message}\n`);
+  process.exit(1);
+});
 
 /** Stands in for the keychain agent (its protocol, no keyring), so the client's code is cached too. */
 function fakeAgent() {
