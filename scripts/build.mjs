@@ -10,7 +10,6 @@
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,9 +40,7 @@ const coreBuild = await build({
   plugins: [lazyImportsTo(lazy)],
 });
 mkdirSync(next, { recursive: true });
-const mainCode = plainExports(lazyImportsThroughShim(coreBuild.outputFiles[0].text));
-// Its content hash names its code cache (bin/token.js): a cache is only used with the code it was made from.
-writeFileSync(`${next}/main.cjs`, `// token-cli ${createHash('sha256').update(mainCode).digest('hex').slice(0, 16)}\n${mainCode}`);
+writeFileSync(`${next}/main.cjs`, plainExports(lazyImportsThroughShim(coreBuild.outputFiles[0].text)));
 // The names main.cjs exports, for the cold chunks' view of it (coreFrom).
 const coreNames = Object.values((await build({ ...common, stdin: { contents: barrel, resolveDir: root, loader: 'ts' }, outdir: next, format: 'esm', write: false, metafile: true, plugins: [lazyImportsTo(lazy)] })).metafile.outputs)[0].exports;
 

@@ -30,13 +30,14 @@ const dir = mkdtempSync(join(tmpdir(), 'token-code-cache-'));
 for (const name of Object.keys(process.env)) if (/^TOKEN_/i.test(name)) delete process.env[name];
 Object.assign(process.env, { HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' });
 
-const { exports: core, script, cacheFile } = loadMain(false);
+const { exports: core, script, cacheFile, text } = loadMain(false);
 process.on('exit', (code) => {
   rmSync(dir, { recursive: true, force: true });
   if (code !== 0) return;
   mkdirSync(dirname(cacheFile), { recursive: true });
   const temp = `${cacheFile}.${process.pid}.tmp`;
-  writeFileSync(temp, script.createCachedData());
+  // The text it was made from, then V8's data: bin/token.js uses it only for that very text.
+  writeFileSync(temp, Buffer.concat([text, script.createCachedData()]));
   renameSync(temp, cacheFile); // a CLI starting meanwhile sees no cache or all of it
 });
 

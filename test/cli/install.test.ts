@@ -56,7 +56,7 @@ describe('the installed package', () => {
   it('has a code cache its postinstall made for this Node, which V8 takes', () => {
     expect(postinstall.status).toBe(0);
     expect(postinstall.stderr).not.toMatch(/warning/);
-    expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([expect.stringMatching(new RegExp(`-${process.version}-${process.arch}\\.bin$`))]);
+    expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.bin`]);
     const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.js'))}).loadMain(true); console.log(script.cachedDataRejected)`;
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
   });
