@@ -136,7 +136,22 @@ export async function connectOrStart(path: string): Promise<Conn> {
  */
 function connectOnce(path: string, deadline: number): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const socket = builtin<typeof import('node:net')>('node:net').connect(path);
+    // Replies arrive through `onread` rather than 'data' events: it skips the Readable
+    // stream machinery, a good part of what a keychain read costs at start-up. A line is
+    // decoded once complete (a newline byte never occurs inside a UTF-8 character).
+    let partial = Buffer.alloc(0);
+    const socket = builtin<typeof import('node:net')>('node:net').connect({
+      path,
+      onread: {
+        buffer: Buffer.allocUnsafe(64 * 1024),
+        callback(nread: number, buf: Buffer) {
+          let data = partial.length ? Buffer.concat([partial, buf.subarray(0, nread)]) : buf.subarray(0, nread);
+          for (let nl; (nl = data.indexOf(10)) !== -1; data = data.subarray(nl + 1)) onLine(data.toString('utf8', 0, nl));
+          partial = Buffer.from(data); // a copy: `buf` is reused by the next read
+          return true;
+        },
+      },
+    });
     const conn: Conn = { socket, pid: undefined, file: null, pending: new Map(), closed: false };
     let connected = false;
     const timer = setTimeout(() => {
@@ -159,31 +174,23 @@ function connectOnce(path: string, deadline: number): Promise<Conn> {
       for (const call of conn.pending.values()) call.reject(new AgentGoneError('the keychain agent went away'));
       conn.pending.clear();
     });
-    socket.setEncoding('utf8');
-    let buffer = '';
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let msg: { id?: number; value?: unknown; error?: string; hello?: { pid?: unknown; socket?: unknown } };
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          continue; // not a reply; the call's timeout still applies
-        }
-        if (msg.hello) {
-          if (typeof msg.hello.pid === 'number') conn.pid = msg.hello.pid;
-          if (typeof msg.hello.socket === 'string') conn.file = msg.hello.socket;
-          continue;
-        }
-        const call = conn.pending.get(msg.id!);
-        conn.pending.delete(msg.id!);
-        if (msg.error !== undefined) call?.reject(new AgentError(msg.error));
-        else call?.resolve(msg.value ?? null);
+    function onLine(line: string) {
+      let msg: { id?: number; value?: unknown; error?: string; hello?: { pid?: unknown; socket?: unknown } };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return; // not a reply; the call's timeout still applies
       }
-    });
+      if (msg.hello) {
+        if (typeof msg.hello.pid === 'number') conn.pid = msg.hello.pid;
+        if (typeof msg.hello.socket === 'string') conn.file = msg.hello.socket;
+        return;
+      }
+      const call = conn.pending.get(msg.id!);
+      conn.pending.delete(msg.id!);
+      if (msg.error !== undefined) call?.reject(new AgentError(msg.error));
+      else call?.resolve(msg.value ?? null);
+    }
   });
 }
 
