@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { startSandbox, CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { loginBp } from '../helpers/logins.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let dir: string;
@@ -30,9 +31,8 @@ beforeAll(async () => {
   symlinkSync('../token-cli/bin/token.js', join(dir, 'prefix', 'node_modules', '.bin', 'token'));
   postinstall = spawnSync(npm, ['run', 'postinstall'], { cwd: installed(), encoding: 'utf8' });
   sb = await startSandbox();
-  cfg = tempConfig({ TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
-  expect((await runCli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], { env: cfg.env })).code).toBe(0);
-  delete cfg.env.TOKEN_CLIENT_SECRET;
+  cfg = tempConfig();
+  expect((await loginBp(sb, cfg.env)).code).toBe(0);
 }, 120_000);
 afterAll(async () => {
   await sb?.close();

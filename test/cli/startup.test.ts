@@ -7,16 +7,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { startSandbox, CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { loginBp } from '../helpers/logins.js';
 
 let sb: Sandbox;
 let cfg: TempConfig;
 beforeAll(async () => {
   sb = await startSandbox();
-  cfg = tempConfig({ TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
-  const r = await runCli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], { env: cfg.env });
-  expect(r).toMatchObject({ code: 0 });
-  delete cfg.env.TOKEN_CLIENT_SECRET;
+  cfg = tempConfig();
+  expect(await loginBp(sb, cfg.env)).toMatchObject({ code: 0 });
 });
 afterAll(async () => {
   await sb.close();
