@@ -7,8 +7,8 @@
 // are keychain-store.ts's.
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { join, parse, resolve } from 'node:path';
+import { openLink, type Link } from './agent-link.js';
 import { ensurePrivateDir } from './atomic.js';
 import { builtin, codeDir } from './builtin.js';
 
@@ -39,7 +39,7 @@ interface Pending {
 
 /** One connection to an agent; pid and file come with its hello. */
 export interface Conn {
-  socket: Socket;
+  link: Link;
   pid: number | undefined;
   /** dev:ino of the agent's socket file, so a client that kills it removes that file and no other. */
   file: string | null;
@@ -136,44 +136,33 @@ export async function connectOrStart(path: string): Promise<Conn> {
  */
 function connectOnce(path: string, deadline: number): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    // Replies arrive through `onread` rather than 'data' events: it skips the Readable
-    // stream machinery, a good part of what a keychain read costs at start-up. A line is
-    // decoded once complete (a newline byte never occurs inside a UTF-8 character).
+    // A line is decoded once complete (a newline byte never occurs inside a UTF-8 character).
     let partial = Buffer.alloc(0);
-    const socket = builtin<typeof import('node:net')>('node:net').connect({
-      path,
-      onread: {
-        buffer: Buffer.allocUnsafe(64 * 1024),
-        callback(nread: number, buf: Buffer) {
-          let data = partial.length ? Buffer.concat([partial, buf.subarray(0, nread)]) : buf.subarray(0, nread);
-          for (let nl; (nl = data.indexOf(10)) !== -1; data = data.subarray(nl + 1)) onLine(data.toString('utf8', 0, nl));
-          partial = Buffer.from(data); // a copy: `buf` is reused by the next read
-          return true;
-        },
-      },
-    });
-    const conn: Conn = { socket, pid: undefined, file: null, pending: new Map(), closed: false };
-    let connected = false;
     const timer = setTimeout(() => {
-      socket.destroy();
+      link.destroy();
       reject(new AgentError(`the keychain agent did not accept a connection within ${AGENT_START_MS / 1000} s`));
     }, Math.max(0, deadline - Date.now()));
-    socket.once('connect', () => {
-      connected = true;
-      clearTimeout(timer);
-      socket.unref(); // the connection must never keep the CLI alive: each call's timer does that
-      resolve(conn);
+    const link = openLink(path, {
+      connect() {
+        clearTimeout(timer);
+        resolve(conn);
+      },
+      error(err) {
+        clearTimeout(timer);
+        reject(err);
+      },
+      data(bytes) {
+        let data = partial.length ? Buffer.concat([partial, bytes]) : bytes;
+        for (let nl; (nl = data.indexOf(10)) !== -1; data = data.subarray(nl + 1)) onLine(data.toString('utf8', 0, nl));
+        partial = Buffer.from(data); // a copy: `bytes` may be reused by the next read
+      },
+      close() {
+        conn.closed = true;
+        for (const call of conn.pending.values()) call.reject(new AgentGoneError('the keychain agent went away'));
+        conn.pending.clear();
+      },
     });
-    socket.on('error', (err) => {
-      if (connected) return; // 'close' follows and fails what is pending
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('close', () => {
-      conn.closed = true;
-      for (const call of conn.pending.values()) call.reject(new AgentGoneError('the keychain agent went away'));
-      conn.pending.clear();
-    });
+    const conn: Conn = { link, pid: undefined, file: null, pending: new Map(), closed: false };
     function onLine(line: string) {
       let msg: { id?: number; value?: unknown; error?: string; hello?: { pid?: unknown; socket?: unknown } };
       try {

@@ -48,7 +48,7 @@ function agentClient(): Keytar {
       } catch {
         // it exited meanwhile: the goal
       }
-      hung.socket.destroy();
+      hung.link.destroy();
     }
     for (const call of current?.pending.values() ?? []) call.reject(failed);
     current?.pending.clear();
@@ -58,11 +58,7 @@ function agentClient(): Keytar {
     try {
       where ??= agentSocket(configDir(process.env));
       ensureAgentDir(where);
-      const conn = await connectOrStart(where.path);
-      conn.socket.on('close', () => {
-        if (current === conn) current = undefined;
-      });
-      return (current = conn);
+      return (current = await connectOrStart(where.path));
     } catch (err) {
       const e = new KeychainUnavailableError(err instanceof AgentError ? err.message : `could not reach the keychain agent (${firstLine(err)})`);
       fail(e);
@@ -80,7 +76,7 @@ function agentClient(): Keytar {
       // An error reply (keytar could not load, the keyring said no) makes the keychain unavailable.
       const unavailable = (e: Error) => (e instanceof AgentError ? new KeychainUnavailableError(e.message) : e);
       conn.pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(unavailable(e))) });
-      conn.socket.write(`${JSON.stringify({ id, method, args })}\n`);
+      conn.link.write(`${JSON.stringify({ id, method, args })}\n`);
     });
 
   return {

@@ -145,6 +145,22 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(await kr.accounts()).toEqual([]);
       expect(cfg.read('profiles.json').profiles).toEqual({});
     });
+
+    // The agent link uses Node's pipe handle through process.binding, which warns under
+    // --pending-deprecation; there the client takes net.Socket and says nothing.
+    it.each([
+      ['NODE_OPTIONS=--pending-deprecation', { NODE_OPTIONS: '--pending-deprecation' }],
+      ['NODE_PENDING_DEPRECATION=1', { NODE_PENDING_DEPRECATION: '1' }],
+    ])('with %s, login, show --raw and logout work with no warning', async (_, extra) => {
+      const env = { ...keychainEnv(), ...extra };
+      const login = await loginBp(sb, env);
+      expect([login.code, login.stderr.includes('Deprecation')]).toEqual([0, false]);
+      const token = await kr.lookup('brightpattern:access_token');
+      expect(await cli(['show', '--raw'], env)).toMatchObject({ code: 0, stdout: `${token}\n`, stderr: '' });
+      const logout = await cli(['logout'], env);
+      expect([logout.code, logout.stderr]).toEqual([0, 'Logged out of brightpattern\n']);
+      expect(await kr.accounts()).toEqual([]);
+    });
   });
 
   describe('no Secret Service on the bus', () => {
