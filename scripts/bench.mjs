@@ -65,7 +65,7 @@ try {
   // Wall time on a shared VM swings with its neighbours; instruction counts do not.
   if (spawnSync('sh', ['-c', 'command -v valgrind']).status === 0 && process.env.BENCH_INSTRUCTIONS !== '0') {
     const base = instructions(baseline);
-    console.log('\n| command | instructions (callgrind, this process only, fewest of 3) | × node -e 0 |');
+    console.log('\n| command | instructions (callgrind, less the random hash-seed search, fewest of 3) | × node -e 0 |');
     console.log('|---|---|---|');
     for (const c of cases) {
       const n = c === baseline ? base : instructions(c);
@@ -99,16 +99,45 @@ function run(args, env) {
   });
 }
 
-/** The fewest instructions of three runs: a run also counts V8's background threads, which vary. */
+/**
+ * The fewest instructions of three runs, less V8's hash-seed set-up: it searches for a
+ * random prime (HashSeed::InitializeRoots), 4-19 M instructions that differ from one run
+ * of any node process to the next and would drown the differences measured here.
+ */
 function instructions(c) {
+  const out = join(home, 'callgrind.out');
   let fewest = Infinity;
   for (let i = 0; i < 3; i++) {
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...c.argv], { env: c.env, encoding: 'utf8' });
-    const m = /Collected : (\d+)/.exec(r.stderr);
-    if (r.status !== 0 || !m) throw new Error(`callgrind failed for ${c.name}: ${r.stderr.slice(-300)}`);
-    fewest = Math.min(fewest, Number(m[1]));
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...c.argv], { env: c.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`callgrind failed for ${c.name}: ${r.stderr.slice(-300)}`);
+    const { total, seed } = callgrindCounts(readFileSync(out, 'utf8'));
+    if (!total || !seed) throw new Error(`callgrind output for ${c.name} has no totals or no hash-seed call`);
+    fewest = Math.min(fewest, total - seed);
   }
   return fewest;
+}
+
+/** Total instructions and the inclusive cost of calls to HashSeed::InitializeRoots, from callgrind's output format. */
+function callgrindCounts(text) {
+  const names = new Map(); // callgrind names a function once, then refers to it as (id)
+  let total = 0;
+  let seed = 0;
+  let callee = '';
+  let costOfCall = false;
+  for (const line of text.split('\n')) {
+    if (/^(summary|totals):/.test(line)) total = Number(line.split(/\s+/)[1]);
+    const fn = /^(c?)fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (fn) {
+      if (fn[3]) names.set(fn[2], fn[3]);
+      if (fn[1]) callee = names.get(fn[2]) ?? '';
+    } else if (line.startsWith('calls=')) {
+      costOfCall = true; // the next line is the call's inclusive cost
+    } else if (costOfCall) {
+      costOfCall = false;
+      if (callee.includes('HashSeed::InitializeRoots')) seed += Number(line.split(' ')[1]);
+    }
+  }
+  return { total, seed };
 }
 
 async function login(env) {
