@@ -5,7 +5,8 @@
 // through process.binding, which Node keeps for its allowlisted bindings but documents
 // as deprecated, and its calls are not a public API, so it is used only where it was
 // tested (Node 20, 22, 24; not Windows), never where process.binding would print a warning
-// (--pending-deprecation) or is refused (the permission model). Elsewhere: net.Socket.
+// (--pending-deprecation in any of its forms) or is refused (the permission model).
+// Elsewhere: net.Socket.
 import type { Socket } from 'node:net';
 import { builtin } from './builtin.js';
 
@@ -43,7 +44,6 @@ interface PipeBindings {
   state: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
 }
 
 interface PipeHandle {
@@ -62,12 +62,14 @@ interface WriteReq {
 }
 
 /** Node's pipe handle where it is safe to use (see the top of this file), else null. */
-export function pipeBindings(env: NodeJS.ProcessEnv = process.env): PipeBindings | null {
+export function pipeBindings(): PipeBindings | null {
   if (process.platform === 'win32' || !TESTED_MAJORS.includes(Number(process.versions.node.split('.')[0]))) return null;
-  const pending = /(^|\s)--pending-deprecation\b/;
-  if (env.NODE_PENDING_DEPRECATION === '1' || pending.test(env.NODE_OPTIONS ?? '') || process.execArgv.some((a) => pending.test(a))) return null;
+  const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
+  // However --pending-deprecation was given (flag, NODE_OPTIONS, _ for -, a config file,
+  // NODE_PENDING_DEPRECATION=1), Node then swaps in util.deprecate's wrapper, which would
+  // print DEP0111 (or throw it, with --throw-deprecation): look at what Node did, not at flags.
+  if (typeof binding !== 'function' || binding.name !== 'binding') return null;
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
     const pipe = binding('pipe_wrap');
     const stream = binding('stream_wrap');
     const out = {
@@ -78,11 +80,10 @@ export function pipeBindings(env: NodeJS.ProcessEnv = process.env): PipeBindings
       state: stream.streamBaseState,
       kReadBytesOrError: stream.kReadBytesOrError,
       kArrayBufferOffset: stream.kArrayBufferOffset,
-      kLastWriteWasAsync: stream.kLastWriteWasAsync,
     };
     const shaped =
       [out.Pipe, out.PipeConnectWrap, out.WriteWrap].every((f) => typeof f === 'function') &&
-      [out.SOCKET, out.kReadBytesOrError, out.kArrayBufferOffset, out.kLastWriteWasAsync].every((n) => typeof n === 'number') &&
+      [out.SOCKET, out.kReadBytesOrError, out.kArrayBufferOffset].every((n) => typeof n === 'number') &&
       out.state instanceof Int32Array;
     return shaped ? (out as PipeBindings) : null;
   } catch {
@@ -99,7 +100,6 @@ function uvError(status: number, syscall: string, path: string): NodeJS.ErrnoExc
 function pipeLink(b: PipeBindings, path: string, on: LinkEvents): Link {
   const handle = new b.Pipe(b.SOCKET);
   let state: 'connecting' | 'open' | 'closed' = 'connecting';
-  const writes = new Set<WriteReq>(); // held until done, as net holds its write requests
   const close = () => {
     if (state === 'closed') return;
     const wasOpen = state === 'open';
@@ -144,12 +144,9 @@ function pipeLink(b: PipeBindings, path: string, on: LinkEvents): Link {
       const w = new b.WriteWrap();
       w.handle = handle;
       w.oncomplete = (status) => {
-        writes.delete(w);
-        if (status < 0) close();
+        if (status < 0) close(); // Node holds a pending write request until it completes
       };
-      const status = handle.writeUtf8String(w, line);
-      if (status < 0) close();
-      else if (b.state[b.kLastWriteWasAsync]) writes.add(w);
+      if (handle.writeUtf8String(w, line) < 0) close();
     },
     destroy: close,
   };

@@ -147,9 +147,10 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     });
 
     // The agent link uses Node's pipe handle through process.binding, which warns under
-    // --pending-deprecation; there the client takes net.Socket and says nothing.
+    // --pending-deprecation (and throws the warning with --throw-deprecation); there the
+    // client takes net.Socket and says nothing.
     it.each([
-      ['NODE_OPTIONS=--pending-deprecation', { NODE_OPTIONS: '--pending-deprecation' }],
+      ['NODE_OPTIONS=--pending_deprecation --throw-deprecation', { NODE_OPTIONS: '--pending_deprecation --throw-deprecation' }],
       ['NODE_PENDING_DEPRECATION=1', { NODE_PENDING_DEPRECATION: '1' }],
     ])('with %s, login, show --raw and logout work with no warning', async (_, extra) => {
       const env = { ...keychainEnv(), ...extra };

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deprecate } from 'node:util';
 import { connectOrStart } from '../../src/store/agent-client.js';
 import { openLink, pipeBindings, type LinkEvents } from '../../src/store/agent-link.js';
 
@@ -67,11 +68,23 @@ describe('the pipe handle', () => {
     expect(pipeBindings() !== null).toBe(tested);
   });
 
+  // What Node itself does to process.binding under --pending-deprecation and under the
+  // permission model (the CLI under both: test/cli/keychain-link.test.ts, test/real/keychain.test.ts).
   it.each([
-    ['NODE_PENDING_DEPRECATION=1', { NODE_PENDING_DEPRECATION: '1' }],
-    ['NODE_OPTIONS=--pending-deprecation', { NODE_OPTIONS: '--max-old-space-size=100 --pending-deprecation' }],
-  ])('is not used with %s (process.binding would print a warning)', (_, env) => {
-    expect(pipeBindings(env)).toBeNull();
+    ["Node's deprecation wrapper (--pending-deprecation)", (binding: Function) => deprecate(binding, 'process.binding() is deprecated.', 'DEP0111')],
+    ['a function that refuses (the permission model)', () =>
+      function binding() {
+        throw Object.assign(new Error('Access to this API has been restricted'), { code: 'ERR_ACCESS_DENIED' });
+      }],
+  ])('is not used when process.binding is %s', (_, replace) => {
+    const proc = process as unknown as { binding: Function };
+    const original = proc.binding;
+    proc.binding = replace(original);
+    try {
+      expect(pipeBindings()).toBeNull();
+    } finally {
+      proc.binding = original;
+    }
   });
 });
 
