@@ -107,6 +107,21 @@ describe('the lazy chunks', () => {
     expect(r.stderr).not.toContain(`load "${join(ROOT, 'dist', 'main.cjs')}"`);
   });
 
+  // The shim asks for Node's compile cache (Node >= 22.1) only when something needs it: a
+  // chunk to import, or no code cache of ours. NODE_DEBUG_NATIVE=COMPILE_CACHE makes Node
+  // say what it caches; a Node without the cache says nothing.
+  it("are compiled through Node's compile cache where Node has one; show --raw never asks for it", () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'token-ccache-'));
+    copies.push(tmp);
+    const env = { ...cfg.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', TMPDIR: tmp };
+    const nodeHasOne = typeof (process.getBuiltinModule('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const cold = run(ROOT, ['list', '--json'], env);
+    expect(cold.code).toBe(0);
+    expect(/\[compile cache\].*dist\/program\.js/.test(cold.stderr)).toBe(nodeHasOne);
+    if (existsSync(cacheFileIn(ROOT))) expect(run(ROOT, ['show', '--raw'], env)).toMatchObject({ code: 0, stderr: '' });
+    else expect.unreachable(`no code cache for ${process.version}: npm run build writes it`);
+  });
+
   it('share its error classes when dist/ is reached through a symlink: a usage error is still exit 2', () => {
     const copy = copyPackage(true);
     copies.push(copy);
