@@ -5,7 +5,7 @@
 // open (the link must never hold the process).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { agentSocket, ensureAgentDir } from '../../src/store/agent-client.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -13,6 +13,7 @@ import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 const TOKEN = 'eyJ.stand-in-agent.token';
 let cfg: TempConfig;
 let server: Server;
+let sockets: Socket[];
 let requests: unknown[];
 
 beforeEach(async () => {
@@ -23,10 +24,12 @@ beforeEach(async () => {
   const profile = { provider: 'brightpattern', clientId: 'demo.user', store: 'keychain', options: { tenant: 'example.brightpattern.com', url: 'http://127.0.0.1:9/bp' }, token: { tokenType: 'Bearer', expiresAt: now + 3_600_000, obtainedAt: now } };
   writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ version: 1, default: 'bp', profiles: { bp: profile } }), { mode: 0o600 });
   requests = [];
+  sockets = [];
   const where = agentSocket(dir, cfg.env);
   ensureAgentDir(where);
   // Answers every getPassword and never closes a connection: the CLI has to let go itself.
   server = createServer((sock) => {
+    sockets.push(sock);
     sock.write(`${JSON.stringify({ hello: { pid: process.pid, socket: null, v: 'kc1' } })}\n`);
     let buffer = '';
     sock.on('data', (chunk) => {
@@ -42,10 +45,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await new Promise((resolve) => {
-    server.close(resolve);
-    server.closeAllConnections?.();
-  });
+  for (const sock of sockets) sock.destroy();
+  await new Promise((resolve) => server.close(resolve));
   cfg.cleanup();
 });
 
