@@ -87,7 +87,7 @@ export function pipeBindings(): PipeBindings | null {
       out.state instanceof Int32Array;
     return shaped ? (out as PipeBindings) : null;
   } catch {
-    return null; // no process.binding, or refused (permission model): net.Socket
+    return null; // refused (the permission model) or not what this file knows: net.Socket
   }
 }
 
