@@ -47,6 +47,7 @@ const WINDOWS_PIPE = /^\\\\[.?]\\pipe\\/;
 
 type Keytar = Record<string, (...args: string[]) => Promise<unknown>>;
 
+/** As errors.ts's firstLine: a copy, since importing it would split this one-file agent into chunks. */
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0] || 'unknown error';
 }
