@@ -24,7 +24,8 @@ const many = { ...base, TOKEN_CONFIG_DIR: join(home, 'many') };
 try {
   await login(one);
   await login(many);
-  fanOut(many.TOKEN_CONFIG_DIR, 200);
+  fanOut(many.TOKEN_CONFIG_DIR, 199);
+  await login(many, ['-p', 'p199']); // the 200th through token itself, which writes the lookup indexes
   const keychain = await keychainEnv();
 
   const cases = [
@@ -140,8 +141,8 @@ function callgrindCounts(text) {
   return { total, seed };
 }
 
-async function login(env) {
-  const r = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], {
+async function login(env, extra = []) {
+  const r = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force', ...extra], {
     ...env,
     TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
   });
@@ -149,7 +150,7 @@ async function login(env) {
   return r;
 }
 
-/** 200 profiles: copies of the one login, so `show -p p199` reads a large store. */
+/** Copies of the one login, written the way an older version or a hand would: no index. */
 function fanOut(dir, n) {
   const settings = JSON.parse(readFileSync(join(dir, 'profiles.json'), 'utf8'));
   const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));

@@ -3,7 +3,7 @@
 // and run the same show logic. Anything else — another flag, a typo, --help — goes
 // through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';
-import { selectProfile } from './profile.js';
+import { selectFromView } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
@@ -35,7 +35,7 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
 
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const cur = await currentToken({ deps, storage, verbose: false }, selectProfile(storage.read(), opts.profile, deps.env), opts.noRefresh);
+  const cur = await currentToken({ deps, storage, verbose: false }, selectFromView(storage.view(), opts.profile, deps.env), opts.noRefresh);
   if (opts.raw) {
     deps.stdout.write(`${cur.accessToken}\n`);
     return;

@@ -1,5 +1,5 @@
 // Which profile a command acts on: -p, else TOKEN_PROFILE, else the default, else the only one.
-import type { ProfileSettings, Settings } from '../store/settings.js';
+import { defaultProfileName, type ProfileSettings, type Settings, type SettingsView } from '../store/settings.js';
 import { NotLoggedInError, UsageError } from './errors.js';
 
 export interface Selected {
@@ -19,9 +19,19 @@ export function selectProfile(settings: Settings, flag: string | undefined, env:
     return { name: asked, profile };
   }
   if (names.length === 0) throw new NotLoggedInError('not logged in', 'run: token login <prism|priava|brightpattern>');
-  if (settings.default && settings.profiles[settings.default]) {
-    return { name: settings.default, profile: settings.profiles[settings.default]! };
-  }
-  if (names.length === 1) return { name: names[0]!, profile: settings.profiles[names[0]!]! };
+  const name = defaultProfileName(settings);
+  if (name !== undefined) return { name, profile: settings.profiles[name]! };
   throw new UsageError(`several profiles and no default: ${names.join(', ')}`, 'pass -p <profile>, or run: token use <profile>');
+}
+
+/**
+ * selectProfile for commands scripts run in loops (`show --raw`, `curl`, `exec`): one line of
+ * profiles.json's index when it has a current one. Anything the index cannot answer — no
+ * index, an unknown name, no default — goes to selectProfile on the whole file, errors included.
+ */
+export function selectFromView(view: SettingsView, flag: string | undefined, env: NodeJS.ProcessEnv): Selected {
+  const name = flag ?? (env.TOKEN_PROFILE || undefined) ?? view.index?.head;
+  const profile = view.index && typeof name === 'string' ? (view.index.get(name) as ProfileSettings | undefined) : undefined;
+  if (profile) return { name: name as string, profile };
+  return selectProfile(view.parse(), flag, env);
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { openIndex, writeIndexed } from './json-index.js';
 import { withLock } from './lock.js';
 import { CREDENTIALS_FILE } from './paths.js';
 import { account, SECRET_KINDS, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
@@ -15,14 +15,17 @@ interface CredentialsFile {
 export function createFileStore(dir: string): SecretStore {
   const path = join(dir, CREDENTIALS_FILE);
 
-  function load(): CredentialsFile {
-    let text: string;
+  function readText(): string | undefined {
     try {
-      text = readFileSync(path, 'utf8');
+      return readFileSync(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, secrets: {} };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  function load(text = readText()): CredentialsFile {
+    if (text === undefined) return { version: 1, secrets: {} };
     try {
       const parsed = JSON.parse(text) as CredentialsFile;
       if (parsed && typeof parsed.secrets === 'object' && parsed.secrets) return parsed;
@@ -37,17 +40,26 @@ export function createFileStore(dir: string): SecretStore {
     withLock(dir, 'credentials', async () => {
       const file = load();
       change(file);
-      writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+      // Its index (when large) holds copies of the secrets too: written and removed with it.
+      writeIndexed(path, JSON.stringify(file, null, 2) + '\n', (written: CredentialsFile) => ({ head: null, entries: written.secrets }));
     });
 
   return {
     kind: 'file',
     location: path,
     async read(profile, kinds = SECRET_KINDS) {
-      const { secrets } = load();
+      const text = readText();
+      const index = text === undefined ? undefined : openIndex(path, text);
+      // The index has every key of the file: a miss is a secret the file does not hold.
+      let get: (key: string) => string | undefined;
+      if (index) get = (key) => index.get(key) as string | undefined;
+      else {
+        const { secrets } = load(text);
+        get = (key) => secrets[key];
+      }
       const out: Secrets = {};
       for (const kind of kinds) {
-        const value = secrets[account(profile, kind)];
+        const value = get(account(profile, kind));
         if (value !== undefined) out[kind] = value;
       }
       return out;

@@ -7,11 +7,13 @@ import { KeychainUnavailableError, keychainStoreWithoutProbe, openKeychainStore 
 import { withLock } from './lock.js';
 import { configDir } from './paths.js';
 import type { SecretStore } from './secrets.js';
-import { readSettings, writeSettings, type ProfileSettings, type Settings, type StoreKind } from './settings.js';
+import { readSettings, viewSettings, writeSettings, type ProfileSettings, type Settings, type SettingsView, type StoreKind } from './settings.js';
 
 export interface Storage {
   dir: string;
   read(): Settings;
+  /** profiles.json for picking one profile fast (selectFromView). */
+  view(): SettingsView;
   /** Read-modify-write of profiles.json under a lock, so concurrent processes never lose an update. */
   update(change: (settings: Settings) => void): Promise<Settings>;
   /** The store a profile's secrets live in (recorded at login). */
@@ -27,6 +29,7 @@ export function openStorage(env: NodeJS.ProcessEnv): Storage {
   return {
     dir,
     read: () => readSettings(dir),
+    view: () => viewSettings(dir),
     update: (change) =>
       withLock(dir, 'profiles', async () => {
         const settings = readSettings(dir);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { openIndex, writeIndexed, type JsonIndex } from './json-index.js';
 import { SETTINGS_FILE } from './paths.js';
 import type { ProviderId } from '../providers/types.js';
 
@@ -41,13 +41,47 @@ export function emptySettings(): Settings {
 
 export function readSettings(dir: string): Settings {
   const path = join(dir, SETTINGS_FILE);
-  let text: string;
+  return parseSettings(path, readText(path));
+}
+
+/** profiles.json as the hot path reads it: its index when current, the whole file only when needed. */
+export interface SettingsView {
+  /** Its head is the profile chosen when none is asked (defaultProfileName), or null. */
+  index: JsonIndex | undefined;
+  parse(): Settings;
+}
+
+export function viewSettings(dir: string): SettingsView {
+  const path = join(dir, SETTINGS_FILE);
+  const text = readText(path);
+  return { index: text === undefined ? undefined : openIndex(path, text), parse: () => parseSettings(path, text) };
+}
+
+/** The profile used when none is asked: the default (`token use`), else the only one. */
+export function defaultProfileName(settings: Settings): string | undefined {
+  if (settings.default && settings.profiles[settings.default]) return settings.default;
+  const names = Object.keys(settings.profiles);
+  return names.length === 1 ? names[0] : undefined;
+}
+
+export function writeSettings(dir: string, settings: Settings): void {
+  writeIndexed(join(dir, SETTINGS_FILE), JSON.stringify(settings, null, 2) + '\n', (written: Settings) => ({
+    head: defaultProfileName(written) ?? null,
+    entries: written.profiles,
+  }));
+}
+
+function readText(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptySettings();
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+function parseSettings(path: string, text: string | undefined): Settings {
+  if (text === undefined) return emptySettings();
   try {
     const parsed = JSON.parse(text) as Settings;
     if (parsed && typeof parsed === 'object' && parsed.profiles && typeof parsed.profiles === 'object') {
@@ -57,8 +91,4 @@ export function readSettings(dir: string): Settings {
     // fall through to the error below: a broken file is reported, never overwritten
   }
   throw new TokenError('internal', `${path} is not a valid settings file`, 'fix or remove it, then log in again');
-}
-
-export function writeSettings(dir: string, settings: Settings): void {
-  writeFileAtomic(join(dir, SETTINGS_FILE), JSON.stringify(settings, null, 2) + '\n');
 }
