@@ -13,7 +13,7 @@ let tmpCounter = 0;
  * A process killed between writing its temp file and renaming it leaves the file
  * behind, secrets and all. Remove those of processes that no longer run.
  */
-function removeOrphans(dir: string, base: string): void {
+export function removeOrphans(dir: string, base: string): void {
   const prefix = `.${base}.`;
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;

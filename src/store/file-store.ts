@@ -50,18 +50,17 @@ export function createFileStore(dir: string): SecretStore {
     async read(profile, kinds = SECRET_KINDS) {
       const text = readText();
       const index = text === undefined ? undefined : openIndex(path, text);
-      // The index has every key of the file: a miss is a secret the file does not hold.
-      let get: (key: string) => string | undefined;
-      if (index) get = (key) => index.get(key) as string | undefined;
-      else {
+      const keys = kinds.map((kind) => account(profile, kind));
+      // A miss in the index (no such secret, or a line it cannot give) is answered by the file.
+      let values = index && keys.map((key) => index.get(key) as string | undefined);
+      if (!values || values.includes(undefined)) {
         const { secrets } = load(text);
-        get = (key) => secrets[key];
+        values = keys.map((key) => secrets[key]);
       }
       const out: Secrets = {};
-      for (const kind of kinds) {
-        const value = get(account(profile, kind));
-        if (value !== undefined) out[kind] = value;
-      }
+      kinds.forEach((kind, i) => {
+        if (values[i] !== undefined) out[kind] = values[i];
+      });
       return out;
     },
     // One atomic rewrite: all of a profile's secrets change together or not at all.

@@ -6,15 +6,15 @@
 // still byte for byte what the index was made from: after a hand edit, a crash between
 // the two writes, or a file from an older version, the index is ignored and the file
 // parsed, and either way the answer is the one JSON.parse gives. Only writers (already
-// under the file's lock) write indexes; readers never do.
+// under the file's lock) write indexes; a reader only removes one that no longer matches.
 //
 //   token-index 1\n <text length>\n <text> \n <head JSON>\n (<key JSON>\t<value JSON>\n)* .\n
 //
 // JSON.stringify never emits a raw newline or tab, so `\n<key JSON>\t` after the head
 // can only be the start of that key's line.
 import { readFileSync, rmSync } from 'node:fs';
-import { TokenError } from '../cli/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { basename, dirname } from 'node:path';
+import { removeOrphans, writeFileAtomic } from './atomic.js';
 
 const MAGIC = 'token-index 1\n';
 const END = '\n.\n';
@@ -24,7 +24,7 @@ export const INDEX_MIN_CHARS = 8 * 1024;
 export interface JsonIndex {
   /** What the writer put in the head (for profiles.json: the profile chosen when none is asked). */
   head: unknown;
-  /** The entry's value, or undefined when the file has no such key. */
+  /** The entry's value; undefined when the index cannot give it: parse the file then. */
   get(key: string): unknown;
 }
 
@@ -35,17 +35,25 @@ export function indexPath(path: string): string {
 /**
  * Writes `text` to `path` atomically, and its index when it is large. The old index goes
  * first: a crash at any point leaves no index that describes (or holds secrets from)
- * anything but the file as it is.
+ * anything but the file as it is. The index is only a shortcut, so failing to write it
+ * fails nothing: readers then parse the file, which is saved.
  */
 export function writeIndexed<T>(path: string, text: string, describe: (parsed: T) => { head: unknown; entries: Record<string, unknown> }): void {
-  rmSync(indexPath(path), { force: true });
+  const index = indexPath(path);
+  removeQuietly(index);
   writeFileAtomic(path, text);
+  // Temp files of a writer killed while writing the index hold its secrets too.
+  removeOrphans(dirname(index), basename(index));
   if (text.length < INDEX_MIN_CHARS) return;
   // From the text as written, parsed again: the index says exactly what a reader's JSON.parse would.
   const { head, entries } = describe(JSON.parse(text) as T);
   let out = `${MAGIC}${text.length}\n${text}\n${JSON.stringify(head ?? null)}\n`;
   for (const [key, value] of Object.entries(entries)) out += `${JSON.stringify(key)}\t${JSON.stringify(value)}\n`;
-  writeFileAtomic(indexPath(path), `${out}.\n`); // with the newline before it: END
+  try {
+    writeFileAtomic(index, `${out}.\n`); // with the newline before it: END
+  } catch {
+    // A full disk, say: writeFileAtomic removed its temp file, the old index is gone, the file is saved.
+  }
 }
 
 /** The index of `path` when it was made from exactly `text`; undefined means: parse the text. */
@@ -60,7 +68,13 @@ export function openIndex(path: string, text: string): JsonIndex | undefined {
   const start = MAGIC.length + String(text.length).length + 1;
   const end = start + text.length;
   // `===` on the slice is a memcmp; startsWith(text, start) walks it a character at a time.
-  if (!idx.startsWith(`${MAGIC}${text.length}\n`) || idx.slice(start, end) !== text || idx[end] !== '\n' || !idx.endsWith(END)) return undefined;
+  if (!idx.startsWith(`${MAGIC}${text.length}\n`) || idx.slice(start, end) !== text || idx[end] !== '\n' || !idx.endsWith(END)) {
+    // Stale (the file was edited, or written by an older version): it would be read in vain
+    // on every call, and may hold secrets the file no longer has. At worst this removes an
+    // index a writer made a moment ago, which costs the next reader its shortcut.
+    removeQuietly(indexPath(path));
+    return undefined;
+  }
   const headEnd = idx.indexOf('\n', end + 1);
   let head: unknown;
   try {
@@ -78,9 +92,17 @@ export function openIndex(path: string, text: string): JsonIndex | undefined {
       try {
         return JSON.parse(idx.slice(from, idx.indexOf('\n', from)));
       } catch {
-        // Only an edit of the index itself gets here: its copy of the file still matched.
-        throw new TokenError('internal', `${indexPath(path)} is damaged`, 'remove it; token writes a new one with its next change');
+        return undefined; // only an edit of the index itself gets here: the caller parses the file
       }
     },
   };
+}
+
+/** Removes a file if it can: what stays is ignored by readers, its copy no longer matching. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // a directory or a file we may not remove at that name: not an index token wrote
+  }
 }

@@ -31,7 +31,8 @@ beforeEach(async () => {
   const settings = cfg.read('profiles.json');
   const creds = cfg.read('credentials.json');
   for (let i = 0; i < 200; i++) {
-    settings.profiles[`p${i}`] = settings.profiles.brightpattern;
+    const bp = settings.profiles.brightpattern;
+    settings.profiles[`p${i}`] = { ...bp, token: { ...bp.token, tokenType: `Type${i}` } };
     creds.secrets[`p${i}:access_token`] = token(i);
   }
   writeFileSync(file('profiles.json'), JSON.stringify(settings, null, 2));
@@ -56,6 +57,16 @@ describe('token show --raw with 200 profiles', () => {
     expect((await ask()).map((r) => r.stdout)).toEqual(expected);
   });
 
+  it('gives each profile its own settings, through the index', async () => {
+    expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).stdout).toBe(`Authorization: Type150 ${token(150)}\n`);
+    // A profile planted in the index (its copy of the file untouched) is what show uses.
+    const idx = readFileSync(file('profiles.json.index'), 'utf8');
+    const line = idx.match(/\n"p150"\t([^\n]*)/)![1]!;
+    writeFileSync(file('profiles.json.index'), idx.replace(line, line.replace('"provider":"brightpattern"', '"provider":"prism"')));
+    expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).stdout).toBe(`x-prism-access-token: ${token(150)}\n`);
+    expect((await runCli(['show', '--header', '-p', 'p151'], { env: cfg.env })).stdout).toBe(`Authorization: Type151 ${token(151)}\n`);
+  });
+
   it('answers from the index only while the file is exactly what it was made from', async () => {
     // A value planted in the index (its copy of the file untouched) shows the index is read...
     const idx = readFileSync(file('credentials.json.index'), 'utf8');
@@ -69,15 +80,18 @@ describe('token show --raw with 200 profiles', () => {
     expect(r.code).toBe(0);
   });
 
-  it('refuses a hand-broken profiles.json as it does without an index, and changes nothing', async () => {
+  it('refuses a hand-broken profiles.json as it does without an index, changing no stored file', async () => {
     const broken = readFileSync(file('profiles.json'), 'utf8').replace('"p150": {', '"p150": {,');
     writeFileSync(file('profiles.json'), broken);
-    const before = allFiles(config).map((f) => [f, readFileSync(f, 'latin1')]);
+    const stored = ['profiles.json', 'credentials.json', 'credentials.json.index'];
+    const before = stored.map((f) => readFileSync(file(f), 'latin1'));
     const r = await show(['-p', 'p150']);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe(`token: ${file('profiles.json')} is not a valid settings file`);
-    expect(allFiles(config).map((f) => [f, readFileSync(f, 'latin1')])).toEqual(before);
+    expect(stored.map((f) => readFileSync(file(f), 'latin1'))).toEqual(before);
+    // The index of the file as it was is of no use now, and goes.
+    expect(existsSync(file('profiles.json.index'))).toBe(false);
   });
 
   it('an unknown profile is the same usage error with the index as without', async () => {

@@ -1,12 +1,14 @@
 // The lookup index beside a large profiles.json / credentials.json: it answers exactly what
 // JSON.parse of the file would, or not at all.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INDEX_MIN_CHARS, indexPath, openIndex, writeIndexed } from '../../src/store/json-index.js';
-import { TokenError } from '../../src/cli/errors.js';
 import { createFileStore } from '../../src/store/file-store.js';
+import { readSettings, viewSettings, writeSettings, type Settings } from '../../src/store/settings.js';
+import { selectFromView, selectProfile, type Selected } from '../../src/cli/profile.js';
+import type { TokenError } from '../../src/cli/errors.js';
 
 interface Doc {
   head: string;
@@ -75,34 +77,46 @@ describe('json index', () => {
     expect(openIndex(path, written.slice(1))).toBeUndefined();
   });
 
-  it('is ignored when it is cut short or is not an index', () => {
+  it('is ignored, and removed, when it is cut short or is not an index', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
     const written = readFileSync(path, 'utf8');
     const whole = readFileSync(indexPath(path), 'utf8');
-    writeFileSync(indexPath(path), whole.slice(0, -3));
+    for (const bad of [whole.slice(0, -3), whole.replace('token-index 1', 'token-index 2'), written, '']) {
+      writeFileSync(indexPath(path), bad);
+      expect(openIndex(path, written)).toBeUndefined();
+      expect(existsSync(indexPath(path))).toBe(false);
+    }
     expect(openIndex(path, written)).toBeUndefined();
-    writeFileSync(indexPath(path), whole.replace('token-index 1', 'token-index 2'));
-    expect(openIndex(path, written)).toBeUndefined();
-    writeFileSync(indexPath(path), written);
-    expect(openIndex(path, written)).toBeUndefined();
-    rmSync(indexPath(path));
-    expect(openIndex(path, written)).toBeUndefined();
+    writeFileSync(indexPath(path), whole);
+    expect(openIndex(path, written)?.head).toBe('p1');
   });
 
-  it('says which file is damaged when an entry was edited but its copy of the file still matches', () => {
+  it('leaves an entry it cannot read to the file, and removes an index that no longer matches', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
     const written = readFileSync(path, 'utf8');
     writeFileSync(indexPath(path), readFileSync(indexPath(path), 'utf8').replace('\n"p7"\t{', '\n"p7"\t{{'));
     const index = openIndex(path, written)!;
     expect(index.get('p6')).toEqual(doc(200).items.p6);
-    let caught: unknown;
-    try {
-      index.get('p7');
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(TokenError);
-    expect((caught as TokenError).message).toBe(`${indexPath(path)} is damaged`);
+    expect(index.get('p7')).toBeUndefined();
+    expect(openIndex(path, written.replace('"client-150"', '"client-151"'))).toBeUndefined();
+    expect(existsSync(indexPath(path))).toBe(false);
+  });
+
+  it('removes the index temp files of a killed writer, even when the file has become small', () => {
+    writeIndexed(path, text(doc(200)), describeDoc);
+    const orphan = join(dir, '.profiles.json.index.999999.7.abc.tmp'); // no process 999999
+    writeFileSync(orphan, readFileSync(indexPath(path)));
+    writeIndexed(path, text(doc(2)), describeDoc);
+    expect(readdirSync(dir).sort()).toEqual(['profiles.json']);
+  });
+
+  it('still saves the file when the index cannot be written, or a directory sits at its name', () => {
+    mkdirSync(join(indexPath(path), 'x'), { recursive: true });
+    const big = text(doc(200));
+    expect(() => writeIndexed(path, big, describeDoc)).not.toThrow();
+    expect(readFileSync(path, 'utf8')).toBe(big);
+    expect(openIndex(path, big)).toBeUndefined();
+    expect(() => writeIndexed(path, text(doc(2)), describeDoc)).not.toThrow();
   });
 
   it('removes the old index before replacing the file, so a failed write leaves none behind', () => {
@@ -140,5 +154,61 @@ describe('file store with many profiles', () => {
     expect(await store.read('p42')).toEqual({});
     expect(await store.read('p0', ['access_token'])).toEqual({ access_token: 'renewed' });
     for (const file of [creds, indexPath(creds)]) expect(readFileSync(file, 'utf8')).not.toContain('at-42-');
+  });
+});
+
+describe('choosing a profile through the index', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'token-index-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What a selection gives, errors included, in a form toEqual can compare. */
+  function outcome(select: () => Selected): unknown {
+    try {
+      return select();
+    } catch (err) {
+      const e = err as TokenError;
+      return { error: e.constructor.name, code: e.code, message: e.message, hint: e.hint };
+    }
+  }
+
+  function profiles(n: number, pad = ''): Settings['profiles'] {
+    const out: Settings['profiles'] = {};
+    for (let i = 0; i < n; i++) {
+      out[`p${i}`] = {
+        provider: i % 2 ? 'prism' : 'brightpattern',
+        clientId: `client-${i}${pad}`,
+        store: i % 3 ? 'file' : 'keychain',
+        options: { url: `http://127.0.0.1:1/${i}` },
+        token: { tokenType: `Type${i}`, expiresAt: 1_800_000_000_000 + i, obtainedAt: 1_700_000_000_000 },
+      };
+    }
+    return out;
+  }
+
+  it.each([
+    ['a default', { version: 1, default: 'p5', profiles: profiles(60) }],
+    ['no default', { version: 1, profiles: profiles(60) }],
+    ['a default that was removed', { version: 1, default: 'gone', profiles: profiles(60) }],
+    ['one large profile', { version: 1, profiles: profiles(1, 'x'.repeat(9000)) }],
+  ] as Array<[string, Settings]>)('gives what the whole file gives, with %s', (_, settings) => {
+    writeSettings(dir, settings);
+    expect(existsSync(join(dir, 'profiles.json.index'))).toBe(true);
+    for (const flag of [undefined, 'p0', 'p3', 'nope', '__proto__', 'constructor']) {
+      for (const env of [{}, { TOKEN_PROFILE: '' }, { TOKEN_PROFILE: 'p9' }, { TOKEN_PROFILE: 'nope' }]) {
+        const viaIndex = outcome(() => selectFromView(viewSettings(dir), flag, env));
+        expect(viaIndex).toEqual(outcome(() => selectProfile(readSettings(dir), flag, env)));
+      }
+    }
+  });
+
+  it('reads the profile from the index, not from the file', () => {
+    writeSettings(dir, { version: 1, default: 'p5', profiles: profiles(60) });
+    const idx = join(dir, 'profiles.json.index');
+    writeFileSync(idx, readFileSync(idx, 'utf8').replace(/\n"p5"\t[^\n]*/, '\n"p5"\t{"planted":true}'));
+    expect(selectFromView(viewSettings(dir), undefined, {})).toEqual({ name: 'p5', profile: { planted: true } });
+    expect(selectFromView(viewSettings(dir), 'p6', {}).profile.clientId).toBe('client-6');
   });
 });
