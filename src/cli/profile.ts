@@ -1,6 +1,7 @@
 // Which profile a command acts on: -p, else TOKEN_PROFILE, else the default, else the only one.
 import { defaultProfileName, type ProfileSettings, type Settings, type SettingsView } from '../store/settings.js';
 import { NotLoggedInError, UsageError } from './errors.js';
+import { UNREADABLE } from '../store/json-index.js';
 
 export interface Selected {
   name: string;
@@ -31,7 +32,7 @@ export function selectProfile(settings: Settings, flag: string | undefined, env:
  */
 export function selectFromView(view: SettingsView, flag: string | undefined, env: NodeJS.ProcessEnv): Selected {
   const name = flag ?? (env.TOKEN_PROFILE || undefined) ?? view.index?.head;
-  const profile = view.index && typeof name === 'string' ? (view.index.get(name) as ProfileSettings | undefined) : undefined;
-  if (profile) return { name: name as string, profile };
+  const profile = view.index && typeof name === 'string' ? view.index.get(name) : undefined;
+  if (profile && profile !== UNREADABLE) return { name: name as string, profile: profile as ProfileSettings };
   return selectProfile(view.parse(), flag, env);
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
-import { openIndex, writeIndexed } from './json-index.js';
+import { openIndex, UNREADABLE, writeIndexed } from './json-index.js';
 import { withLock } from './lock.js';
 import { CREDENTIALS_FILE } from './paths.js';
 import { account, SECRET_KINDS, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
@@ -49,17 +49,17 @@ export function createFileStore(dir: string): SecretStore {
     location: path,
     async read(profile, kinds = SECRET_KINDS) {
       const text = readText();
-      const index = text === undefined ? undefined : openIndex(path, text);
+      const index = openIndex(path, text);
       const keys = kinds.map((kind) => account(profile, kind));
-      // A miss in the index (no such secret, or a line it cannot give) is answered by the file.
-      let values = index && keys.map((key) => index.get(key) as string | undefined);
-      if (!values || values.includes(undefined)) {
+      let values = index && keys.map((key) => index.get(key) as string | undefined | typeof UNREADABLE);
+      if (!values || values.includes(UNREADABLE)) {
         const { secrets } = load(text);
         values = keys.map((key) => secrets[key]);
       }
       const out: Secrets = {};
       kinds.forEach((kind, i) => {
-        if (values[i] !== undefined) out[kind] = values[i];
+        const value = values[i];
+        if (value !== undefined && value !== UNREADABLE) out[kind] = value;
       });
       return out;
     },

@@ -14,17 +14,20 @@
 // can only be the start of that key's line.
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { removeOrphans, writeFileAtomic } from './atomic.js';
+import { ensurePrivateDir, removeOrphans, writeFileAtomic } from './atomic.js';
 
 const MAGIC = 'token-index 1\n';
 const END = '\n.\n';
 /** Below this a file parses faster than its index can be read (~15 profiles). */
 export const INDEX_MIN_CHARS = 8 * 1024;
 
+/** What get returns for a line it cannot read (only an edit of the index does that): parse the file. */
+export const UNREADABLE: unique symbol = Symbol('unreadable index line');
+
 export interface JsonIndex {
   /** What the writer put in the head (for profiles.json: the profile chosen when none is asked). */
   head: unknown;
-  /** The entry's value; undefined when the index cannot give it: parse the file then. */
+  /** The entry's value; undefined when the file has no such key. */
   get(key: string): unknown;
 }
 
@@ -41,9 +44,11 @@ export function indexPath(path: string): string {
 export function writeIndexed<T>(path: string, text: string, describe: (parsed: T) => { head: unknown; entries: Record<string, unknown> }): void {
   const index = indexPath(path);
   removeQuietly(index);
-  writeFileAtomic(path, text);
-  // Temp files of a writer killed while writing the index hold its secrets too.
+  // Temp files of a writer killed while writing an index hold its secrets too. Before the
+  // file is written, like writeFileAtomic's own clean-up, so a failure here saves nothing.
+  ensurePrivateDir(dirname(index));
   removeOrphans(dirname(index), basename(index));
+  writeFileAtomic(path, text);
   if (text.length < INDEX_MIN_CHARS) return;
   // From the text as written, parsed again: the index says exactly what a reader's JSON.parse would.
   const { head, entries } = describe(JSON.parse(text) as T);
@@ -56,8 +61,15 @@ export function writeIndexed<T>(path: string, text: string, describe: (parsed: T
   }
 }
 
-/** The index of `path` when it was made from exactly `text`; undefined means: parse the text. */
-export function openIndex(path: string, text: string): JsonIndex | undefined {
+/**
+ * The index of `path` when it was made from exactly `text`; undefined means: parse the text.
+ * `text` undefined: the file is gone, and so goes an index left beside it.
+ */
+export function openIndex(path: string, text: string | undefined): JsonIndex | undefined {
+  if (text === undefined) {
+    removeQuietly(indexPath(path));
+    return undefined;
+  }
   if (text.length < INDEX_MIN_CHARS) return undefined;
   let idx: string;
   try {
@@ -92,7 +104,7 @@ export function openIndex(path: string, text: string): JsonIndex | undefined {
       try {
         return JSON.parse(idx.slice(from, idx.indexOf('\n', from)));
       } catch {
-        return undefined; // only an edit of the index itself gets here: the caller parses the file
+        return UNREADABLE;
       }
     },
   };

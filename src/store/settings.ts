@@ -54,7 +54,7 @@ export interface SettingsView {
 export function viewSettings(dir: string): SettingsView {
   const path = join(dir, SETTINGS_FILE);
   const text = readText(path);
-  return { index: text === undefined ? undefined : openIndex(path, text), parse: () => parseSettings(path, text) };
+  return { index: openIndex(path, text), parse: () => parseSettings(path, text) };
 }
 
 /** The profile used when none is asked: the default (`token use`), else the only one. */

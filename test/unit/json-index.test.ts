@@ -3,8 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { INDEX_MIN_CHARS, indexPath, openIndex, writeIndexed } from '../../src/store/json-index.js';
+import { INDEX_MIN_CHARS, indexPath, openIndex, UNREADABLE, writeIndexed } from '../../src/store/json-index.js';
 import { createFileStore } from '../../src/store/file-store.js';
 import { readSettings, viewSettings, writeSettings, type Settings } from '../../src/store/settings.js';
 import { selectFromView, selectProfile, type Selected } from '../../src/cli/profile.js';
@@ -97,17 +98,32 @@ describe('json index', () => {
     writeFileSync(indexPath(path), readFileSync(indexPath(path), 'utf8').replace('\n"p7"\t{', '\n"p7"\t{{'));
     const index = openIndex(path, written)!;
     expect(index.get('p6')).toEqual(doc(200).items.p6);
-    expect(index.get('p7')).toBeUndefined();
+    expect(index.get('p7')).toBe(UNREADABLE);
     expect(openIndex(path, written.replace('"client-150"', '"client-151"'))).toBeUndefined();
     expect(existsSync(indexPath(path))).toBe(false);
   });
 
   it('removes the index temp files of a killed writer, even when the file has become small', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
-    const orphan = join(dir, '.profiles.json.index.999999.7.abc.tmp'); // no process 999999
-    writeFileSync(orphan, readFileSync(indexPath(path)));
+    const dead = spawnSync('true').pid!; // a pid that has exited
+    writeFileSync(join(dir, `.profiles.json.index.${dead}.7.abc.tmp`), readFileSync(indexPath(path)));
     writeIndexed(path, text(doc(2)), describeDoc);
     expect(readdirSync(dir).sort()).toEqual(['profiles.json']);
+  });
+
+  it('cleans up before it writes: a clean-up that fails leaves the file as it was', () => {
+    const before = text(doc(200));
+    writeIndexed(path, before, describeDoc);
+    mkdirSync(join(dir, `.profiles.json.index.${spawnSync('true').pid!}.7.abc.tmp`, 'x'), { recursive: true });
+    expect(() => writeIndexed(path, text(doc(201)), describeDoc)).toThrow();
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('goes when its file is gone', () => {
+    writeIndexed(path, text(doc(200)), describeDoc);
+    rmSync(path);
+    expect(openIndex(path, undefined)).toBeUndefined();
+    expect(existsSync(indexPath(path))).toBe(false);
   });
 
   it('still saves the file when the index cannot be written, or a directory sits at its name', () => {
@@ -138,22 +154,58 @@ describe('file store with many profiles', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads each profile the same through the index as from the file alone, and logout leaves no copy behind', async () => {
+  const secret = (kind: string, i: number) => `${kind}-${i}-${'x'.repeat(100)}`;
+
+  async function fill(store: ReturnType<typeof createFileStore>, n: number) {
+    for (let i = 0; i < n; i++) {
+      await store.write(`p${i}`, { client_secret: secret('cs', i), refresh_token: secret('rt', i), access_token: secret('at', i) });
+    }
+  }
+
+  /** Replaces one line of the credentials index, its copy of the file left as it is. */
+  function plant(key: string, value: string) {
+    const idx = indexPath(join(dir, 'credentials.json'));
+    const before = readFileSync(idx, 'utf8');
+    const after = before.replace(new RegExp(`\\n"${key}"\\t[^\\n]*`), `\n"${key}"\t${value}`);
+    expect(after).not.toBe(before);
+    writeFileSync(idx, after);
+  }
+
+  it('reads every kind of secret through the index, as the file has it', async () => {
     const store = createFileStore(dir);
-    for (let i = 0; i < 60; i++) await store.write(`p${i}`, { client_secret: `cs-${i}`, access_token: `at-${i}-${'x'.repeat(200)}` });
-    const creds = join(dir, 'credentials.json');
-    expect(existsSync(indexPath(creds))).toBe(true);
+    await fill(store, 60);
     const viaIndex = [];
     for (let i = 0; i < 60; i++) viaIndex.push(await store.read(`p${i}`));
-    rmSync(indexPath(creds));
+    expect(viaIndex[42]).toEqual({ client_secret: secret('cs', 42), refresh_token: secret('rt', 42), access_token: secret('at', 42) });
+    plant('p7:client_secret', '"planted"');
+    plant('p8:refresh_token', '"planted"');
+    expect(await store.read('p7')).toEqual({ client_secret: 'planted', refresh_token: secret('rt', 7), access_token: secret('at', 7) });
+    expect(await store.read('p8', ['refresh_token'])).toEqual({ refresh_token: 'planted' });
+    rmSync(indexPath(join(dir, 'credentials.json')));
     for (let i = 0; i < 60; i++) expect(await store.read(`p${i}`)).toEqual(viaIndex[i]);
-    expect(viaIndex[42]).toEqual({ client_secret: 'cs-42', access_token: `at-42-${'x'.repeat(200)}` });
+  });
 
-    await store.write('p0', { access_token: 'renewed' }); // writes the index again
+  it('answers a secret the profile lacks from the index, and an unreadable line from the file', async () => {
+    const store = createFileStore(dir);
+    await fill(store, 60);
+    await store.write('p9', { refresh_token: null });
+    plant('p9:access_token', '"planted"');
+    expect(await store.read('p9', ['access_token', 'refresh_token'])).toEqual({ access_token: 'planted' });
+    plant('p9:access_token', '"cut short');
+    expect(await store.read('p9', ['access_token', 'refresh_token'])).toEqual({ access_token: secret('at', 9) });
+  });
+
+  it('leaves no copy of a secret behind after logout, and none once the file is gone', async () => {
+    const store = createFileStore(dir);
+    await fill(store, 60);
+    const creds = join(dir, 'credentials.json');
+    expect(readFileSync(indexPath(creds), 'utf8')).toContain(secret('at', 42));
     await store.remove('p42');
     expect(await store.read('p42')).toEqual({});
-    expect(await store.read('p0', ['access_token'])).toEqual({ access_token: 'renewed' });
-    for (const file of [creds, indexPath(creds)]) expect(readFileSync(file, 'utf8')).not.toContain('at-42-');
+    for (const file of [creds, indexPath(creds)]) expect(readFileSync(file, 'utf8')).not.toContain('-42-');
+    rmSync(creds);
+    expect(await store.read('p1')).toEqual({});
+    expect(readdirSync(dir).filter((f) => !f.startsWith('locks'))).toEqual([]);
   });
 });
 
@@ -209,6 +261,8 @@ describe('choosing a profile through the index', () => {
     const idx = join(dir, 'profiles.json.index');
     writeFileSync(idx, readFileSync(idx, 'utf8').replace(/\n"p5"\t[^\n]*/, '\n"p5"\t{"planted":true}'));
     expect(selectFromView(viewSettings(dir), undefined, {})).toEqual({ name: 'p5', profile: { planted: true } });
+    expect(selectFromView(viewSettings(dir), 'p6', {}).profile.clientId).toBe('client-6');
+    writeFileSync(idx, readFileSync(idx, 'utf8').replace('\n"p6"\t{', '\n"p6"\t{{'));
     expect(selectFromView(viewSettings(dir), 'p6', {}).profile.clientId).toBe('client-6');
   });
 });
