@@ -1,8 +1,7 @@
 // credentials.json: the fallback secret store, 0600 in the 0700 config dir.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
-import { openIndex, UNREADABLE, writeIndexed } from './json-index.js';
+import { openIndex, readIfExists, UNREADABLE, writeIndexed } from './json-index.js';
 import { withLock } from './lock.js';
 import { CREDENTIALS_FILE } from './paths.js';
 import { account, SECRET_KINDS, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
@@ -15,16 +14,7 @@ interface CredentialsFile {
 export function createFileStore(dir: string): SecretStore {
   const path = join(dir, CREDENTIALS_FILE);
 
-  function readText(): string | undefined {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
-  function load(text = readText()): CredentialsFile {
+  function load(text = readIfExists(path)): CredentialsFile {
     if (text === undefined) return { version: 1, secrets: {} };
     try {
       const parsed = JSON.parse(text) as CredentialsFile;
@@ -48,7 +38,7 @@ export function createFileStore(dir: string): SecretStore {
     kind: 'file',
     location: path,
     async read(profile, kinds = SECRET_KINDS) {
-      const text = readText();
+      const text = readIfExists(path);
       const index = openIndex(path, text);
       const keys = kinds.map((kind) => account(profile, kind));
       let values = index && keys.map((key) => index.get(key) as string | undefined | typeof UNREADABLE);

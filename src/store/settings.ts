@@ -1,8 +1,7 @@
 // profiles.json: every non-secret setting and the token metadata of each profile.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError } from '../cli/errors.js';
-import { openIndex, writeIndexed, type JsonIndex } from './json-index.js';
+import { openIndex, readIfExists, writeIndexed, type JsonIndex } from './json-index.js';
 import { SETTINGS_FILE } from './paths.js';
 import type { ProviderId } from '../providers/types.js';
 
@@ -41,7 +40,7 @@ export function emptySettings(): Settings {
 
 export function readSettings(dir: string): Settings {
   const path = join(dir, SETTINGS_FILE);
-  return parseSettings(path, readText(path));
+  return parseSettings(path, readIfExists(path));
 }
 
 /** profiles.json as the hot path reads it: its index when current, the whole file only when needed. */
@@ -53,7 +52,7 @@ export interface SettingsView {
 
 export function viewSettings(dir: string): SettingsView {
   const path = join(dir, SETTINGS_FILE);
-  const text = readText(path);
+  const text = readIfExists(path);
   return { index: openIndex(path, text), parse: () => parseSettings(path, text) };
 }
 
@@ -69,15 +68,6 @@ export function writeSettings(dir: string, settings: Settings): void {
     head: defaultProfileName(written) ?? null,
     entries: written.profiles,
   }));
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 function parseSettings(path: string, text: string | undefined): Settings {
