@@ -34,7 +34,14 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 45_000);
+    const timeoutMs = opts.timeoutMs ?? 45_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      // A hung run fails its test on `code: null`; say here what it was doing, for CI logs.
+      const log = opts.env?.SCRIPTED_BROWSER_LOG;
+      const browser = log && existsSync(log) ? readFileSync(log, 'utf8') : '(no browser log)\n';
+      console.error(`runCli: token ${args.join(' ')} killed after ${timeoutMs / 1000} s\n--- its stderr:\n${stderr}--- scripted browser log:\n${browser}`);
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -62,6 +69,7 @@ export function tempConfig(extra: NodeJS.ProcessEnv = {}): TempConfig {
     TOKEN_STORE: 'file',
     NO_COLOR: '1',
     BROWSER: SCRIPTED_BROWSER,
+    SCRIPTED_BROWSER_LOG: join(dir, 'browser.log'),
     ...extra,
   };
   return {
