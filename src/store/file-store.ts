@@ -31,7 +31,7 @@ export function createFileStore(dir: string): SecretStore {
       const file = load();
       change(file);
       // Its index (when large) holds copies of the secrets too: written and removed with it.
-      writeIndexed(path, JSON.stringify(file, null, 2) + '\n', (written: CredentialsFile) => ({ head: null, entries: written.secrets }));
+      writeIndexed<CredentialsFile>(path, JSON.stringify(file, null, 2) + '\n', () => ({ head: null, member: 'secrets' }));
     });
 
   return {

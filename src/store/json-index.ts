@@ -1,23 +1,26 @@
 // A lookup index beside a large JSON file (issue 6: `show --raw` with 200 profiles no
 // slower than with one). Parsing profiles.json and credentials.json whole costs 5.3 M
-// instructions at 200 profiles; reading them and their indexes, then one line, 2.0 M.
+// instructions at 200 profiles; reading them and their indexes, then one value, 1.8 M.
 //
 // The index holds the file's exact text, so a reader trusts it only when the file is
 // still byte for byte what the index was made from: after a hand edit, a crash between
 // the two writes, or a file from an older version, the index is ignored and the file
-// parsed, and either way the answer is the one JSON.parse gives. Only writers (already
-// under the file's lock) write indexes; a reader only removes one that no longer matches
-// its file, or has none.
+// parsed, and either way the answer is the one JSON.parse gives. Beside the copy it holds
+// where, in that text, each member of one top-level object (`profiles`, `secrets`) has
+// its value: the reader parses that slice of the file and nothing else. Only writers
+// (already under the file's lock) write indexes; a reader only removes one that no
+// longer matches its file, or has none.
 //
-//   token-index 1\n <text length>\n <text> \n <head JSON>\n (<key JSON>\t<value JSON>\n)* .\n
+//   token-index 2\n <text length>\n <text> \n <head JSON>\n (<key JSON>\t<start>\t<length>\n)* .\n
 //
 // JSON.stringify never emits a raw newline or tab, so `\n<key JSON>\t` after the head
-// can only be the start of that key's line.
+// can only be the start of that key's line. An older version's index (`token-index 1`,
+// which held each value itself) is stale to this one and is removed like any other.
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ensurePrivateDir, removeOrphans, writeFileAtomic } from './atomic.js';
 
-const MAGIC = 'token-index 1\n';
+const MAGIC = 'token-index 2\n';
 const END = '\n.\n';
 /** Below this a file parses faster than its index can be read (~15 profiles). */
 export const INDEX_MIN_CHARS = 8 * 1024;
@@ -47,12 +50,14 @@ export function indexPath(path: string): string {
 }
 
 /**
- * Writes `text` to `path` atomically, and its index when it is large. The old index goes
- * first: a crash at any point leaves no index that describes (or holds secrets from)
- * anything but the file as it is. The index is only a shortcut, so failing to write it
- * fails nothing: readers then parse the file, which is saved.
+ * Writes `text` to `path` atomically, and its index when it is large. `describe` names,
+ * from the text as written and parsed again, the head and the top-level member whose
+ * own members are looked up (the file is JSON.stringify(value, null, 2) + '\n'). The old
+ * index goes first: a crash at any point leaves no index that describes (or holds
+ * secrets from) anything but the file as it is. The index is only a shortcut, so failing
+ * to write it fails nothing: readers then parse the file, which is saved.
  */
-export function writeIndexed<T>(path: string, text: string, describe: (parsed: T) => { head: unknown; entries: Record<string, unknown> }): void {
+export function writeIndexed<T>(path: string, text: string, describe: (parsed: T) => { head: unknown; member: keyof T & string }): void {
   const index = indexPath(path);
   removeQuietly(index);
   // Temp files of a writer killed while writing an index hold its secrets too. Before the
@@ -61,15 +66,45 @@ export function writeIndexed<T>(path: string, text: string, describe: (parsed: T
   removeOrphans(dirname(index), basename(index));
   writeFileAtomic(path, text);
   if (text.length < INDEX_MIN_CHARS) return;
-  // From the text as written, parsed again: the index says exactly what a reader's JSON.parse would.
-  const { head, entries } = describe(JSON.parse(text) as T);
-  let out = `${MAGIC}${text.length}\n${text}\n${JSON.stringify(head ?? null)}\n`;
-  for (const [key, value] of Object.entries(entries)) out += `${JSON.stringify(key)}\t${JSON.stringify(value)}\n`;
+  const parsed = JSON.parse(text) as T;
+  const { head, member } = describe(parsed);
+  const table = locate(text, member, parsed[member]);
+  if (table === undefined) return; // not laid out as expected: readers parse the file
   try {
-    writeFileAtomic(index, `${out}.\n`); // with the newline before it: END
+    writeFileAtomic(index, `${MAGIC}${text.length}\n${text}\n${JSON.stringify(head ?? null)}\n${table}.\n`); // END: the newline before the dot
   } catch {
     // A full disk, say: writeFileAtomic removed its temp file, the old index is gone, the file is saved.
   }
+}
+
+/**
+ * The table lines for the members of top-level `member`, each the start and length of its
+ * value in `text`; undefined unless the text is, character for character, laid out as
+ * JSON.stringify(_, null, 2) lays out these values, in this order, and nothing else.
+ */
+function locate(text: string, member: string, entries: unknown): string | undefined {
+  if (!entries || typeof entries !== 'object' || Array.isArray(entries)) return undefined;
+  const open = `\n  ${JSON.stringify(member)}: {`;
+  let at = text.indexOf(open);
+  if (at < 0) return undefined;
+  at += open.length;
+  let table = '';
+  let first = true;
+  for (const [key, value] of Object.entries(entries)) {
+    const prefix = `${first ? '' : ','}${memberPrefix(key)}`;
+    const json = JSON.stringify(value, null, 2)?.replaceAll('\n', '\n    ');
+    if (json === undefined || !text.startsWith(prefix, at) || !text.startsWith(json, at + prefix.length)) return undefined;
+    at += prefix.length;
+    table += `${JSON.stringify(key)}\t${at}\t${json.length}\n`;
+    at += json.length;
+    first = false;
+  }
+  return text.startsWith(first ? '}' : '\n  }', at) ? table : undefined;
+}
+
+/** What comes before a member's value at the second level of a JSON.stringify(_, null, 2) text. */
+function memberPrefix(key: string): string {
+  return `\n    ${JSON.stringify(key)}: `;
 }
 
 /**
@@ -111,14 +146,23 @@ export function openIndex(path: string, text: string | undefined): JsonIndex | u
       const marker = `\n${JSON.stringify(key)}\t`;
       const at = idx.indexOf(marker, headEnd);
       if (at < 0) return undefined;
-      const from = at + marker.length;
-      try {
-        return JSON.parse(idx.slice(from, idx.indexOf('\n', from)));
-      } catch {
-        return UNREADABLE;
-      }
+      const [start = NaN, length = NaN] = idx.slice(at + marker.length, idx.indexOf('\n', at + marker.length)).split('\t').map(Number);
+      return valueAt(text, key, start, length);
     },
   };
+}
+
+/** The value the table puts at text[start, start + length): UNREADABLE unless that is exactly `key`'s value. */
+function valueAt(text: string, key: string, start: number, length: number): unknown {
+  const prefix = memberPrefix(key);
+  // So an edited table never hands out another key's value, or a part of one that parses.
+  const next = text.charAt(start + length);
+  if (!(start >= prefix.length && length > 0) || !text.startsWith(prefix, start - prefix.length) || (next !== ',' && next !== '\n')) return UNREADABLE;
+  try {
+    return JSON.parse(text.slice(start, start + length));
+  } catch {
+    return UNREADABLE;
+  }
 }
 
 /** Removes a file if it can: what stays is ignored by readers, its copy no longer matching. */

@@ -66,7 +66,7 @@ export function defaultProfileName(settings: Settings): string | undefined {
 export function writeSettings(dir: string, settings: Settings): void {
   writeIndexed(join(dir, SETTINGS_FILE), JSON.stringify(settings, null, 2) + '\n', (written: Settings) => ({
     head: defaultProfileName(written) ?? null,
-    entries: written.profiles,
+    member: 'profiles',
   }));
 }
 

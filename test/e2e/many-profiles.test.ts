@@ -57,27 +57,50 @@ describe('token show --raw with 200 profiles', () => {
     expect((await ask()).map((r) => r.stdout)).toEqual(expected);
   });
 
+  /**
+   * The same edit, at the same length, to a file and to the index's copy of it: the index
+   * still vouches for the text, so what the CLI answers from it shows the index was read.
+   */
+  function editBoth(name: string, from: string, to: string): void {
+    expect(to.length).toBe(from.length);
+    for (const f of [name, `${name}.index`]) {
+      const before = readFileSync(file(f), 'utf8');
+      expect(before).toContain(from);
+      writeFileSync(file(f), before.replace(from, to));
+    }
+  }
+
   it('gives each profile its own settings, through the index', async () => {
     expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).stdout).toBe(`Authorization: Type150 ${token(150)}\n`);
-    // A profile planted in the index (its copy of the file untouched) is what show uses.
-    const idx = readFileSync(file('profiles.json.index'), 'utf8');
-    const line = idx.match(/\n"p150"\t([^\n]*)/)![1]!;
-    writeFileSync(file('profiles.json.index'), idx.replace(line, line.replace('"provider":"brightpattern"', '"provider":"prism"')));
-    expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).stdout).toBe(`x-prism-access-token: ${token(150)}\n`);
+    // p10 broken in the file and in the index's copy: the whole file no longer parses...
+    editBoth('profiles.json', '"p10": {', '"p10": [');
+    const broken = await runCli(['show', '--header', '-p', 'p10'], { env: cfg.env });
+    expect(broken.stdout).toBe('');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.split('\n')[0]).toBe(`token: ${file('profiles.json')} is not a valid settings file`);
+    // ...yet p150 and p151 are read from the index, each its own.
+    expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).stdout).toBe(`Authorization: Type150 ${token(150)}\n`);
     expect((await runCli(['show', '--header', '-p', 'p151'], { env: cfg.env })).stdout).toBe(`Authorization: Type151 ${token(151)}\n`);
+    rmSync(file('profiles.json.index'));
+    expect((await runCli(['show', '--header', '-p', 'p150'], { env: cfg.env })).code).toBe(1);
   });
 
   it('answers from the index only while the file is exactly what it was made from', async () => {
-    // A value planted in the index (its copy of the file untouched) shows the index is read...
-    const idx = readFileSync(file('credentials.json.index'), 'utf8');
-    writeFileSync(file('credentials.json.index'), idx.replace(`\n"p150:access_token"\t"${token(150)}"`, '\n"p150:access_token"\t"planted-by-test"'));
-    expect((await show(['-p', 'p150'])).stdout).toBe('planted-by-test\n');
-    // ...and a hand edit of the file that keeps its length makes the index be ignored.
+    // p10's token broken in the file and in the index's copy: p150's is still read, from the index...
+    editBoth('credentials.json', `"${token(10)}"`, `"${token(10)}\\`);
+    expect((await show(['-p', 'p150'])).stdout).toBe(`${token(150)}\n`);
+    const broken = await show(['-p', 'p10']);
+    expect(broken.stdout).toBe('');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.split('\n')[0]).toBe(`token: ${file('credentials.json')} is not a valid credentials file`);
+    editBoth('credentials.json', `"${token(10)}\\`, `"${token(10)}"`);
+    // ...and a hand edit of the file alone, keeping its length, makes the index be ignored.
     const creds = readFileSync(file('credentials.json'), 'utf8');
     writeFileSync(file('credentials.json'), creds.replace(`"${token(150)}"`, `"${token(150).replace('p150', 'x150')}"`));
     const r = await show(['-p', 'p150']);
     expect(r.stdout).toBe('at-x150-150\n');
     expect(r.code).toBe(0);
+    expect(existsSync(file('credentials.json.index'))).toBe(false);
   });
 
   it('refuses a hand-broken profiles.json as it does without an index, changing no stored file', async () => {

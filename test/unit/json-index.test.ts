@@ -1,6 +1,6 @@
 // The lookup index beside a large profiles.json / credentials.json: it answers exactly what
 // JSON.parse of the file would, or not at all.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,34 @@ interface Doc {
   items: Record<string, unknown>;
 }
 
-const describeDoc = (doc: Doc) => ({ head: doc.head, entries: doc.items });
+const describeDoc = (doc: Doc) => ({ head: doc.head, member: 'items' as const });
+
+/** What fn returns, and the longest text JSON.parse was given meanwhile: the whole file's, or one entry's. */
+async function parsing<T>(fn: () => T | Promise<T>): Promise<{ result: T; longest: number }> {
+  const spy = vi.spyOn(JSON, 'parse');
+  try {
+    const result = await fn();
+    return { result, longest: Math.max(0, ...spy.mock.calls.map(([text]) => String(text).length)) };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** Replaces the table line of `key` in the index beside `path`; the copy of the file stays as it is. */
+function setLine(path: string, key: string, rest: string): void {
+  const idx = readFileSync(indexPath(path), 'utf8');
+  const at = idx.lastIndexOf(`\n${JSON.stringify(key)}\t`);
+  expect(at).toBeGreaterThan(0);
+  writeFileSync(indexPath(path), `${idx.slice(0, at)}\n${JSON.stringify(key)}\t${rest}${idx.slice(idx.indexOf('\n', at + 1))}`);
+}
+
+/** The table line of `key`: where its value starts in the file, and how long it is. */
+function lineOf(path: string, key: string): [number, number] {
+  const idx = readFileSync(indexPath(path), 'utf8');
+  const at = idx.lastIndexOf(`\n${JSON.stringify(key)}\t`);
+  const [start, length] = idx.slice(at + JSON.stringify(key).length + 2, idx.indexOf('\n', at + 1)).split('\t').map(Number);
+  return [start!, length!];
+}
 
 /** A document of n items, large enough for an index from about 40 items on. */
 function doc(n: number, extra: Record<string, unknown> = {}): Doc {
@@ -36,16 +63,21 @@ describe('json index', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('answers every key exactly as JSON.parse of the file does, and misses keys the file lacks', () => {
+  it('answers every key exactly as JSON.parse of the file does, parsing only its value, and misses keys the file lacks', async () => {
     const awkward = { 'with "quotes"': 'a', 'tab\there': { 'x\ny': '\n"p3"\t{}' }, 'ünï\u2028code': [1, null, true], ...JSON.parse('{"__proto__": {"own": true}}') };
     const d = doc(200, awkward);
     writeIndexed(path, text(d), describeDoc);
     const written = readFileSync(path, 'utf8');
     const parsed = JSON.parse(written) as Doc;
-    const index = openIndex(path, written);
+    const { result: index, longest } = await parsing(() => openIndex(path, written));
     expect(index).toBeDefined();
     expect(index!.head).toBe('p1');
-    for (const key of Object.keys(parsed.items)) expect(index!.get(key)).toEqual(parsed.items[key]);
+    expect(longest).toBeLessThan(10);
+    for (const key of Object.keys(parsed.items)) {
+      const got = await parsing(() => index!.get(key));
+      expect(got.result).toEqual(parsed.items[key]);
+      expect(got.longest).toBe(JSON.stringify(parsed.items[key], null, 2).replaceAll('\n', '\n    ').length);
+    }
     expect(index!.get('p200')).toBeUndefined();
     expect(index!.get('p1"')).toBeUndefined();
     expect(index!.get('constructor')).toBeUndefined();
@@ -82,7 +114,7 @@ describe('json index', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
     const written = readFileSync(path, 'utf8');
     const whole = readFileSync(indexPath(path), 'utf8');
-    for (const bad of [whole.slice(0, -3), whole.replace('token-index 1', 'token-index 2'), written, '']) {
+    for (const bad of [whole.slice(0, -3), whole.replace('token-index 2', 'token-index 1'), written, '']) {
       writeFileSync(indexPath(path), bad);
       expect(openIndex(path, written)).toBeUndefined();
       expect(existsSync(indexPath(path))).toBe(false);
@@ -92,13 +124,25 @@ describe('json index', () => {
     expect(openIndex(path, written)?.head).toBe('p1');
   });
 
-  it('leaves an entry it cannot read to the file, and removes an index that no longer matches', () => {
+  it('leaves an entry it cannot read to the file, never hands out another key’s value, and removes an index that no longer matches', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
     const written = readFileSync(path, 'utf8');
-    writeFileSync(indexPath(path), readFileSync(indexPath(path), 'utf8').replace('\n"p7"\t{', '\n"p7"\t{{'));
-    const index = openIndex(path, written)!;
-    expect(index.get('p6')).toEqual(doc(200).items.p6);
-    expect(index.get('p7')).toBe(UNREADABLE);
+    const [start, length] = lineOf(path, 'p7');
+    const [start8, length8] = lineOf(path, 'p8');
+    expect(JSON.parse(written.slice(start, start + length))).toEqual(doc(200).items.p7);
+    for (const bad of ['x\ty', `${start}`, `${start8}\t${length8}`, `${start}\t${length - 1}`, `${start}\t${length + 1}`, `${start + 1}\t${length - 1}`, `-5\t${length}`, `${start}\t0`, `${start}\t1e9`]) {
+      setLine(path, 'p7', bad);
+      const index = openIndex(path, written)!;
+      expect(index.get('p6')).toEqual(doc(200).items.p6);
+      expect(index.get('p7')).toBe(UNREADABLE);
+    }
+    // A number cut short still parses: the character after the slice must end the value.
+    writeIndexed(path, text(doc(200, { n: 12345 })), describeDoc);
+    const [nStart, nLength] = lineOf(path, 'n');
+    setLine(path, 'n', `${nStart}\t${nLength - 1}`);
+    expect(openIndex(path, readFileSync(path, 'utf8'))!.get('n')).toBe(UNREADABLE);
+    expect(openIndex(path, readFileSync(path, 'utf8'))!.get('p7')).toEqual(doc(200).items.p7);
+    writeIndexed(path, written, describeDoc);
     expect(openIndex(path, written.replace('"client-150"', '"client-151"'))).toBeUndefined();
     expect(existsSync(indexPath(path))).toBe(false);
   });
@@ -135,6 +179,26 @@ describe('json index', () => {
     expect(() => writeIndexed(path, text(doc(2)), describeDoc)).not.toThrow();
   });
 
+  it('writes none for a file not laid out as JSON.stringify(_, null, 2) lays it out, and saves the file', () => {
+    const d = doc(200);
+    for (const other of [JSON.stringify(d), JSON.stringify(d, null, 4), JSON.stringify(d, null, '\t'), text(d).replace('"p5": {\n      "provider"', '"p5": {"provider"')]) {
+      expect(other.length).toBeGreaterThan(INDEX_MIN_CHARS);
+      writeIndexed(path, other, describeDoc);
+      expect(readFileSync(path, 'utf8')).toBe(other);
+      expect(existsSync(indexPath(path))).toBe(false);
+    }
+    writeIndexed(path, text({ head: 'x'.repeat(INDEX_MIN_CHARS), items: [1, 2] as unknown as Record<string, unknown> }), describeDoc);
+    expect(existsSync(indexPath(path))).toBe(false);
+  });
+
+  it('indexes an empty member: every key is absent', () => {
+    const d = { head: 'x'.repeat(INDEX_MIN_CHARS), items: {} };
+    writeIndexed(path, text(d), describeDoc);
+    const index = openIndex(path, readFileSync(path, 'utf8'))!;
+    expect(index.head).toBe(d.head);
+    expect(index.get('p1')).toBeUndefined();
+  });
+
   it('removes the old index before replacing the file, so a failed write leaves none behind', () => {
     const d = doc(200);
     // A directory where the file should go: the rename fails after the old index was removed.
@@ -162,26 +226,23 @@ describe('file store with many profiles', () => {
     }
   }
 
-  /** Replaces one line of the credentials index, its copy of the file left as it is. */
-  function plant(key: string, value: string) {
-    const idx = indexPath(join(dir, 'credentials.json'));
-    const before = readFileSync(idx, 'utf8');
-    const after = before.replace(new RegExp(`\\n"${key}"\\t[^\\n]*`), `\n"${key}"\t${value}`);
-    expect(after).not.toBe(before);
-    writeFileSync(idx, after);
-  }
-
-  it('reads every kind of secret through the index, as the file has it', async () => {
+  it('reads every kind of secret through the index, as the file has it, parsing only the values', async () => {
     const store = createFileStore(dir);
     await fill(store, 60);
+    const creds = join(dir, 'credentials.json');
     const viaIndex = [];
-    for (let i = 0; i < 60; i++) viaIndex.push(await store.read(`p${i}`));
+    for (let i = 0; i < 60; i++) {
+      const { result, longest } = await parsing(() => store.read(`p${i}`));
+      expect(longest).toBeLessThan(200);
+      viaIndex.push(result);
+    }
     expect(viaIndex[42]).toEqual({ client_secret: secret('cs', 42), refresh_token: secret('rt', 42), access_token: secret('at', 42) });
-    plant('p7:client_secret', '"planted"');
-    plant('p8:refresh_token', '"planted"');
-    expect(await store.read('p7')).toEqual({ client_secret: 'planted', refresh_token: secret('rt', 7), access_token: secret('at', 7) });
-    expect(await store.read('p8', ['refresh_token'])).toEqual({ refresh_token: 'planted' });
-    rmSync(indexPath(join(dir, 'credentials.json')));
+    // A line pointing at another secret is left to the file: parsed whole, the same answer.
+    setLine(creds, 'p7:client_secret', lineOf(creds, 'p8:client_secret').join('\t'));
+    const fallback = await parsing(() => store.read('p7'));
+    expect(fallback.result).toEqual(viaIndex[7]);
+    expect(fallback.longest).toBe(readFileSync(creds, 'utf8').length);
+    rmSync(indexPath(creds));
     for (let i = 0; i < 60; i++) expect(await store.read(`p${i}`)).toEqual(viaIndex[i]);
   });
 
@@ -189,10 +250,14 @@ describe('file store with many profiles', () => {
     const store = createFileStore(dir);
     await fill(store, 60);
     await store.write('p9', { refresh_token: null });
-    plant('p9:access_token', '"planted"');
-    expect(await store.read('p9', ['access_token', 'refresh_token'])).toEqual({ access_token: 'planted' });
-    plant('p9:access_token', '"cut short');
-    expect(await store.read('p9', ['access_token', 'refresh_token'])).toEqual({ access_token: secret('at', 9) });
+    const creds = join(dir, 'credentials.json');
+    const viaIndex = await parsing(() => store.read('p9', ['access_token', 'refresh_token']));
+    expect(viaIndex.result).toEqual({ access_token: secret('at', 9) });
+    expect(viaIndex.longest).toBeLessThan(200);
+    setLine(creds, 'p9:access_token', 'cut short');
+    const fallback = await parsing(() => store.read('p9', ['access_token', 'refresh_token']));
+    expect(fallback.result).toEqual({ access_token: secret('at', 9) });
+    expect(fallback.longest).toBe(readFileSync(creds, 'utf8').length);
   });
 
   it('leaves no copy of a secret behind after logout, and none once the file is gone', async () => {
@@ -256,13 +321,16 @@ describe('choosing a profile through the index', () => {
     }
   });
 
-  it('reads the profile from the index, not from the file', () => {
-    writeSettings(dir, { version: 1, default: 'p5', profiles: profiles(60) });
-    const idx = join(dir, 'profiles.json.index');
-    writeFileSync(idx, readFileSync(idx, 'utf8').replace(/\n"p5"\t[^\n]*/, '\n"p5"\t{"planted":true}'));
-    expect(selectFromView(viewSettings(dir), undefined, {})).toEqual({ name: 'p5', profile: { planted: true } });
-    expect(selectFromView(viewSettings(dir), 'p6', {}).profile.clientId).toBe('client-6');
-    writeFileSync(idx, readFileSync(idx, 'utf8').replace('\n"p6"\t{', '\n"p6"\t{{'));
-    expect(selectFromView(viewSettings(dir), 'p6', {}).profile.clientId).toBe('client-6');
+  it('reads the profile from the index, not from the file', async () => {
+    const all = profiles(60);
+    writeSettings(dir, { version: 1, default: 'p5', profiles: all });
+    const path = join(dir, 'profiles.json');
+    const viaIndex = await parsing(() => selectFromView(viewSettings(dir), undefined, {}));
+    expect(viaIndex.result).toEqual({ name: 'p5', profile: all.p5 });
+    expect(viaIndex.longest).toBeLessThan(1000);
+    setLine(path, 'p6', 'x');
+    const fallback = await parsing(() => selectFromView(viewSettings(dir), 'p6', {}));
+    expect(fallback.result).toEqual({ name: 'p6', profile: all.p6 });
+    expect(fallback.longest).toBe(readFileSync(path, 'utf8').length);
   });
 });
