@@ -92,8 +92,8 @@ function locate(text: string, member: string, entries: unknown): string | undefi
   let first = true;
   for (const [key, value] of Object.entries(entries)) {
     const prefix = `${first ? '' : ','}${memberPrefix(key)}`;
-    const json = JSON.stringify(value, null, 2)?.replaceAll('\n', '\n    ');
-    if (json === undefined || !text.startsWith(prefix, at) || !text.startsWith(json, at + prefix.length)) return undefined;
+    const json = JSON.stringify(value, null, 2).replaceAll('\n', '\n    ');
+    if (!text.startsWith(prefix, at) || !text.startsWith(json, at + prefix.length)) return undefined;
     at += prefix.length;
     table += `${JSON.stringify(key)}\t${at}\t${json.length}\n`;
     at += json.length;
