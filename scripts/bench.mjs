@@ -16,6 +16,7 @@ const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const home = mkdtempSync(join(tmpdir(), 'token-bench-'));
 const sb = await startSandbox();
 let stopKeyring;
+let keychainSkip = '';
 
 const base = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', TOKEN_STORE: 'file' };
 const one = { ...base, TOKEN_CONFIG_DIR: join(home, 'one') };
@@ -57,7 +58,7 @@ try {
       `| ${c.name} | ${med(ms).toFixed(1)} | ${Math.min(...ms).toFixed(1)}–${Math.max(...ms).toFixed(1)} | ${(med(ms) / bMs).toFixed(2)} | ${c.target ? `≤ ${c.target}` : ''} | ${rss ? (rss / 1024).toFixed(1) : 'n/a'} | ${rss ? (rss / bRss).toFixed(2) : ''}${c.rssTarget ? ` (≤ ${c.rssTarget})` : ''} |`,
     );
   }
-  if (!keychain) console.log('keychain case skipped: no gnome-keyring-daemon / dbus-daemon on this machine');
+  if (!keychain) console.log(`keychain case skipped: ${keychainSkip}`);
   // "200 profiles no slower than 1, within noise": the difference of medians with a 95%
   // bootstrap interval; an interval that holds 0 is a difference the runs cannot tell apart.
   const [oneCase, manyCase] = [cases[1], cases[2]];
@@ -180,7 +181,10 @@ async function loginTimes() {
 /** A private D-Bus session with an unlocked gnome-keyring, when the machine has them. */
 async function keychainEnv() {
   const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
-  if (!have('dbus-daemon') || !have('gnome-keyring-daemon')) return undefined;
+  if (!have('dbus-daemon') || !have('gnome-keyring-daemon')) {
+    keychainSkip = 'no gnome-keyring-daemon / dbus-daemon on this machine';
+    return undefined;
+  }
   const dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const address = await new Promise((resolve) => dbus.stdout.once('data', (d) => resolve(String(d).trim())));
   const kenv = { ...base, DBUS_SESSION_BUS_ADDRESS: address, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, TOKEN_STORE: 'keychain', TOKEN_CONFIG_DIR: join(home, 'kc') };
@@ -190,11 +194,13 @@ async function keychainEnv() {
     keyring.kill();
     dbus.kill();
   };
+  let last;
   for (let i = 0; i < 50; i++) {
-    if ((await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], { ...kenv, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret })).status === 0) return kenv;
+    last = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], { ...kenv, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
+    if (last.status === 0) return kenv;
     await new Promise((res) => setTimeout(res, 100));
   }
-  console.log('keychain case skipped: the private keyring did not come up');
+  keychainSkip = `a login to the private keyring kept failing: ${String(last.stderr).trim()}`;
   return undefined;
 }
 
