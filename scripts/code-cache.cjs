@@ -1,8 +1,8 @@
 // Writes the V8 code cache of dist/main.cjs for the Node running this script (see
 // bin/token.js). Run by the build after dist/ is in place. The cache is taken after the
 // hot paths have run once — `token --help`, `token completion bash` and `token show --raw`
-// on a throwaway config dir with a fresh token, from the file store and from the keychain
-// (through a stand-in agent) — so it holds their compiled functions, not just the top level.
+// on a throwaway config dir with a fresh token, from the file store, from one large
+// enough to be indexed and from the keychain (through a stand-in agent) — so it holds their compiled functions, not just the top level.
 // Also the package's postinstall (--postinstall): a published package carries no cache
 // (bytecode nobody can read), so each install makes its own, from its own main.cjs,
 // for its own Node. There a missing dist/ (a git checkout before its first build) is
@@ -53,13 +53,25 @@ core.writeSettings(dir, {
   },
 });
 
+// Enough profiles that profiles.json and credentials.json get lookup indexes, so the
+// index reader (show --raw with many profiles) is cached too.
+const many = join(dir, 'many');
+const manyProfiles = {};
+for (let i = 0; i < 40; i++) manyProfiles[`p${i}`] = { provider: 'brightpattern', clientId: `code-cache-${i}`, store: 'file', options, token };
+core.writeSettings(many, { version: 1, default: 'p0', profiles: manyProfiles });
+
 (async () => {
   await core.createFileStore(dir).write('file', { access_token: 'not-a-token' });
+  const manyStore = core.createFileStore(many);
+  for (const name of Object.keys(manyProfiles)) await manyStore.write(name, { access_token: `not-a-token-${'x'.repeat(300)}` });
   await fakeAgent();
   const deps = core.realDeps();
   core.printStatic(['--help'], deps);
   core.printStatic(['completion', 'bash'], deps);
   await core.fastShow(core.parseFastShow(['show', '--raw', '-p', 'keychain']), deps);
+  const manyDeps = Object.assign(Object.create(deps), { env: { ...process.env, TOKEN_CONFIG_DIR: many } });
+  await core.fastShow(core.parseFastShow(['show', '--raw', '-p', 'p39']), manyDeps);
+  if (!existsSync(join(many, 'credentials.json.index'))) throw new Error('the many-profile store has no lookup index');
   await core.main(['show', '--raw'], deps); // exits the process
 })().catch((err) => {
   process.stderr.write(`code cache: ${err.message}\n`);
