@@ -35,7 +35,12 @@ export interface Settings {
 }
 
 export function emptySettings(): Settings {
-  return { version: 1, profiles: {} };
+  return { version: 1, profiles: profileMap({}) };
+}
+
+/** Profiles by name with no Object.prototype behind them: "constructor" or "toString" is a name like any other. */
+function profileMap(profiles: Record<string, ProfileSettings>): Record<string, ProfileSettings> {
+  return Object.assign(Object.create(null) as Record<string, ProfileSettings>, profiles);
 }
 
 export function readSettings(dir: string): Settings {
@@ -75,7 +80,7 @@ function parseSettings(path: string, text: string | undefined): Settings {
   try {
     const parsed = JSON.parse(text) as Settings;
     if (parsed && typeof parsed === 'object' && parsed.profiles && typeof parsed.profiles === 'object') {
-      return parsed;
+      return { ...parsed, profiles: profileMap(parsed.profiles) };
     }
   } catch {
     // fall through to the error below: a broken file is reported, never overwritten

@@ -99,6 +99,17 @@ describe('profile selection', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
   });
+
+  it('names of built-in object properties are profile names like any other', async () => {
+    for (const args of [['show', '--raw', '-p', 'toString'], ['use', 'valueOf'], ['logout', '-p', 'hasOwnProperty']]) {
+      const before = cfg.read('profiles.json');
+      expect(await runCli(args, { env: cfg.env })).toMatchObject({ code: 2, stdout: '', stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n` });
+      expect(cfg.read('profiles.json')).toEqual(before);
+    }
+    expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
+    const r = await runCli(['show', '--raw', '-p', 'constructor'], { env: cfg.env });
+    expect(r).toMatchObject({ code: 0, stdout: `${cfg.read('credentials.json').secrets['constructor:access_token']}\n`, stderr: '' });
+  });
 });
 
 describe('stdout', () => {
