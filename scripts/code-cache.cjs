@@ -31,8 +31,10 @@ for (const name of Object.keys(process.env)) if (/^TOKEN_/i.test(name)) delete p
 Object.assign(process.env, { HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' });
 
 const { exports: core, script, cacheFile, text } = loadMain(false);
+let agentSocketFile; // the stand-in agent's socket: outside `dir` when that path is too long for one
 process.on('exit', (code) => {
   rmSync(dir, { recursive: true, force: true });
+  if (agentSocketFile) rmSync(agentSocketFile, { force: true });
   if (code !== 0) return;
   mkdirSync(dirname(cacheFile), { recursive: true });
   const temp = `${cacheFile}.${process.pid}.tmp`;
@@ -82,6 +84,7 @@ core.writeSettings(many, { version: 1, default: 'p0', profiles: manyProfiles });
 function fakeAgent() {
   const where = core.agentSocket(dir);
   core.ensureAgentDir(where);
+  agentSocketFile = where.path;
   const server = require('node:net').createServer((sock) => {
     sock.write(`${JSON.stringify({ hello: { pid: process.pid, socket: null, v: 'kc1' } })}\n`);
     sock.setEncoding('utf8');
