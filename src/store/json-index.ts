@@ -9,14 +9,14 @@
 // where, in that text, each member of one top-level object (`profiles`, `secrets`) has
 // its value: the reader parses that slice of the file and nothing else. Only writers
 // (already under the file's lock) write indexes; a reader only removes one that no
-// longer matches its file, or has none.
+// longer matches its file, or has none, or one beside a file made small.
 //
 //   token-index 2\n <text length>\n <text> \n <head JSON>\n (<key JSON>\t<start>\t<length>\n)* .\n
 //
 // JSON.stringify never emits a raw newline or tab, so `\n<key JSON>\t` after the head
 // can only be the start of that key's line. An older version's index (`token-index 1`,
 // which held each value itself) is stale to this one and is removed like any other.
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ensurePrivateDir, removeOrphans, writeFileAtomic } from './atomic.js';
 
@@ -116,7 +116,12 @@ export function openIndex(path: string, text: string | undefined): JsonIndex | u
     removeQuietly(indexPath(path));
     return undefined;
   }
-  if (text.length < INDEX_MIN_CHARS) return undefined;
+  if (text.length < INDEX_MIN_CHARS) {
+    // Another program made the file small (token's own writes remove the index first): the
+    // index may still hold what the file no longer does, secrets included.
+    if (existsSync(indexPath(path))) removeQuietly(indexPath(path));
+    return undefined;
+  }
   let idx: string;
   try {
     idx = readFileSync(indexPath(path), 'utf8');

@@ -163,6 +163,15 @@ describe('json index', () => {
     expect(readFileSync(path, 'utf8')).toBe(before);
   });
 
+  it('goes when another program has made its file small (the index may hold what the file no longer does)', () => {
+    writeIndexed(path, text(doc(200)), describeDoc);
+    const small = text(doc(2));
+    writeFileSync(path, small);
+    expect(existsSync(indexPath(path))).toBe(true);
+    expect(openIndex(path, small)).toBeUndefined();
+    expect(existsSync(indexPath(path))).toBe(false);
+  });
+
   it('goes when its file is gone', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
     rmSync(path);
