@@ -15,9 +15,10 @@ const { dirname, join } = require('node:path');
 const postinstall = process.argv.includes('--postinstall');
 if (!process.argv.includes('--run')) {
   // The runs print (help, a completion script, tokens): do them in a child whose stdout
-  // goes nowhere, so that they still write the way the CLI writes.
+  // goes nowhere, so that they still write the way the CLI writes; within a minute, so a
+  // run that hangs cannot hang an install.
   if (postinstall && !existsSync(join(__dirname, '..', 'dist', 'main.cjs'))) process.exit(0);
-  const r = require('node:child_process').spawnSync(process.execPath, [__filename, '--run'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = require('node:child_process').spawnSync(process.execPath, [__filename, '--run'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) process.exit(0);
   const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n').pop();
   process.stderr.write(postinstall ? `token-cli: warning: no code cache was made (${why}); token works, only starts slower\n` : `${why}\n`);
