@@ -9,7 +9,7 @@
 // where, in that text, each member of one top-level object (`profiles`, `secrets`) has
 // its value: the reader parses that slice of the file and nothing else. Only writers
 // (already under the file's lock) write indexes; a reader only removes one that no
-// longer matches its file, or has none, or one beside a file made small.
+// longer matches its file as it is now, or has none, or one beside a file made small.
 //
 //   token-index 2\n <text length>\n <text> \n <head JSON>\n (<key JSON>\t<start>\t<length>\n)* .\n
 //
@@ -112,14 +112,10 @@ function memberPrefix(key: string): string {
  * `text` undefined: the file is gone, and so goes an index left beside it.
  */
 export function openIndex(path: string, text: string | undefined): JsonIndex | undefined {
-  if (text === undefined) {
-    removeQuietly(indexPath(path));
-    return undefined;
-  }
-  if (text.length < INDEX_MIN_CHARS) {
-    // Another program made the file small (token's own writes remove the index first): the
-    // index may still hold what the file no longer does, secrets included.
-    if (existsSync(indexPath(path))) removeQuietly(indexPath(path));
+  if (text === undefined || text.length < INDEX_MIN_CHARS) {
+    // No file, or one another program made small (token's own writes remove the index
+    // first): an index beside it may hold what the file no longer does, secrets included.
+    if (existsSync(indexPath(path))) removeStale(path);
     return undefined;
   }
   let idx: string;
@@ -128,16 +124,13 @@ export function openIndex(path: string, text: string | undefined): JsonIndex | u
   } catch {
     return undefined; // none yet (an older version wrote the file) or unreadable: parse instead
   }
-  const start = MAGIC.length + String(text.length).length + 1;
-  const end = start + text.length;
-  // `===` on the slice is a memcmp; startsWith(text, start) walks it a character at a time.
-  if (!idx.startsWith(`${MAGIC}${text.length}\n`) || idx.slice(start, end) !== text || idx[end] !== '\n' || !idx.endsWith(END)) {
+  if (!copies(idx, text)) {
     // Stale (the file was edited, or written by an older version): it would be read in vain
-    // on every call, and may hold secrets the file no longer has. At worst this removes an
-    // index a writer made a moment ago, which costs the next reader its shortcut.
-    removeQuietly(indexPath(path));
+    // on every call, and may hold secrets the file no longer has.
+    removeStale(path);
     return undefined;
   }
+  const end = MAGIC.length + String(text.length).length + 1 + text.length;
   const headEnd = idx.indexOf('\n', end + 1);
   let head: unknown;
   try {
@@ -155,6 +148,28 @@ export function openIndex(path: string, text: string | undefined): JsonIndex | u
       return valueAt(text, key, start, length);
     },
   };
+}
+
+/**
+ * Removes the index of `path` unless it describes the file as it is now: a writer may have
+ * replaced both since the caller read the file, and its index is then current.
+ */
+function removeStale(path: string): void {
+  try {
+    const now = readIfExists(path);
+    if (now !== undefined && now.length >= INDEX_MIN_CHARS && copies(readFileSync(indexPath(path), 'utf8'), now)) return;
+  } catch {
+    // the file or the index cannot be read: stale as far as any reader can tell
+  }
+  removeQuietly(indexPath(path));
+}
+
+/** Whether index text `idx` was made from exactly `text`. */
+function copies(idx: string, text: string): boolean {
+  const start = MAGIC.length + String(text.length).length + 1;
+  const end = start + text.length;
+  // `===` on the slice is a memcmp; startsWith(text, start) walks it a character at a time.
+  return idx.startsWith(`${MAGIC}${text.length}\n`) && idx.slice(start, end) === text && idx[end] === '\n' && idx.endsWith(END);
 }
 
 /** The value the table puts at text[start, start + length): UNREADABLE unless that is exactly `key`'s value. */

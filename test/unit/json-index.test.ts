@@ -143,8 +143,24 @@ describe('json index', () => {
     expect(openIndex(path, readFileSync(path, 'utf8'))!.get('n')).toBe(UNREADABLE);
     expect(openIndex(path, readFileSync(path, 'utf8'))!.get('p7')).toEqual(doc(200).items.p7);
     writeIndexed(path, written, describeDoc);
-    expect(openIndex(path, written.replace('"client-150"', '"client-151"'))).toBeUndefined();
+    const edited = written.replace('"client-150"', '"client-151"');
+    writeFileSync(path, edited); // a hand edit
+    expect(openIndex(path, edited)).toBeUndefined();
     expect(existsSync(indexPath(path))).toBe(false);
+  });
+
+  it('stays when a writer replaced the file and the index after the reader read the file', () => {
+    writeIndexed(path, text(doc(200)), describeDoc);
+    const before = readFileSync(path, 'utf8');
+    const after = text(doc(201));
+    writeIndexed(path, after, describeDoc); // between this reader's read of the file and of the index
+    expect(openIndex(path, before)).toBeUndefined();
+    expect(openIndex(path, after)?.get('p200')).toEqual(doc(201).items.p200);
+    writeIndexed(path, text(doc(2)), describeDoc);
+    writeIndexed(path, after, describeDoc);
+    expect(openIndex(path, text(doc(2)))).toBeUndefined(); // it read the small file before
+    expect(openIndex(path, undefined)).toBeUndefined(); // it found no file before
+    expect(openIndex(path, after)?.head).toBe('p1');
   });
 
   it('removes the index temp files of a killed writer, even when the file has become small', () => {
