@@ -73,7 +73,11 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
     const where = to ? safeLocation(to, req.url) : undefined;
     throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
   }
-  if (res.status >= 400 && res.status < 500) throw refusal(provider, res.status, body);
+  if (res.status >= 400 && res.status < 500) {
+    // An HTML page is no OAuth answer: most often a wrong URL (404) or a proxy in front of the server.
+    if (isHtml && !oauthError(body)) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
+    throw refusal(provider, res.status, body);
+  }
   if (res.status >= 500) {
     const detail = body && typeof body === 'object' ? oauthError(body) : undefined;
     throw new NetworkError(`${provider} server error (HTTP ${res.status})${detail ? `: ${detail.text}` : ''}`, 'try again later');
@@ -113,6 +117,8 @@ function oauthError(body: unknown): { error: string; description?: string; text:
 
 function refusal(provider: string, status: number, body: unknown): ProviderError {
   const error = oauthError(body);
-  if (error) return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description);
-  return new ProviderError(`${provider} refused the request (HTTP ${status})`, status);
+  // No token endpoint at that URL, whatever the body says: the URL is the likely fault.
+  const hint = status === 404 || status === 405 ? 'check the token URL' : undefined;
+  if (error) return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description, hint);
+  return new ProviderError(`${provider} refused the request (HTTP ${status})`, status, undefined, undefined, hint);
 }

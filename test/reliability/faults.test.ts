@@ -28,6 +28,9 @@ const FAULTS: Row[] = [
   ['a non-numeric expires_in', { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":"soon"}' }, 4, /sent an invalid token response: expires_in is "soon"$/],
   ['400 with the provider’s error body', { status: 400, body: '{"error":"invalid_client","error_description":"Client authentication failed"}' }, 3, /refused: invalid_client: Client authentication failed$/],
   ['401 with an empty body', { status: 401, body: '' }, 3, /refused the request \(HTTP 401\)$/],
+  // A wrong token URL: the HTML page is no token response (exit 4); a bare 404 is still a refusal, with the URL as hint.
+  ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /answered with an HTML page \(HTTP 404\), not a token response$/],
+  ['a 404 with a JSON error', { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' }, 3, /refused: Not Found$/],
   ['a server that never answers', { hang: true }, 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/],
   ['a body over 1 MiB', { status: 200, bytes: 1024 * 1024 + 10 }, 4, /sent a response over 1 MiB; refusing to read it$/],
   // The Location's query is never shown: a gateway may echo our own query (PRISM's refresh_token) back in it.
@@ -58,6 +61,7 @@ function expectCleanFailure(r: { code: number | null; stdout: string; stderr: st
   expect(first).toMatch(message);
   if (!/no answer|over 1 MiB/.test(first!)) expect(first).toContain(provider);
   expect(rest.length).toBeLessThanOrEqual(1); // at most one hint line, never a stack trace
+  if (/HTTP 404|Not Found/.test(first)) expect(rest).toEqual(['check the token URL']);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
