@@ -153,6 +153,9 @@ async function obtainCode(
     return { code: opts.code, redirectUri: options.redirectUri };
   }
   const loopback = !given || (given.protocol === 'http:' && isLoopbackHost(given.hostname));
+  if (loopback && given?.port === '0') {
+    throw new UsageError(`--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`, 'give the port registered with the provider, or --port 0 without --redirect-uri');
+  }
   if (!loopback && !prompter) {
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }

@@ -36,6 +36,7 @@ describe('bad input', () => {
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example/base?x=1'], /^token: --service-url must be a base URL without \?query or #fragment, got "https:\/\/x\.example\/base\?x=1"\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--code', 'abc'], /^token: --code needs --redirect-uri: the redirect URI the code was issued for\nPRISM registers https:\/\/global\.apis\.naver\.com/],
     [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
+    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'http://127.0.0.1:0/cb'], /^token: --redirect-uri http:\/\/127\.0\.0\.1:0\/cb has port 0: the provider would send the code to a port nobody listens on\n/],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: cfg.env });
     expect(r.stderr).toMatch(message);
