@@ -42,9 +42,7 @@ export function createFileStore(dir: string): SecretStore {
       const index = openIndex(path, text);
       const keys = kinds.map((kind) => account(profile, kind));
       let values = index && keys.map((key) => index.get(key) as string | undefined | typeof UNREADABLE);
-      // The index answers only with what it finds; "no such secret" is the file's to say
-      // (the hot path asks for an access token, which is there).
-      if (!values || values.includes(UNREADABLE) || values.includes(undefined)) {
+      if (!values || values.includes(UNREADABLE)) {
         const { secrets } = load(text);
         values = keys.map((key) => secrets[key]);
       }
