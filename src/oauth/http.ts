@@ -33,8 +33,11 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env.TOKEN_HTTP_TIMEOUT;
   if (raw === undefined || raw === '') return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(raw)}`);
-  return seconds * 1000;
+  // Timers take whole milliseconds below 2^31; a day is more than any token endpoint needs.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got ${JSON.stringify(raw)}`);
+  }
+  return Math.ceil(seconds * 1000);
 }
 
 export function fullUrl(req: HttpRequest): string {
@@ -134,6 +137,24 @@ function errorCode(err: unknown): string | undefined {
   return found;
 }
 
+/** A proxy variable as curl reads it (no scheme means http://); the value is never echoed: it may hold a password. */
+function proxySetting(env: NodeJS.ProcessEnv, lower: string, upper: string): string {
+  const name = env[lower] !== undefined ? lower : upper;
+  const raw = env[name] ?? '';
+  if (raw === '') return '';
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new UsageError(`${name} is not an http:// or https:// proxy URL`, 'give one like http://proxy.example:8080, or unset it');
+  }
+  return withScheme;
+}
+
 /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them, undici's agent honours them. */
 async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
@@ -151,8 +172,8 @@ async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
   try {
     // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
     dispatcher = new undici.EnvHttpProxyAgent({
-      httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
-      httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
+      httpProxy: proxySetting(env, 'http_proxy', 'HTTP_PROXY'),
+      httpsProxy: proxySetting(env, 'https_proxy', 'HTTPS_PROXY'),
       noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
     });
   } finally {

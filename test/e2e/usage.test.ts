@@ -53,7 +53,14 @@ describe('bad input', () => {
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
     const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, got "abc"\n' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got "abc"\n' });
+    const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
+    expect(tooLong).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got "1e9"\n' });
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
+  it('TOKEN_HTTP_TIMEOUT may have a fraction of a millisecond', async () => {
+    expect(await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2.5555' })).toMatchObject({ code: 0 });
   });
 
   it('TOKEN_STORE with a bad value is exit 2', async () => {

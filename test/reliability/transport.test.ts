@@ -132,6 +132,24 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     expect(sb.requests.map((q) => q.endpoint)).toEqual(['bp-token']);
   });
 
+  it('a proxy given without a scheme is http://, as curl reads it', async () => {
+    const e = { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, HTTPS_PROXY: proxy.url.replace(/^http:\/\//, '') };
+    const r = await runCli(bpArgs(`${self.url}/bp`), { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    expect(proxy.tunnels).toEqual([new URL(self.url).host]);
+  });
+
+  it.each([
+    ['HTTPS_PROXY', 'http://user:pw@[bad'],
+    ['https_proxy', 'socks5://user:pw@127.0.0.1:1080'],
+    ['HTTP_PROXY', 'http://:pw@'],
+  ])('%s that is no http(s) proxy URL is exit 2, naming the variable, never its value (%s)', async (name, value) => {
+    const r = await runCli(bpArgs(`${self.url}/bp`), { env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, NO_PROXY: '*', [name]: value } });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `token: ${name} is not an http:// or https:// proxy URL\ngive one like http://proxy.example:8080, or unset it\n` });
+    expect(sb.requests).toEqual([]);
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
   it.each(['127.0.0.1', '127.0.0.1:1,localhost,127.0.0.1', '*'])('NO_PROXY=%s bypasses the proxy', async (noProxy) => {
     const e = { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, HTTPS_PROXY: proxy.url, NO_PROXY: noProxy };
     const r = await runCli(bpArgs(`${self.url}/bp`), { env: e });
