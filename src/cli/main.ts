@@ -32,12 +32,16 @@ export async function report(err: unknown, deps: Deps, json: boolean): Promise<n
   const debug = !!deps.env.TOKEN_DEBUG;
   const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`;
   const hint = known ? known.hint : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
-  const red = (await import('./output.js')).paint(deps, 'stderr');
+  const output = await import('./output.js');
+  const red = output.paint(deps, 'stderr');
   if (json) {
     deps.stdout.write(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } }) + '\n');
   } else {
-    deps.stderr.write(`${red.red('token:')} ${message}\n`);
-    if (hint) deps.stderr.write(`${red.dim(hint)}\n`);
+    // One line each, whatever a server put in its error text (a line break, a terminal escape);
+    // only TOKEN_DEBUG's stack trace keeps its lines.
+    const line = (text: string) => (known || !debug ? output.visible(text) : text);
+    deps.stderr.write(`${red.red('token:')} ${line(message)}\n`);
+    if (hint) deps.stderr.write(`${red.dim(line(hint))}\n`);
   }
   return EXIT_CODES[code];
 }

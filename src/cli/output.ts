@@ -38,3 +38,15 @@ export function shorten(token: string): string {
   if (token.length <= 12) return `${'*'.repeat(token.length)}`;
   return `${token.slice(0, 4)}…${token.slice(-4)} (${token.length} chars)`;
 }
+
+/** An ISO time for --json, or null where there is none or it is past what a Date holds (a hand-edited file). */
+export function isoTime(ms: number | null | undefined): string | null {
+  if (typeof ms !== 'number' || !ms) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** Text from a server (a JWT claim, a user name) as terminal-safe text: control characters escaped, not obeyed. */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

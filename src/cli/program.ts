@@ -58,8 +58,10 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return;
-    const message = err.message.replace(/^error: /, '');
-    throw new UsageError(message, 'see: token --help');
+    // Commander puts its "(Did you mean ...?)" on a line of its own: it joins the hint.
+    const [message = '', ...more] = err.message.replace(/^error: /, '').split('\n');
+    const suggestion = /^\(Did you mean (.+)\?\)$/.exec(more.join(' ').trim())?.[1];
+    throw new UsageError(message, suggestion ? `did you mean ${suggestion}? see: token --help` : 'see: token --help');
   }
 }
 

@@ -39,17 +39,25 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('not a JSON object');
   const r = body as Record<string, unknown>;
   if (typeof r.access_token !== 'string' || r.access_token === '') throw bad('no access_token');
+  // It goes into header lines (show --header, curl, exec): printable ASCII without spaces
+  // (RFC 6749 A.12 allows spaces; no provider here sends one, and a header could not hold it).
+  if (!/^[\x21-\x7e]+$/.test(r.access_token)) throw bad('access_token has a space, a line break or another character no token has');
   if (r.token_type !== undefined && typeof r.token_type !== 'string') throw bad('token_type is not a string');
+  // RFC 6749 §7.1's type-name: it goes into the Authorization header.
+  if (typeof r.token_type === 'string' && r.token_type !== '' && !/^[A-Za-z0-9._-]+$/.test(r.token_type)) throw bad(`token_type is ${JSON.stringify(r.token_type)}`);
   if (r.refresh_token !== undefined && r.refresh_token !== null && typeof r.refresh_token !== 'string') {
     throw bad('refresh_token is not a string');
   }
   let expiresAt: number | null = null;
   if (r.expires_in !== undefined && r.expires_in !== null && r.expires_in !== '') {
     const seconds = typeof r.expires_in === 'string' ? Number(r.expires_in.trim()) : r.expires_in;
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw bad(`expires_in is ${JSON.stringify(r.expires_in)}`);
+    // Over a hundred years is no lifetime but a broken server, and past Date's range.
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 100 * 365.25 * 86_400) {
+      throw bad(`expires_in is ${JSON.stringify(r.expires_in)}`);
+    }
     expiresAt = now + seconds * 1000;
   }
-  const type = (r.token_type as string | undefined) ?? 'Bearer';
+  const type = (r.token_type as string | undefined) || 'Bearer';
   const set: TokenSet = {
     accessToken: r.access_token,
     tokenType: type.toLowerCase() === 'bearer' ? 'Bearer' : type,

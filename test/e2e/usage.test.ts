@@ -3,6 +3,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp } from '../helpers/logins.js';
 
@@ -30,6 +32,7 @@ describe('bad input', () => {
     [['show', '--raw', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
     [['show', '--raw', '-p'], /^token: option '-p, --profile <name>' argument missing\nsee: token --help\n$/],
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
+    [['logot'], /^token: unknown command 'logot'\ndid you mean logout\? see: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
     [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: profile name "\.\.\/x" is not allowed\nuse letters, digits/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'foo'], /^token: --redirect-uri must be an http\(s\) URL, got "foo"\n$/],
@@ -106,6 +109,19 @@ describe('profile selection', () => {
     const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
+  });
+
+  it('an expiry past what a Date holds (a hand edit) is shown as such, not a crash', async () => {
+    const settings = cfg.read('profiles.json');
+    settings.profiles.brightpattern.token.expiresAt = 1e20;
+    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(settings, null, 2));
+    const list = await runCli(['list', '--json'], { env: cfg.env });
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ name: 'brightpattern', expires_at: null });
+    const show = await runCli(['show', '-p', 'brightpattern'], { env: cfg.env });
+    expect(show).toMatchObject({ code: 0, stderr: '' });
+    expect(show.stdout).toMatch(/^expires +out of range \(in /m);
+    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({ expires_at: null, expired: false });
   });
 
   it('names of built-in object properties are profile names like any other', async () => {

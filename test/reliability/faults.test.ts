@@ -25,8 +25,14 @@ const FAULTS: Row[] = [
   ['an HTML 200 page', { status: 200, contentType: 'text/html', body: '<!doctype html><p>login</p>' }, 4, /answered with an HTML page \(HTTP 200\), not a token response$/],
   ['invalid JSON', { status: 200, body: '{"access_token": "abc", ' }, 4, /sent a response that is not valid JSON \(HTTP 200\)$/],
   ['JSON without access_token', { status: 200, body: '{"token_type":"bearer","expires_in":3600}' }, 4, /sent an invalid token response: no access_token$/],
+  ['an expires_in past any lifetime', { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":1e20}' }, 4, /sent an invalid token response: expires_in is 100000000000000000000$/],
+  // Tokens go into header lines (show --header, curl, exec): a line break there would add headers.
+  ['a line break in access_token', { status: 200, body: JSON.stringify({ access_token: 'abc\r\nX-Evil: 1', token_type: 'bearer', expires_in: 3600 }) }, 4, /access_token has a space, a line break or another character no token has$/],
+  ['a header in token_type', { status: 200, body: JSON.stringify({ access_token: 'abc', token_type: 'Bearer x\r\nX-Injected: yes', expires_in: 3600 }) }, 4, /token_type is "Bearer x\\r\\nX-Injected: yes"$/],
   ['a non-numeric expires_in', { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":"soon"}' }, 4, /sent an invalid token response: expires_in is "soon"$/],
   ['400 with the provider’s error body', { status: 400, body: '{"error":"invalid_client","error_description":"Client authentication failed"}' }, 3, /refused: invalid_client: Client authentication failed$/],
+  // Its text is shown verbatim but on one line: a line break or a terminal escape is shown, not obeyed.
+  ['400 with a line break and an escape in its error text', { status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad\nclient \u001b[2J' }) }, 3, /refused: invalid_client: bad\\u000aclient \\u001b\[2J$/],
   ['401 with an empty body', { status: 401, body: '' }, 3, /refused the request \(HTTP 401\)$/],
   // A wrong token URL: the HTML page is no token response (exit 4); a bare 404 is still a refusal, with the URL as hint.
   ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /answered with an HTML page \(HTTP 404\), not a token response$/],

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { shellQuote } from '../../src/cli/shell-quote.js';
-import { formatDuration, shorten } from '../../src/cli/output.js';
+import { formatDuration, isoTime, shorten, visible } from '../../src/cli/output.js';
+import { localTime } from '../../src/cli/commands/show.js';
 import { parsePasted } from '../../src/cli/wait-for-code.js';
 import { parseFastShow } from '../../src/cli/fast-show.js';
 
@@ -25,6 +26,20 @@ describe('formatDuration', () => {
   it('shortens tokens so they cannot be used', () => {
     expect(shorten('JXvBU54_hOok4gpOTHAOASEHbaE')).toBe('JXvB…HbaE (27 chars)');
     expect(shorten('short')).toBe('*****');
+  });
+});
+
+describe('server text and times', () => {
+  it('escapes control characters, so a claim or an error text cannot move the cursor or add a line', () => {
+    expect(visible('a\nb\r\x1b[31mred\x9b\x7f')).toBe('a\\u000ab\\u000d\\u001b[31mred\\u009b\\u007f');
+    expect(visible('plain é ✓ text')).toBe('plain é ✓ text');
+  });
+
+  it('says "out of range" or null for a time no Date holds, never throws', () => {
+    expect(localTime(1e20 * 1000)).toBe('out of range');
+    expect(isoTime(1e23)).toBeNull();
+    expect(isoTime(null)).toBeNull();
+    expect(isoTime(Date.UTC(2030, 0, 2))).toBe('2030-01-02T00:00:00.000Z');
   });
 });
 

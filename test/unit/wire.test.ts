@@ -16,6 +16,7 @@ describe('toTokenSet', () => {
     [{ access_token: 'a', token_type: 'BEARER', expires_in: 21600, refresh_token: 'r' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 21600_000, refreshToken: 'r' }],
     [{ access_token: 'a', token_type: 'Bearer', expires_in: '3599' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 3599_000 }],
     [{ access_token: 'a', token_type: 'bearer' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
+    [{ access_token: 'a', token_type: '' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
     [{ access_token: 'a', token_type: 'mac', expires_in: 1, scope: 's1 s2' }, { accessToken: 'a', tokenType: 'mac', expiresAt: NOW + 1000, scope: 's1 s2' }],
     [{ access_token: 'a', refresh_token: '' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
   ])('reads %j', (body, want) => {
@@ -31,6 +32,12 @@ describe('toTokenSet', () => {
     [{ access_token: 'a', expires_in: -5 }, 'expires_in is -5'],
     [{ access_token: 'a', token_type: 5 }, 'token_type is not a string'],
     [{ access_token: 'a', refresh_token: 7 }, 'refresh_token is not a string'],
+    [{ access_token: 'a', expires_in: 1e20 }, 'expires_in is 100000000000000000000'],
+    [{ access_token: 'a', expires_in: '3155760001' }, 'expires_in is "3155760001"'],
+    [{ access_token: 'a b' }, 'access_token has a space, a line break or another character no token has'],
+    [{ access_token: 'abc\r\nX-Evil: 1' }, 'access_token has a space, a line break or another character no token has'],
+    [{ access_token: 'abcé' }, 'access_token has a space, a line break or another character no token has'],
+    [{ access_token: 'a', token_type: 'Bearer evil\r\nX-Injected: yes' }, 'token_type is "Bearer evil\\r\\nX-Injected: yes"'],
   ])('refuses %j', (body, what) => {
     expect(() => toTokenSet(body, NOW, 'X')).toThrow(`X sent an invalid token response: ${what}`);
   });

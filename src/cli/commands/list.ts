@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { openStorage } from '../../store/index.js';
-import { formatDuration, paint, writeJson } from '../output.js';
+import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 
 export interface ListOptions {
@@ -33,7 +33,7 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
     name,
     provider: p.provider,
     ...status(p, now),
-    expires_at: p.token?.expiresAt ? new Date(p.token.expiresAt).toISOString() : null,
+    expires_at: isoTime(p.token?.expiresAt),
     store: p.store,
     default: settings.default === name,
   }));

@@ -7,7 +7,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken, httpContext, type Current, type Reported } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
-import { formatDuration, paint, shorten, writeJson } from '../output.js';
+import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
 import { NetworkError, ProviderError, UsageError } from '../errors.js';
 
 export interface ShowOptions {
@@ -69,7 +69,7 @@ export function toJson(cur: Reported, now: number, isDefault: boolean, user?: st
     provider: cur.profile.provider,
     access_token: cur.accessToken,
     token_type: cur.meta.tokenType,
-    expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    expires_at: isoTime(expiresAt),
     expires_in: expiresAt === null ? null : Math.max(0, Math.round((expiresAt - now) / 1000)),
     expired: expiresAt !== null && expiresAt <= now,
     has_refresh_token: cur.hasRefreshToken,
@@ -92,17 +92,17 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
     ['token', shorten(cur.accessToken)],
     ['type', cur.meta.tokenType],
     ['expires', expiresAt === null ? 'unknown (no expires_in)' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
-    ['scope', cur.meta.scope ?? '-'],
+    ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
     ['refresh token', cur.hasRefreshToken ? 'yes' : 'no'],
     ['store', cur.profile.store === 'keychain' ? 'OS keychain' : 'file (credentials.json)'],
   ];
-  if (user !== undefined) rows.push(['user', user ?? '(unknown)']);
+  if (user !== undefined) rows.push(['user', user === null ? '(unknown)' : visible(user)]);
   const jwt = decodeJwt(cur.accessToken);
   if (jwt) {
     rows.push(['jwt header', JSON.stringify(jwt.header)]);
     for (const [k, v] of Object.entries(jwt.claims)) {
       const time = (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
-      rows.push([`jwt ${k}`, `${typeof v === 'string' ? v : JSON.stringify(v)}${time}`]);
+      rows.push([`jwt ${visible(k)}`, `${typeof v === 'string' ? visible(v) : JSON.stringify(v)}${time}`]);
     }
   }
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -111,6 +111,7 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
 
 export function localTime(ms: number): string {
   const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return 'out of range';
   const pad = (n: number) => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
