@@ -2,7 +2,8 @@
 // bin/token.js). Run by the build after dist/ is in place. The cache is taken after the
 // hot paths have run once — `token --help`, `token completion bash` and `token show --raw`
 // on a throwaway config dir with a fresh token, from the file store, from one large
-// enough to be indexed and from the keychain (through a stand-in agent) — so it holds their compiled functions, not just the top level.
+// enough to be indexed and from the keychain (through a stand-in agent) — so it holds
+// their compiled functions, not just the top level.
 // Also the package's postinstall (--postinstall): a published package carries no cache
 // (bytecode nobody can read), so each install makes its own, from its own main.cjs,
 // for its own Node. There a missing dist/ (a git checkout before its first build) is
