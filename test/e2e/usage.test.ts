@@ -111,6 +111,16 @@ describe('profile selection', () => {
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
   });
 
+  it('list says none for a profile whose secrets are gone, whatever profiles.json remembers', async () => {
+    const secrets = cfg.read('credentials.json');
+    delete secrets.secrets['second:access_token'];
+    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'), JSON.stringify(secrets, null, 2));
+    const list = await runCli(['list', '--json'], { env: cfg.env });
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(list.stdout).map((r: { name: string; status: string }) => [r.name, r.status])).toEqual([['brightpattern', 'valid'], ['second', 'none']]);
+    expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +second +brightpattern +none +file$/m);
+  });
+
   it('an expiry past what a Date holds (a hand edit) is shown as such, not a crash', async () => {
     const settings = cfg.read('profiles.json');
     settings.profiles.brightpattern.token.expiresAt = 1e20;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { openStorage } from '../../store/index.js';
+import { openStorage, type Storage } from '../../store/index.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 
@@ -19,6 +19,22 @@ export function register(program: Command, deps: Deps): Command {
     .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
 }
 
+/**
+ * Whether the profile's access token is where profiles.json says (one secret read: a
+ * keychain call, or the file). A store that cannot be read now leaves that to the metadata:
+ * listing never fails over it.
+ */
+async function hasAccessToken(storage: Storage, name: string, p: ProfileSettings, unreadable: Set<string>): Promise<boolean> {
+  if (!p.token) return false;
+  if (unreadable.has(p.store)) return true; // a keychain that did not answer is not asked again
+  try {
+    return (await (await storage.secretsOf(p)).read(name, ['access_token'])).access_token !== undefined;
+  } catch {
+    unreadable.add(p.store);
+    return true;
+  }
+}
+
 function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {
   if (!p.token) return { status: 'none', text: 'none' };
   if (p.token.expiresAt === null) return { status: 'valid', text: 'valid (no expiry given)' };
@@ -27,16 +43,21 @@ function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' 
 }
 
 export async function run(opts: ListOptions, deps: Deps): Promise<void> {
-  const settings = openStorage(deps.env).read();
+  const storage = openStorage(deps.env);
+  const settings = storage.read();
   const now = deps.now();
-  const rows = Object.entries(settings.profiles).map(([name, p]) => ({
-    name,
-    provider: p.provider,
-    ...status(p, now),
-    expires_at: isoTime(p.token?.expiresAt),
-    store: p.store,
-    default: settings.default === name,
-  }));
+  const rows = [];
+  const unreadable = new Set<string>();
+  for (const [name, p] of Object.entries(settings.profiles)) {
+    rows.push({
+      name,
+      provider: p.provider,
+      ...((await hasAccessToken(storage, name, p, unreadable)) ? status(p, now) : { status: 'none' as const, text: 'none' }),
+      expires_at: isoTime(p.token?.expiresAt),
+      store: p.store,
+      default: settings.default === name,
+    });
+  }
   if (opts.json) {
     writeJson(deps, rows.map(({ text: _text, ...r }) => r));
     return;
