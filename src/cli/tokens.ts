@@ -108,6 +108,11 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
 
 async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: Secrets): Promise<TokenSet> {
   const provider = providerById(profile.provider);
+  // Only a hand edit leaves these out; say which, rather than fail on it as a bug.
+  const missing = [typeof profile.clientId !== 'string' && 'clientId', (!profile.options || typeof profile.options !== 'object') && 'options'].filter(Boolean);
+  if (missing.length) {
+    throw new TokenError('internal', `profile ${name} in profiles.json has no ${missing.join(' or ')}`, `run: token login -p ${name} --force`);
+  }
   if (provider.flow === 'authorization_code' && !secrets.refresh_token) {
     throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login -p ${name} --force`);
   }

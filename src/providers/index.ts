@@ -9,8 +9,8 @@ export const PROVIDER_NAMES = ['prism', 'priava', 'brightpattern', 'bp'] as cons
 const ALIASES: Record<string, ProviderId> = { bp: 'brightpattern' };
 
 export function providerById(name: string): Provider {
-  const id = (ALIASES[name] ?? name) as ProviderId;
-  const provider = PROVIDERS[id];
+  const id = (Object.hasOwn(ALIASES, name) ? ALIASES[name] : name) as ProviderId;
+  const provider = Object.hasOwn(PROVIDERS, id) ? PROVIDERS[id] : undefined;
   if (!provider) {
     throw new UsageError(`unknown provider ${JSON.stringify(name)}`, `providers: ${PROVIDER_NAMES.join(', ')}`);
   }

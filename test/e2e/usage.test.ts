@@ -121,6 +121,19 @@ describe('profile selection', () => {
     expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +second +brightpattern +none +file$/m);
   });
 
+  it('a profile a hand edit left without its options cannot be renewed, and says so; login --force mends it', async () => {
+    const settings = cfg.read('profiles.json');
+    delete settings.profiles.second.options;
+    settings.profiles.second.token.expiresAt = Date.now() - 1000;
+    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(settings, null, 2));
+    const before = [cfg.read('profiles.json'), cfg.read('credentials.json')];
+    const r = await runCli(['refresh', '-p', 'second'], { env: cfg.env });
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'token: profile second in profiles.json has no options\nrun: token login -p second --force\n' });
+    expect([cfg.read('profiles.json'), cfg.read('credentials.json')]).toEqual(before);
+    expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
+    expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+  });
+
   it('an expiry past what a Date holds (a hand edit) is shown as such, not a crash', async () => {
     const settings = cfg.read('profiles.json');
     settings.profiles.brightpattern.token.expiresAt = 1e20;
