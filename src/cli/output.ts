@@ -46,7 +46,7 @@ export function isoTime(ms: number | null | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-/** Text from a server (a JWT claim, a user name) as terminal-safe text: control characters escaped, not obeyed. */
+/** Text from a server (a JWT claim, a user name) as terminal-safe text: control characters but tab escaped, not obeyed. */
 export function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

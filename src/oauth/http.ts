@@ -33,9 +33,9 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env.TOKEN_HTTP_TIMEOUT;
   if (raw === undefined || raw === '') return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(raw);
-  // Timers take whole milliseconds below 2^31; a day is more than any token endpoint needs.
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
-    throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got ${JSON.stringify(raw)}`);
+  // Node's timers take whole milliseconds below 2^31.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 2_147_483) {
+    throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got ${JSON.stringify(raw)}`);
   }
   return Math.ceil(seconds * 1000);
 }

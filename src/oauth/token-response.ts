@@ -51,8 +51,8 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
   let expiresAt: number | null = null;
   if (r.expires_in !== undefined && r.expires_in !== null && r.expires_in !== '') {
     const seconds = typeof r.expires_in === 'string' ? Number(r.expires_in.trim()) : r.expires_in;
-    // Over a hundred years is no lifetime but a broken server, and past Date's range.
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 100 * 365.25 * 86_400) {
+    // Some servers say "never" with 9999999999; past 1e11 s (3000 years) no Date holds the expiry.
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 1e11) {
       throw bad(`expires_in is ${JSON.stringify(r.expires_in)}`);
     }
     expiresAt = now + seconds * 1000;
@@ -82,8 +82,9 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
     throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
   }
   if (res.status >= 400 && res.status < 500) {
-    // An HTML page is no OAuth answer: most often a wrong URL (404) or a proxy in front of the server.
-    if (isHtml && !oauthError(body)) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
+    // A 404/405 HTML page: no token endpoint at that URL at all. (Other 4xx stay refusals:
+    // a bad client may well get an HTML 401 from a gateway.)
+    if ((res.status === 404 || res.status === 405) && isHtml && !oauthError(body)) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
     throw refusal(provider, res.status, body);
   }
   if (res.status >= 500) {

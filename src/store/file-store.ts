@@ -11,19 +11,25 @@ interface CredentialsFile {
   secrets: Record<string, string>;
 }
 
+function loadCredentials(path: string, text = readIfExists(path)): CredentialsFile {
+  if (text === undefined) return { version: 1, secrets: {} };
+  try {
+    const parsed = JSON.parse(text) as CredentialsFile;
+    if (parsed && typeof parsed.secrets === 'object' && parsed.secrets) return parsed;
+  } catch {
+    // reported below
+  }
+  throw new TokenError('internal', `${path} is not a valid credentials file`, 'fix or remove it, then log in again');
+}
+
+/** The accounts (`<profile>:<kind>`) credentials.json holds, from one read of it: for `list`. */
+export function fileAccounts(dir: string): Set<string> {
+  return new Set(Object.keys(loadCredentials(join(dir, CREDENTIALS_FILE)).secrets));
+}
+
 export function createFileStore(dir: string): SecretStore {
   const path = join(dir, CREDENTIALS_FILE);
-
-  function load(text = readIfExists(path)): CredentialsFile {
-    if (text === undefined) return { version: 1, secrets: {} };
-    try {
-      const parsed = JSON.parse(text) as CredentialsFile;
-      if (parsed && typeof parsed.secrets === 'object' && parsed.secrets) return parsed;
-    } catch {
-      // reported below
-    }
-    throw new TokenError('internal', `${path} is not a valid credentials file`, 'fix or remove it, then log in again');
-  }
+  const load = (text?: string) => loadCredentials(path, text);
 
   /** Read-modify-write under a lock: two profiles refreshing at once must not undo each other. */
   const update = (change: (file: CredentialsFile) => void) =>

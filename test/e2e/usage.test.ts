@@ -56,9 +56,9 @@ describe('bad input', () => {
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
     const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got "abc"\n' });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n' });
     const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
-    expect(tooLong).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 86400, got "1e9"\n' });
+    expect(tooLong).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "1e9"\n' });
     expect(cfg.exists('profiles.json')).toBe(false);
   });
 
@@ -117,8 +117,16 @@ describe('profile selection', () => {
     writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'), JSON.stringify(secrets, null, 2));
     const list = await runCli(['list', '--json'], { env: cfg.env });
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(list.stdout).map((r: { name: string; status: string }) => [r.name, r.status])).toEqual([['brightpattern', 'valid'], ['second', 'none']]);
+    expect(JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [r.name, r.status, typeof r.expires_at])).toEqual([
+      ['brightpattern', 'valid', 'string'],
+      ['second', 'none', 'object'],
+    ]);
     expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +second +brightpattern +none +file$/m);
+    // A credentials.json that cannot be read leaves the status to profiles.json: list never fails over it.
+    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'), '{ not json');
+    const broken = await runCli(['list', '--json'], { env: cfg.env });
+    expect(broken).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(broken.stdout).map((r: { status: string }) => r.status)).toEqual(['valid', 'valid']);
   });
 
   it('a profile a hand edit left without its options cannot be renewed, and says so; login --force mends it', async () => {

@@ -35,6 +35,7 @@ const FAULTS: Row[] = [
   ['400 with a line break and an escape in its error text', { status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad\nclient \u001b[2J' }) }, 3, /refused: invalid_client: bad\\u000aclient \\u001b\[2J$/],
   ['401 with an empty body', { status: 401, body: '' }, 3, /refused the request \(HTTP 401\)$/],
   // A wrong token URL: the HTML page is no token response (exit 4); a bare 404 is still a refusal, with the URL as hint.
+  ['an HTML 401 page (a gateway refusing a bad client)', { status: 401, contentType: 'text/html', body: '<html><body>Unauthorized</body></html>' }, 3, /refused the request \(HTTP 401\)$/],
   ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /answered with an HTML page \(HTTP 404\), not a token response$/],
   ['a 404 with a JSON error', { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' }, 3, /refused: Not Found$/],
   ['a server that never answers', { hang: true }, 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/],

@@ -32,7 +32,7 @@ describe('formatDuration', () => {
 describe('server text and times', () => {
   it('escapes control characters, so a claim or an error text cannot move the cursor or add a line', () => {
     expect(visible('a\nb\r\x1b[31mred\x9b\x7f')).toBe('a\\u000ab\\u000d\\u001b[31mred\\u009b\\u007f');
-    expect(visible('plain é ✓ text')).toBe('plain é ✓ text');
+    expect(visible('plain é ✓\ttext')).toBe('plain é ✓\ttext');
   });
 
   it('says "out of range" or null for a time no Date holds, never throws', () => {

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { openStorage, type Storage } from '../../store/index.js';
+import { openStorage } from '../../store/index.js';
+import { fileAccounts } from '../../store/file-store.js';
+import { account } from '../../store/secrets.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 
@@ -19,19 +21,12 @@ export function register(program: Command, deps: Deps): Command {
     .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
 }
 
-/**
- * Whether the profile's access token is where profiles.json says (one secret read: a
- * keychain call, or the file). A store that cannot be read now leaves that to the metadata:
- * listing never fails over it.
- */
-async function hasAccessToken(storage: Storage, name: string, p: ProfileSettings, unreadable: Set<string>): Promise<boolean> {
-  if (!p.token) return false;
-  if (unreadable.has(p.store)) return true; // a keychain that did not answer is not asked again
+/** Undefined when credentials.json cannot be read: listing never fails over it (show says why). */
+function accountsInFile(dir: string): Set<string> | undefined {
   try {
-    return (await (await storage.secretsOf(p)).read(name, ['access_token'])).access_token !== undefined;
+    return fileAccounts(dir);
   } catch {
-    unreadable.add(p.store);
-    return true;
+    return undefined;
   }
 }
 
@@ -46,18 +41,22 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   const settings = storage.read();
   const now = deps.now();
-  const rows = [];
-  const unreadable = new Set<string>();
-  for (const [name, p] of Object.entries(settings.profiles)) {
-    rows.push({
+  // File-store profiles whose access token is gone show none, not the expiry they once had:
+  // one read of credentials.json. The keychain is not asked (a locked one answers "no
+  // entry", and may prompt): there profiles.json says.
+  const profiles = Object.entries(settings.profiles);
+  const inFile = profiles.some(([, p]) => p.store === 'file') ? accountsInFile(storage.dir) : undefined;
+  const rows = profiles.map(([name, p]) => {
+    const gone = p.store === 'file' && inFile !== undefined && !inFile.has(account(name, 'access_token'));
+    return {
       name,
       provider: p.provider,
-      ...((await hasAccessToken(storage, name, p, unreadable)) ? status(p, now) : { status: 'none' as const, text: 'none' }),
-      expires_at: isoTime(p.token?.expiresAt),
+      ...(gone ? { status: 'none' as const, text: 'none' } : status(p, now)),
+      expires_at: gone ? null : isoTime(p.token?.expiresAt),
       store: p.store,
       default: settings.default === name,
-    });
-  }
+    };
+  });
   if (opts.json) {
     writeJson(deps, rows.map(({ text: _text, ...r }) => r));
     return;
