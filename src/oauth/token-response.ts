@@ -81,12 +81,10 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
     const where = to ? safeLocation(to, req.url) : undefined;
     throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
   }
-  if (res.status >= 400 && res.status < 500) {
-    // A 404/405 HTML page: no token endpoint at that URL at all. (Other 4xx stay refusals:
-    // a bad client may well get an HTML 401 from a gateway.)
-    if ((res.status === 404 || res.status === 405) && isHtml && !oauthError(body)) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
-    throw refusal(provider, res.status, body);
-  }
+  // 404/405: no token endpoint at that URL. Its HTML page is no refusal but an answer from
+  // the wrong place (the HTML check below); other 4xx stay refusals, a gateway's HTML 401 too.
+  const noEndpoint = res.status === 404 || res.status === 405;
+  if (res.status >= 400 && res.status < 500 && !(noEndpoint && isHtml && !oauthError(body))) throw refusal(provider, res.status, body, noEndpoint);
   if (res.status >= 500) {
     const detail = body && typeof body === 'object' ? oauthError(body) : undefined;
     throw new NetworkError(`${provider} server error (HTTP ${res.status})${detail ? `: ${detail.text}` : ''}`, 'try again later');
@@ -124,10 +122,10 @@ function oauthError(body: unknown): { error: string; description?: string; text:
   return { error, description: desc, text: desc ? `${error}: ${desc}` : error };
 }
 
-function refusal(provider: string, status: number, body: unknown): ProviderError {
+function refusal(provider: string, status: number, body: unknown, noEndpoint: boolean): ProviderError {
   const error = oauthError(body);
   // No token endpoint at that URL, whatever the body says: the URL is the likely fault.
-  const hint = status === 404 || status === 405 ? 'check the token URL' : undefined;
+  const hint = noEndpoint ? 'check the token URL' : undefined;
   if (error) return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description, hint);
   return new ProviderError(`${provider} refused the request (HTTP ${status})`, status, undefined, undefined, hint);
 }
