@@ -6,7 +6,7 @@
 //   import only by the commands that need them. They take the shared modules from
 //   main.cjs through the package's own "exports" ("token-cli/core"), so every class
 //   and every piece of state exists once.
-// - dist/keychain-agent.js: the per-user process that runs keytar.
+// - dist/keychain-helper.cjs: the short-lived child that runs keytar for one command.
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -47,7 +47,7 @@ const coreNames = Object.values((await build({ ...common, stdin: { contents: bar
 // The cold paths: ES modules that import the core from main.cjs.
 await build({
   ...common,
-  entryPoints: { ...Object.fromEntries([...lazy].map(([path, name]) => [name, path])), sandbox: 'src/sandbox/index.ts', 'keychain-agent': 'src/store/keychain-agent.ts' },
+  entryPoints: { ...Object.fromEntries([...lazy].map(([path, name]) => [name, path])), sandbox: 'src/sandbox/index.ts' },
   outdir: next,
   splitting: true,
   format: 'esm',
@@ -57,6 +57,9 @@ await build({
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
   banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
 });
+
+// The keychain helper: one small CommonJS file of its own, loaded by a child process.
+await build({ ...common, entryPoints: ['src/store/keychain-helper.ts'], outfile: `${next}/keychain-helper.cjs`, format: 'cjs' });
 
 try {
   renameSync(dist, old);

@@ -3,7 +3,7 @@
 // and run the same show logic. Anything else — another flag, a typo, --help — goes
 // through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';
-import { selectFromView } from './profile.js';
+import { selectProfile } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
@@ -35,11 +35,15 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
 
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const cur = await currentToken({ deps, storage, verbose: false }, selectFromView(storage.view(), opts.profile, deps.env), opts.noRefresh);
-  if (opts.raw) {
-    deps.stdout.write(`${cur.accessToken}\n`);
-    return;
+  try {
+    const cur = await currentToken({ deps, storage, verbose: false }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
+    if (opts.raw) {
+      deps.stdout.write(`${cur.accessToken}\n`);
+      return;
+    }
+    const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
+    deps.stdout.write(`${h.name}: ${h.value}\n`);
+  } finally {
+    storage.close();
   }
-  const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-  deps.stdout.write(`${h.name}: ${h.value}\n`);
 }

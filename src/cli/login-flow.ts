@@ -4,32 +4,33 @@ import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
 import type { LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
-import { warmLocks, withLock } from '../store/lock.js';
-import type { SecretStore, Secrets } from '../store/secrets.js';
+import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
 import { toJson } from './commands/show.js';
-import type { ProfileSettings } from '../store/settings.js';
+import { tokenEndpointOrigin } from '../providers/index.js';
 import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { waitForCode } from './wait-for-code.js';
-import { httpContext, tokenMeta } from './tokens.js';
+import { cachedToken, httpContext } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
 
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const { provider, profile: name } = opts;
   const storage = openStorage(deps.env);
+  await storage.config(); // a version 1 dir is migrated first
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
-  const existing = storage.read().profiles[name];
+  const existing = storage.profile(name);
   if (existing && !opts.force) {
     if (!prompter) throw new UsageError(`profile ${name} already exists`, `pass --force to log in to it again, or -p <name> for a new profile`);
     const yes = await prompter.confirm(`Profile ${name} (${existing.provider}) already exists. Overwrite it?`, false);
     if (!yes) throw new CancelledError();
   }
-  const client = await askMissing(opts, prompter, existing && (() => storage.secretsOf(existing).then((s) => s.read(name))));
+  const client = await askMissing(opts, prompter, existing && opts.reuseStoredSecret ? () => storage.secrets(name, existing) : undefined);
   const options = provider.resolveOptions(opts.providerFlags);
+  const origin = tokenEndpointOrigin(provider, options);
   const allowHttp = opts.providerFlags.allowHttp === true;
   checkTransport(provider.endpoints(options), allowHttp);
-  const store = await storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
+  const store: StoreKind = await storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
 
   const http = httpContext({ deps, verbose: opts.verbose });
   const exchange = lazyExchange();
@@ -38,10 +39,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   if (provider.flow === 'client_credentials') {
     set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
   } else {
-    const whileWaiting = () => {
-      exchange.warm();
-      warmLocks();
-    };
+    const whileWaiting = () => exchange.warm();
     const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
     set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
     if (redirectUri) saved.redirectUri = redirectUri;
@@ -49,24 +47,24 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const profile: ProfileSettings = {
     provider: provider.id,
     clientId: client.clientId,
-    store: store.kind,
+    store,
     options: saved,
     loginFlags: opts.providerFlags,
-    token: tokenMeta(set),
+    token: cachedToken(set),
+    hasRefreshToken: !!set.refreshToken,
   };
-  const isDefault = await persistLogin(storage, name, profile, store, client.clientSecret, set);
+  const secrets: LongSecrets = { origin, clientId: client.clientId, clientSecret: client.clientSecret, ...(set.refreshToken ? { refreshToken: set.refreshToken } : {}) };
+  const isDefault = await persistLogin(storage, name, profile, secrets);
   if (opts.json) {
-    const { access_token: _hidden, ...meta } = toJson(
-      { name, profile, accessToken: set.accessToken, meta: profile.token!, hasRefreshToken: !!set.refreshToken, refreshed: false },
-      set.obtainedAt,
-      isDefault,
-    );
-    writeJson(deps, meta);
+    const { accessToken, ...meta } = profile.token!;
+    const { access_token: _hidden, ...json } = toJson({ name, profile, accessToken, meta, hasRefreshToken: !!set.refreshToken, refreshed: false }, set.obtainedAt, isDefault);
+    writeJson(deps, json);
     return;
   }
   const c = paint(deps, 'stderr');
   const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
-  deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${store.location})\n`);
+  const where = store === 'keychain' ? 'the OS keychain' : `${storage.dir}/profiles/${name}.json`;
+  deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${where})\n`);
 }
 
 /**
@@ -81,25 +79,34 @@ function lazyExchange() {
 }
 
 /**
- * Under the profile's refresh lock, so a refresh running meanwhile cannot write the
- * old grant's tokens over these. Secrets first, then settings. Returns whether the
- * profile is the default.
+ * Under the profile's lock, so a refresh running meanwhile cannot write the old grant's
+ * tokens over these: one save (keychain entry first, then the file), then the default.
+ * Returns whether the profile is the default.
  */
-async function persistLogin(storage: Storage, name: string, profile: ProfileSettings, store: SecretStore, clientSecret: string, set: TokenSet): Promise<boolean> {
-  return withLock(storage.dir, `refresh-${name}`, async () => {
-    const existing = storage.read().profiles[name];
-    await store.write(name, { client_secret: clientSecret, refresh_token: set.refreshToken ?? null, access_token: set.accessToken });
-    if (existing && existing.store !== store.kind) await (await storage.secretsOf(existing)).remove(name);
-    const settings = await storage.update((s) => {
-      s.profiles[name] = profile;
-      s.default ??= name;
-    });
-    return settings.default === name;
+async function persistLogin(storage: Storage, name: string, profile: ProfileSettings, secrets: LongSecrets): Promise<boolean> {
+  await storage.withProfileLock(name, async () => {
+    const before = profileQuietly(storage, name);
+    await storage.save(name, profile, secrets);
+    // Moved from the keychain to the file store: its old entry goes, after the file has the new ones.
+    if (before?.store === 'keychain' && profile.store === 'file') await storage.forgetKeychainSecrets(name);
   });
+  const config = await storage.updateConfig((c) => {
+    c.default ??= name;
+  });
+  return config.default === name;
+}
+
+/** The profile as it was, or undefined when its file is damaged (a login replaces it). */
+function profileQuietly(storage: Storage, name: string): ProfileSettings | undefined {
+  try {
+    return storage.profile(name);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Prompts (TTY only) for what is missing; a profile logged in again keeps its client secret. */
-async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, storedSecrets?: () => Promise<Secrets>): Promise<ClientAuth> {
+async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, storedSecrets?: () => Promise<LongSecrets | undefined>): Promise<ClientAuth> {
   const { provider } = opts;
   // toLoginOptions has already refused missing values when there is no prompter.
   const ask = prompter!;
@@ -111,9 +118,12 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, st
     });
   }
   const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
-  const stored = opts.clientSecret === undefined && opts.reuseStoredSecret && storedSecrets ? (await storedSecrets()).client_secret : undefined;
+  // Reused only where it is bound: the same token endpoint origin and client id (SPEC).
+  const origin = tokenEndpointOrigin(provider, provider.resolveOptions({ ...opts.providerFlags }));
+  const kept = opts.clientSecret === undefined && storedSecrets ? await storedSecrets() : undefined;
+  const stored = kept && kept.origin === origin && kept.clientId === clientId ? kept.clientSecret : undefined;
   if (opts.clientSecret === undefined && stored === undefined && !prompter) {
-    throw new UsageError('missing TOKEN_CLIENT_SECRET or --client-secret-stdin (no client secret is stored for this profile)');
+    throw new UsageError('missing TOKEN_CLIENT_SECRET or --client-secret-stdin (no client secret is stored for this token endpoint and client id)');
   }
   const clientSecret = opts.clientSecret ?? stored ?? (await ask.password(`${provider.name} client secret:`));
   return { clientId, clientSecret };

@@ -1,38 +1,59 @@
-// Which profile a command acts on: -p, else TOKEN_PROFILE, else the default, else the only one.
-import { defaultProfileName, type ProfileSettings, type Settings, type SettingsView } from '../store/settings.js';
+// Which profile a command acts on (SPEC "Profiles and storage"): -p, else TOKEN_PROFILE,
+// else the default, else the only one. A -p naming no profile but a provider (or its
+// alias) with exactly one profile selects that one.
+import type { ProfileSettings } from '../store/settings.js';
+import type { Storage } from '../store/index.js';
 import { NotLoggedInError, UsageError } from './errors.js';
-import { UNREADABLE } from '../store/json-index.js';
+import { PROVIDERS, PROVIDER_NAMES, providerById } from '../providers/index.js';
+import { checkProfileName } from '../store/settings.js';
 
 export interface Selected {
   name: string;
   profile: ProfileSettings;
+  isDefault: boolean;
 }
 
-export function selectProfile(settings: Settings, flag: string | undefined, env: NodeJS.ProcessEnv): Selected {
-  const names = Object.keys(settings.profiles);
+export async function selectProfile(storage: Storage, flag: string | undefined, env: NodeJS.ProcessEnv): Promise<Selected> {
+  const config = await storage.config();
+  const isDefault = (name: string) => config?.default === name;
   const asked = flag ?? (env.TOKEN_PROFILE || undefined);
   if (asked !== undefined) {
-    const profile = settings.profiles[asked];
-    if (!profile) {
-      if (names.length === 0) throw new NotLoggedInError(`not logged in: no profile ${JSON.stringify(asked)}`, 'run: token login <provider>');
-      throw new UsageError(`unknown profile ${JSON.stringify(asked)}`, `profiles: ${names.join(', ')}`);
+    checkProfileName(asked);
+    const profile = storage.profile(asked);
+    if (profile) return { name: asked, profile, isDefault: isDefault(asked) };
+    const names = storage.names();
+    if (names.length === 0) throw new NotLoggedInError(`not logged in: no profile ${JSON.stringify(asked)}`, 'run: token login <provider>');
+    if ((PROVIDER_NAMES as readonly string[]).includes(asked)) {
+      const id = providerById(asked).id;
+      const matches = names.flatMap((name) => {
+        const p = readQuietly(storage, name);
+        return p?.provider === id ? [{ name, profile: p }] : [];
+      });
+      if (matches.length === 1) return { ...matches[0]!, isDefault: isDefault(matches[0]!.name) };
+      if (matches.length > 1) {
+        throw new UsageError(`several ${PROVIDERS[id].name} profiles: ${matches.map((m) => m.name).join(', ')}`, 'pass -p <profile> with one of them');
+      }
     }
-    return { name: asked, profile };
+    throw new UsageError(`unknown profile ${JSON.stringify(asked)}`, `profiles: ${names.join(', ')}`);
   }
+  if (config?.default) {
+    const profile = storage.profile(config.default);
+    if (profile) return { name: config.default, profile, isDefault: true };
+  }
+  const names = storage.names();
   if (names.length === 0) throw new NotLoggedInError('not logged in', 'run: token login <prism|priava|brightpattern>');
-  const name = defaultProfileName(settings);
-  if (name !== undefined) return { name, profile: settings.profiles[name]! };
+  if (names.length === 1) {
+    const profile = storage.profile(names[0]!);
+    if (profile) return { name: names[0]!, profile, isDefault: false };
+  }
   throw new UsageError(`several profiles and no default: ${names.join(', ')}`, 'pass -p <profile>, or run: token use <profile>');
 }
 
-/**
- * selectProfile for commands scripts run in loops (`show --raw`, `curl`, `exec`): one line of
- * profiles.json's index when it has a current one. Anything the index cannot answer — no
- * index, an unknown name, no default — goes to selectProfile on the whole file, errors included.
- */
-export function selectFromView(view: SettingsView, flag: string | undefined, env: NodeJS.ProcessEnv): Selected {
-  const name = flag ?? (env.TOKEN_PROFILE || undefined) ?? view.index?.head;
-  const profile = view.index && typeof name === 'string' ? view.index.get(name) : undefined;
-  if (profile && profile !== UNREADABLE) return { name: name as string, profile: profile as ProfileSettings };
-  return selectProfile(view.parse(), flag, env);
+/** A profile for a provider lookup: a damaged file of another profile does not stop it. */
+function readQuietly(storage: Storage, name: string): ProfileSettings | undefined {
+  try {
+    return storage.profile(name);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,14 +1,15 @@
-// Getting a usable access token: read the store, renew when expired (or within 60 s
-// of it), single-flight across processes, persist before anything is printed.
-import type { ProfileSettings, TokenMeta } from '../store/settings.js';
+// Getting a usable access token: read the profile file, renew when expired (or within
+// 60 s of it), single-flight across processes, persist before anything is printed.
+import { join } from 'node:path';
+import type { CachedToken, LongSecrets, ProfileSettings, TokenMeta } from '../store/settings.js';
 import type { Storage } from '../store/index.js';
-import { SECRET_KINDS, type SecretKind, type Secrets } from '../store/secrets.js';
+import { readIfExists, writeFileAtomic } from '../store/atomic.js';
 import { providerById } from '../providers/index.js';
 import { checkTransport } from '../providers/urls.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
 import type { Selected } from './profile.js';
-import { NotLoggedInError, ProviderError, TokenError } from './errors.js';
+import { NotLoggedInError, ProviderError, TokenError, type ErrorCode } from './errors.js';
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
 export const EXPIRY_MARGIN_MS = 60_000;
@@ -18,13 +19,12 @@ export interface Current {
   profile: ProfileSettings;
   accessToken: string;
   meta: TokenMeta;
-  /** Known when asked for (`show` reports it); undefined otherwise. */
-  hasRefreshToken?: boolean;
+  hasRefreshToken: boolean;
   refreshed: boolean;
 }
 
-/** A Current that knows whether a refresh token is stored: what summaries and JSON report. */
-export type Reported = Current & { hasRefreshToken: boolean };
+/** Kept for callers that name it: every Current now knows whether a refresh token is stored. */
+export type Reported = Current;
 
 export interface TokenContext {
   deps: Deps;
@@ -40,87 +40,97 @@ export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
   return meta.expiresAt - now > margin;
 }
 
-/**
- * A valid token for the selected profile (as just read), renewing it first unless noRefresh.
- * Reads only the access token unless the caller wants to know about the refresh token:
- * each secret is a keychain call, and a fresh token needs no other.
- */
-export async function currentToken(ctx: TokenContext, selected: Selected, noRefresh: boolean, askRefreshToken: true): Promise<Reported>;
-export async function currentToken(ctx: TokenContext, selected: Selected, noRefresh: boolean): Promise<Current>;
-export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, askRefreshToken = false): Promise<Current> {
-  const kinds: readonly SecretKind[] = askRefreshToken ? ['access_token', 'refresh_token'] : ['access_token'];
-  const secrets = await (await ctx.storage.secretsOf(profile)).read(name, kinds);
+function relogin(name: string): string {
+  return `run: token login -p ${name} --force`;
+}
+
+/** A valid token for the selected profile (as just read), renewing it first unless noRefresh. */
+export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, _askRefreshToken?: boolean): Promise<Current> {
   const now = ctx.deps.now();
-  if (secrets.access_token && profile.token && isFresh(profile.token, now)) {
-    return current(name, profile, secrets, false, kinds);
+  const token = profile.token;
+  if (token && isFresh(token, now)) return current(name, profile, false);
+  const unexpired = token && token.expiresAt !== null && token.expiresAt > now;
+  // A refused refresh token cannot help: the access token serves until it expires (SPEC).
+  if (unexpired && profile.refreshRefused) {
+    ctx.deps.stderr.write(`token: warning: ${providerById(profile.provider).name} refused the login of profile ${name} (${profile.refreshRefused.error}); this token stops working ${new Date(token.expiresAt!).toLocaleString()}; ${relogin(name)}\n`);
+    return current(name, profile, false);
   }
   // --no-refresh: the margin is for renewing early; a token not yet expired is still given out.
-  const expiresAt = profile.token?.expiresAt;
-  if (noRefresh && secrets.access_token && profile.token && expiresAt != null && expiresAt > now) {
-    return current(name, profile, secrets, false, kinds);
-  }
+  if (noRefresh && unexpired) return current(name, profile, false);
   if (noRefresh) {
-    throw new NotLoggedInError(
-      secrets.access_token ? `the token of profile ${name} has expired` : `profile ${name} has no access token`,
-      `run: token refresh -p ${name}`,
-    );
+    throw new NotLoggedInError(token ? `the token of profile ${name} has expired` : `profile ${name} has no access token`, `run: token refresh -p ${name}`);
   }
   return renew(ctx, name, { force: false, since: ctx.deps.startedAt ?? now });
 }
 
 /**
- * Renews under the profile's lock. After taking it, re-reads: if another process
- * renewed meanwhile (or the token is fresh and this is not a forced refresh), that
- * token is used and no request is sent.
+ * Renews under the profile's lock. After taking it, re-reads: if another process renewed
+ * meanwhile (or the token is fresh and this is not a forced refresh), that token is used
+ * and no request is sent; if the request of the process this one queued behind failed,
+ * this one fails the same way (SPEC "Locks").
  */
-export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Reported> {
-  const { withLock } = await import('../store/lock.js');
-  return withLock(ctx.storage.dir, `refresh-${name}`, async () => {
-    const read = async () => {
-      const profile = ctx.storage.read().profiles[name];
-      if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, `run: token login`);
-      return { profile, secrets: await (await ctx.storage.secretsOf(profile)).read(name) };
-    };
-    const before = await read();
-    const renewedMeanwhile = (p: ProfileSettings) => (p.token?.obtainedAt ?? -Infinity) >= opts.since;
-    if (before.secrets.access_token && (renewedMeanwhile(before.profile) || (!opts.force && isFresh(before.profile.token, ctx.deps.now())))) {
-      return reported(name, before.profile, before.secrets);
+export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Current> {
+  const { storage } = ctx;
+  return storage.withProfileLock(name, async () => {
+    const profile = storage.profile(name);
+    if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, 'run: token login');
+    const token = profile.token;
+    if (token && (token.obtainedAt >= opts.since || (!opts.force && isFresh(token, ctx.deps.now())))) {
+      return current(name, profile, false);
     }
+    const earlier = readFailure(storage.dir, name, opts.since);
+    if (earlier) throw earlier;
+    const provider = providerById(profile.provider);
+    if (profile.refreshRefused && provider.flow === 'authorization_code') {
+      throw new ProviderError(`${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`, 400, profile.refreshRefused.error, undefined, relogin(name));
+    }
+    const secrets = await storage.secrets(name, profile);
     let set: TokenSet;
     try {
-      set = await requestRenewal(ctx, name, before.profile, before.secrets);
+      set = await requestRenewal(ctx, name, profile, secrets);
     } catch (err) {
-      // A rejected refresh token may already have been rotated by someone else: look once more.
-      if (err instanceof ProviderError && err.error === 'invalid_grant') {
-        const after = await read();
-        if (after.secrets.refresh_token !== before.secrets.refresh_token && after.secrets.access_token && isFresh(after.profile.token, ctx.deps.now())) {
-          return reported(name, after.profile, after.secrets);
-        }
-        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; run: token login -p ${name} --force`);
+      if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
+        await markRefused(storage, name, secrets);
+        recordFailure(storage.dir, name, new ProviderError(err.message, err.status, err.error, err.errorDescription, relogin(name)));
+        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; ${relogin(name)}`);
       }
+      if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused')) recordFailure(storage.dir, name, err);
       throw err;
     }
-    const meta = await persist(ctx.storage, name, before.profile, set);
-    const secrets: Secrets = { ...before.secrets, access_token: set.accessToken, refresh_token: set.refreshToken ?? before.secrets.refresh_token };
-    return reported(name, { ...before.profile, token: meta }, secrets);
+    // A refresh response without refresh_token keeps the stored one (SPEC).
+    const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
+    const next: ProfileSettings = { ...profile, token: cachedToken(set), hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken) };
+    delete next.refreshRefused;
+    await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined);
+    return current(name, next, true);
   });
 }
 
-async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: Secrets): Promise<TokenSet> {
+/** invalid_grant: the refresh token is dead, unless a newer one was stored meanwhile (SPEC). */
+async function markRefused(storage: Storage, name: string, sent: LongSecrets | undefined): Promise<void> {
+  const profile = storage.profile(name);
+  if (!profile) return;
+  const now = await storage.secrets(name, profile);
+  if (now?.refreshToken !== sent?.refreshToken) return;
+  await storage.save(name, { ...profile, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
+}
+
+async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: LongSecrets | undefined): Promise<TokenSet> {
   const provider = providerById(profile.provider);
-  // Only a hand edit leaves these out; say which, rather than fail on it as a bug.
-  const missing = [typeof profile.clientId !== 'string' && 'clientId', (!profile.options || typeof profile.options !== 'object') && 'options'].filter(Boolean);
-  if (missing.length) {
-    throw new TokenError('internal', `profile ${name} in profiles.json has no ${missing.join(' or ')}`, `run: token login -p ${name} --force`);
-  }
-  if (provider.flow === 'authorization_code' && !secrets.refresh_token) {
-    throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login -p ${name} --force`);
-  }
-  if (!secrets.client_secret) {
-    throw new NotLoggedInError(`profile ${name} has no client secret stored`, `run: token login -p ${name} --force`);
+  if (!secrets) throw new NotLoggedInError(`profile ${name} has no client secret stored`, relogin(name));
+  if (provider.flow === 'authorization_code' && !secrets.refreshToken) {
+    throw new NotLoggedInError(`profile ${name} has no refresh token, so its token cannot be renewed`, relogin(name));
   }
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
-  const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.client_secret }, secrets.refresh_token);
+  const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.clientSecret }, secrets.refreshToken);
+  // Secrets go only to the server they were issued for (SPEC "Secrets are bound").
+  const origin = new URL(req.url).origin;
+  if (origin !== secrets.origin || secrets.clientId !== profile.clientId) {
+    throw new NotLoggedInError(
+      `the stored secrets of profile ${name} belong to ${secrets.origin} (client ${secrets.clientId}), not to ${origin} (client ${profile.clientId}); nothing was sent`,
+      relogin(name),
+    );
+  }
   const { requestToken } = await import('../oauth/token-response.js');
   return requestToken(req, provider.name, httpContext(ctx), ctx.deps.now);
 }
@@ -130,34 +140,57 @@ export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
   return { env: ctx.deps.env, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
 }
 
-/**
- * Secrets first (refresh token before anything else), then the metadata. A refresh
- * response without refresh_token keeps the stored one (SPEC "Profiles and storage").
- */
-export async function persist(storage: Storage, name: string, profile: ProfileSettings, set: TokenSet): Promise<TokenMeta> {
-  const store = await storage.secretsOf(profile);
-  await store.write(name, set.refreshToken ? { refresh_token: set.refreshToken, access_token: set.accessToken } : { access_token: set.accessToken });
-  const meta = tokenMeta(set);
-  await storage.update((s) => {
-    const p = s.profiles[name];
-    if (!p) throw new TokenError('internal', `profile ${name} disappeared while refreshing`);
-    p.token = meta;
-  });
-  return meta;
-}
-
-/** The non-secret half of a token response, as profiles.json keeps it. */
+/** The non-secret half of a token response. */
 export function tokenMeta(set: TokenSet): TokenMeta {
   return { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: set.obtainedAt, ...(set.scope ? { scope: set.scope } : {}) };
 }
 
-/** After a read of every kind: whether there is a refresh token is known. */
-function reported(name: string, profile: ProfileSettings, secrets: Secrets): Reported {
-  return { ...current(name, profile, secrets, true, SECRET_KINDS), hasRefreshToken: !!secrets.refresh_token };
+/** What the profile file caches: the metadata and the short-lived access token. */
+export function cachedToken(set: TokenSet): CachedToken {
+  return { accessToken: set.accessToken, ...tokenMeta(set) };
 }
 
-/** `read`: the kinds `secrets` was read with; what was not read is not reported on. */
-function current(name: string, profile: ProfileSettings, secrets: Secrets, refreshed: boolean, read: readonly SecretKind[]): Current {
-  if (!secrets.access_token || !profile.token) throw new NotLoggedInError(`profile ${name} has no access token`, `run: token login -p ${name} --force`);
-  return { name, profile, accessToken: secrets.access_token, meta: profile.token, hasRefreshToken: read.includes('refresh_token') ? !!secrets.refresh_token : undefined, refreshed };
+function current(name: string, profile: ProfileSettings, refreshed: boolean): Current {
+  const token = profile.token;
+  if (!token) throw new NotLoggedInError(`profile ${name} has no access token`, relogin(name));
+  const { accessToken, ...meta } = token;
+  return { name, profile, accessToken, meta, hasRefreshToken: !!profile.hasRefreshToken && !profile.refreshRefused, refreshed };
+}
+
+// The outcome of a failed renewal, for the processes queued behind it on the lock.
+interface FailureRecord {
+  at: number;
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  status?: number;
+  error?: string;
+  errorDescription?: string;
+}
+
+function failurePath(dir: string, name: string): string {
+  return join(dir, 'locks', `profile-${name}.failed.json`);
+}
+
+function recordFailure(dir: string, name: string, err: TokenError): void {
+  const rec: FailureRecord = { at: Date.now(), code: err.code, message: err.message, hint: err.hint };
+  if (err instanceof ProviderError) Object.assign(rec, { status: err.status, error: err.error, errorDescription: err.errorDescription });
+  try {
+    writeFileAtomic(failurePath(dir, name), JSON.stringify(rec));
+  } catch {
+    // without it the waiters send their own request: slower, still correct
+  }
+}
+
+/** The failure of a renewal that ended after `since` (while this process waited), as the same error. */
+function readFailure(dir: string, name: string, since: number): TokenError | undefined {
+  let rec: FailureRecord;
+  try {
+    rec = JSON.parse(readIfExists(failurePath(dir, name)) ?? 'null') as FailureRecord;
+  } catch {
+    return undefined;
+  }
+  if (!rec || typeof rec.at !== 'number' || rec.at < since || typeof rec.message !== 'string') return undefined;
+  if (rec.code === 'provider_refused') return new ProviderError(rec.message, rec.status ?? 0, rec.error, rec.errorDescription, rec.hint);
+  return new TokenError(rec.code, rec.message, rec.hint);
 }

@@ -16,3 +16,11 @@ export function providerById(name: string): Provider {
   }
   return provider;
 }
+
+/**
+ * The origin of the provider's token endpoint for these options: what a profile's client
+ * secret and refresh token are bound to (SPEC "Secrets are bound ... to their server").
+ */
+export function tokenEndpointOrigin(provider: Provider, options: Record<string, string | boolean | undefined>): string {
+  return new URL(provider.renewRequest(options, { clientId: 'x', clientSecret: 'x' }, 'x').url).origin;
+}

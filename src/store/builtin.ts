@@ -5,7 +5,7 @@ declare const require: ((id: string) => unknown) | undefined;
 declare const __filename: string | undefined;
 
 /** A Node built-in, loaded now (CommonJS require in the bundle; getBuiltinModule from source). */
-export function builtin<T>(name: 'node:net' | 'node:os' | 'node:tty' | 'node:child_process' | 'node:util'): T {
+export function builtin<T>(name: 'node:net' | 'node:os' | 'node:tty' | 'node:child_process' | 'node:util' | 'node:crypto'): T {
   return (typeof require === 'function' ? require(name) : process.getBuiltinModule(name)) as T;
 }
 

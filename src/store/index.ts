@@ -1,67 +1,184 @@
-// The storage facade: profiles.json for settings, a SecretStore per profile.
+// The storage facade (SPEC "Profiles and storage (version 2)"): config.json, one
+// profiles/<name>.json per profile, the long-lived secrets in the keychain (one entry per
+// profile) or in the profile file, one lock per profile and one for config.json.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { TokenError, UsageError } from '../cli/errors.js';
-import { createFileStore } from './file-store.js';
-// Static, not lazy: the client is small and keytar itself lives in the agent process, and
-// a lazy ES chunk would cost every keychain read Node's ESM loader (start-up, issue 6).
-import { KeychainUnavailableError, keychainStoreWithoutProbe, openKeychainStore } from './keychain-store.js';
-import { withLock } from './lock.js';
-import { configDir } from './paths.js';
-import type { SecretStore } from './secrets.js';
-import { readSettings, viewSettings, writeSettings, type ProfileSettings, type Settings, type SettingsView, type StoreKind } from './settings.js';
+import { readIfExists, storeIoError, writeFileAtomic, removeLeftovers } from './atomic.js';
+import { keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
+import { builtin } from './builtin.js';
+import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE } from './paths.js';
+import {
+  checkProfileName,
+  parseConfig,
+  parseProfile,
+  PROFILE_NAME,
+  serializeConfig,
+  serializeProfile,
+  type ConfigFile,
+  type LongSecrets,
+  type ProfileSettings,
+  type StoreKind,
+} from './settings.js';
+
+export type { ConfigFile, LongSecrets, ProfileSettings, StoreKind } from './settings.js';
 
 export interface Storage {
   dir: string;
-  read(): Settings;
-  /** profiles.json for picking one profile fast (selectFromView). */
-  view(): SettingsView;
-  /** Read-modify-write of profiles.json under a lock, so concurrent processes never lose an update. */
-  update(change: (settings: Settings) => void): Promise<Settings>;
-  /** The store a profile's secrets live in (recorded at login). */
-  secretsOf(profile: Pick<ProfileSettings, 'store'>): Promise<SecretStore>;
+  /** config.json (a version 1 dir is migrated first); undefined before the first login. */
+  config(): Promise<ConfigFile | undefined>;
+  /** Every profile's name, from the file names: no profile file is read. */
+  names(): string[];
+  /** One profile, reading its file and no other; undefined when there is none. */
+  profile(name: string): ProfileSettings | undefined;
+  /** The long-lived secrets of a profile: from its file, or its keychain entry. */
+  secrets(name: string, profile: ProfileSettings): Promise<LongSecrets | undefined>;
+  /**
+   * Writes a profile as one atomic replacement of its file. With the keychain, `secrets`
+   * (when given) are written to its entry first. The caller holds the profile's lock.
+   */
+  save(name: string, profile: ProfileSettings, secrets?: LongSecrets): Promise<void>;
+  /** Deletes a profile: its secrets first, then its file. The caller holds its lock. */
+  remove(name: string, profile: ProfileSettings): Promise<void>;
+  /** Deletes the keychain entry of a profile whose secrets moved to its file. */
+  forgetKeychainSecrets(name: string): Promise<void>;
+  /** Runs fn holding the profile's lock: every change of one profile happens under it. */
+  withProfileLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Read-modify-write of config.json under its lock; creates it (and the storeId) if need be. */
+  updateConfig(change: (config: ConfigFile) => void): Promise<ConfigFile>;
   /** Where a new login's secrets go: TOKEN_STORE=keychain|file|auto (default auto). */
-  storeForLogin(warn: (line: string) => void): Promise<SecretStore>;
+  storeForLogin(warn: (line: string) => void): Promise<StoreKind>;
+  /** The keychain store of this command (its helper starts on first use). */
+  keychain(): KeychainStore;
+  /** Ends what the command started (the keychain helper). */
+  close(): void;
 }
 
-export function openStorage(env: NodeJS.ProcessEnv): Storage {
+export interface StorageOptions {
+  /** A keychain other than the OS one: tests pass an in-memory one. */
+  keychain?: () => KeychainStore;
+}
+
+export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): Storage {
   const dir = configDir(env);
-  // One keychain agent connection per command, however many reads and writes it makes.
-  let keychain: Promise<SecretStore> | undefined;
-  return {
-    dir,
-    read: () => readSettings(dir),
-    view: () => viewSettings(dir),
-    update: (change) =>
-      withLock(dir, 'profiles', async () => {
-        const settings = readSettings(dir);
-        change(settings);
-        writeSettings(dir, settings);
-        return settings;
-      }),
-    async secretsOf(profile) {
-      if (profile.store === 'file') return createFileStore(dir);
-      keychain ??= keychainStoreWithoutProbe();
-      return keychain;
-    },
-    storeForLogin: (warn) => storeForLogin(env, dir, warn),
+  const profilesDir = join(dir, PROFILES_DIR);
+  const configPath = join(dir, CONFIG_FILE);
+  const profilePath = (name: string) => join(profilesDir, `${checkProfileName(name)}.json`);
+  // The lock module (node:net, node:crypto) loads only when a command locks: never for a fresh token.
+  const withLock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const lock = await import('./lock.js');
+    return lock.withLock(dir, name, { timeoutMs: lock.lockTimeoutMs(env) }, fn);
   };
+  let keychain: KeychainStore | undefined;
+  let storeId: string | undefined;
+
+  const readConfig = (): ConfigFile | undefined => {
+    const text = readIfExists(configPath);
+    return text === undefined ? undefined : parseConfig(configPath, text);
+  };
+
+  const storage: Storage = {
+    dir,
+    async config() {
+      const config = readConfig();
+      // A version 1 dir: migrated once, by the first command that finds it; its leftovers
+      // (when a migration was killed after writing config.json) are removed the same way.
+      if (existsSync(join(dir, V1_SETTINGS_FILE))) {
+        const { migrate } = await import('./migrate.js');
+        await withLock('config', () => migrate(storage, dir));
+        return readConfig();
+      }
+      return config;
+    },
+    names() {
+      let files: string[];
+      try {
+        files = readdirSync(profilesDir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw storeIoError(err, profilesDir, 'read');
+      }
+      return files
+        .filter((f) => f.endsWith('.json') && PROFILE_NAME.test(f.slice(0, -5)))
+        .map((f) => f.slice(0, -5))
+        .sort();
+    },
+    profile(name) {
+      const path = profilePath(name);
+      const text = readIfExists(path);
+      return text === undefined ? undefined : parseProfile(path, text);
+    },
+    async secrets(name, profile) {
+      if (profile.store === 'file') return profile.secrets;
+      return storage.keychain().read(await account(name));
+    },
+    async save(name, profile, secrets) {
+      const file: ProfileSettings = { ...profile };
+      delete file.secrets;
+      if (profile.store === 'file') {
+        const kept = secrets ?? profile.secrets;
+        if (kept) file.secrets = kept;
+      } else if (secrets) {
+        await storage.keychain().write(await account(name), secrets);
+      }
+      writeFileAtomic(profilePath(name), serializeProfile(file));
+    },
+    async remove(name, profile) {
+      // Secrets first: a crash after this leaves a profile that says "log in again", never
+      // a secret nobody can find. A keychain that cannot be reached fails the logout.
+      if (profile.store === 'keychain') await storage.keychain().remove(await account(name));
+      const path = profilePath(name);
+      removeLeftovers(path);
+      try {
+        rmSync(path, { force: true });
+      } catch (err) {
+        throw storeIoError(err, path, 'write');
+      }
+    },
+    forgetKeychainSecrets: async (name) => storage.keychain().remove(await account(name)),
+    withProfileLock: (name, fn) => withLock(`profile-${checkProfileName(name)}`, fn),
+    updateConfig: (change) =>
+      withLock('config', async () => {
+        const config = readConfig() ?? { version: 2 as const, storeId: await newStoreId() };
+        change(config);
+        writeFileAtomic(configPath, serializeConfig(config));
+        storeId = config.storeId;
+        return config;
+      }),
+    storeForLogin: (warn) => storeForLogin(env, storage, warn),
+    keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore()),
+    close: () => keychain?.close(),
+  };
+
+  /** The keychain account of a profile: `<storeId>/<profile>` (SPEC). */
+  const account = async (name: string): Promise<string> => {
+    storeId ??= readConfig()?.storeId ?? (await storage.updateConfig(() => undefined)).storeId;
+    return `${storeId}/${name}`;
+  };
+
+  return storage;
 }
 
-async function storeForLogin(env: NodeJS.ProcessEnv, dir: string, warn: (line: string) => void): Promise<SecretStore> {
-  const wanted = (env.TOKEN_STORE || 'auto').toLowerCase() as StoreKind | 'auto';
-  if (wanted === 'file') return createFileStore(dir);
+async function newStoreId(): Promise<string> {
+  return builtin<typeof import('node:crypto')>('node:crypto').randomBytes(16).toString('hex');
+}
+
+async function storeForLogin(env: NodeJS.ProcessEnv, storage: Storage, warn: (line: string) => void): Promise<StoreKind> {
+  const wanted = (env.TOKEN_STORE || 'auto').toLowerCase();
+  if (wanted === 'file') return 'file';
   if (wanted !== 'keychain' && wanted !== 'auto') {
     throw new UsageError(`TOKEN_STORE must be keychain, file or auto, got ${JSON.stringify(env.TOKEN_STORE)}`);
   }
   try {
-    return await openKeychainStore();
+    await storage.keychain().probe();
+    return 'keychain';
   } catch (err) {
     if (!(err instanceof KeychainUnavailableError)) throw err;
     if (wanted === 'keychain') {
       // Forced and unavailable: an error, never a silent fallback (SPEC).
       throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, 'start a Secret Service (e.g. gnome-keyring) or set TOKEN_STORE=file');
     }
-    const file = createFileStore(dir);
-    warn(`warning: ${err.message}; secrets stored in ${file.location} (mode 0600)`);
-    return file;
+    warn(`warning: ${err.message}; secrets stored in ${join(storage.dir, PROFILES_DIR)} (files of mode 0600); set TOKEN_STORE=file to silence this`);
+    return 'file';
   }
 }

@@ -1,15 +1,15 @@
-// The keychain SecretStore. keytar itself is used in one file only, keychain-agent.ts
-// (archived upstream since 2022: swap it there), inside a per-user agent process that
-// this client starts on demand and reaches over a unix socket in a 0700 directory
-// (agent-client.ts). Secrets cross that socket and nothing else: never argv, logs or
-// files. A Secret Service that never answers blocks keytar's native call in a thread
-// Node would join at exit, so the CLI never calls keytar itself: on a timeout it kills
-// the agent and removes its socket, and the next command starts a fresh one. A profile
-// kept in the file store never starts or reaches the agent.
+// The keychain SecretStore: ONE entry per profile (SPEC "Profiles and storage (version 2)"),
+// service `token-cli`, account `<storeId>/<profile>`, its value the JSON of LongSecrets
+// (client secret, refresh token, and the token endpoint origin and client id they are
+// bound to). keytar runs in a short-lived child (keychain-helper.ts), started on the
+// first keychain call of a command and killed when a call outlives the 3 s timeout or
+// the command ends. Only login, refresh and logout get here: the access token is cached
+// in the profile file, so `show` on a fresh token never starts it.
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { firstLine, TokenError } from '../cli/errors.js';
-import { AgentError, AgentGoneError, agentSocket, connectOrStart, ensureAgentDir, removeSocketFile, type AgentSocket, type Conn } from './agent-client.js';
-import { configDir } from './paths.js';
-import { account, SECRET_KINDS, WRITE_ORDER, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
+import { builtin, codeDir } from './builtin.js';
+import { parseSecrets, type LongSecrets } from './settings.js';
 
 export const SERVICE = 'token-cli';
 /** SPEC: every keychain call has a 3 s timeout; a keyring that hangs is unavailable. */
@@ -19,123 +19,122 @@ type Method = 'getPassword' | 'setPassword' | 'deletePassword';
 
 export class KeychainUnavailableError extends TokenError {
   constructor(readonly reason: string) {
-    // Exit 2 like TOKEN_STORE=keychain at login: the environment lacks what the profile needs.
+    // Exit 2, like TOKEN_STORE=keychain at login: the environment lacks what the profile needs.
     super('usage', `the OS keychain is not available: ${reason}`, 'start or unlock the OS keychain (on Linux a Secret Service such as gnome-keyring), or log in again with TOKEN_STORE=file');
   }
 }
 
-
-interface Keytar {
+export interface KeychainCaller {
   call(method: Method, args: string[], what: string): Promise<unknown>;
+  /** Ends the helper (stdin closed); called when the command is done with the keychain. */
+  close(): void;
 }
 
-/** One command's client: connects (starting the agent if need be) on the first call. */
-function agentClient(): Keytar {
-  let where: AgentSocket | undefined;
-  let current: Conn | undefined;
-  let opening: Promise<Conn> | undefined;
+/** The helper of one command: started on the first call, reused for the next ones. */
+export function helperCaller(helperPath = join(codeDir(), 'keychain-helper.cjs'), timeoutMs = KEYCHAIN_TIMEOUT_MS): KeychainCaller {
+  let child: ChildProcess | undefined;
   let failed: KeychainUnavailableError | undefined;
+  let buffer = '';
   let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  // Later calls of this command fail at once; a hung agent is killed and its socket removed.
-  const fail = (err: KeychainUnavailableError, hung?: Conn) => {
+  const fail = (err: KeychainUnavailableError) => {
     failed ??= err;
-    if (hung && !hung.closed) {
-      // Its socket first: a command starting meanwhile then starts a new agent, not this one.
-      removeSocketFile(where!.path, hung.file);
-      try {
-        if (hung.pid !== undefined) process.kill(hung.pid, 'SIGKILL');
-      } catch {
-        // it exited meanwhile: the goal
-      }
-      hung.link.destroy();
-    }
-    for (const call of current?.pending.values() ?? []) call.reject(failed);
-    current?.pending.clear();
+    child?.kill('SIGKILL');
+    for (const p of pending.values()) p.reject(failed);
+    pending.clear();
   };
 
-  const open = async (): Promise<Conn> => {
-    try {
-      where ??= agentSocket(configDir(process.env));
-      ensureAgentDir(where);
-      return (current = await connectOrStart(where.path));
-    } catch (err) {
-      const e = new KeychainUnavailableError(err instanceof AgentError ? err.message : `could not reach the keychain agent (${firstLine(err)})`);
-      fail(e);
-      throw e;
-    }
-  };
-
-  const request = (conn: Conn, method: Method, args: string[], what: string) =>
-    new Promise<unknown>((resolve, reject) => {
-      if (conn.closed) return reject(new AgentGoneError('the keychain agent went away'));
-      const id = nextId++;
-      // This timer is what keeps the CLI waiting: the socket itself is unref'd.
-      const timer = setTimeout(() => fail(new KeychainUnavailableError(`no answer from the keyring within ${KEYCHAIN_TIMEOUT_MS / 1000} s (${what})`), conn), KEYCHAIN_TIMEOUT_MS);
-      const done = () => clearTimeout(timer);
-      // An error reply (keytar could not load, the keyring said no) makes the keychain unavailable.
-      const unavailable = (e: Error) => (e instanceof AgentError ? new KeychainUnavailableError(e.message) : e);
-      conn.pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(unavailable(e))) });
-      conn.link.write(`${JSON.stringify({ id, method, args })}\n`);
-    });
-
-  return {
-    async call(method, args, what) {
-      // get/set/delete are idempotent: one retry when the agent went away mid-call.
-      for (let attempt = 0; ; attempt++) {
-        if (failed) throw failed;
-        const conn = current && !current.closed ? current : await (opening ??= open().finally(() => (opening = undefined)));
+  const start = (): ChildProcess => {
+    const { spawn } = builtin<typeof import('node:child_process')>('node:child_process');
+    // Its environment without TOKEN_*: it needs only what reaches the keyring (D-Bus, HOME).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOKEN_')));
+    const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env, windowsHide: true });
+    c.stdout!.setEncoding('utf8');
+    c.stdout!.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let reply: { id?: number; value?: unknown; error?: string };
         try {
-          return await request(conn, method, args, what);
-        } catch (err) {
-          if (!(err instanceof AgentGoneError)) throw err;
-          if (attempt > 0) {
-            fail(new KeychainUnavailableError('the keychain agent stopped before answering'));
-            throw failed;
-          }
+          reply = JSON.parse(line) as typeof reply;
+        } catch {
+          continue;
         }
+        const p = pending.get(reply.id ?? -1);
+        if (!p) continue;
+        pending.delete(reply.id!);
+        if (reply.error !== undefined) p.reject(new KeychainUnavailableError(reply.error));
+        else p.resolve(reply.value);
       }
+    });
+    c.on('error', (err) => fail(new KeychainUnavailableError(`the keychain helper could not start (${firstLine(err)})`)));
+    c.on('exit', () => fail(new KeychainUnavailableError('the keychain helper stopped before answering')));
+    c.stdin!.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
+    // Its pipes never keep this process alive; a call waiting for an answer does (its timer).
+    c.unref();
+    (c.stdout as unknown as { unref?: () => void }).unref?.();
+    (c.stdin as unknown as { unref?: () => void }).unref?.();
+    return c;
+  };
+
+  return {
+    call(method, args, what) {
+      if (failed) return Promise.reject(failed);
+      child ??= start();
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => fail(new KeychainUnavailableError(`no answer from the keyring within ${timeoutMs / 1000} s (${what})`)), timeoutMs);
+        const done = () => clearTimeout(timer);
+        pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(e)) });
+        child!.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);
+      });
+    },
+    close() {
+      failed ??= new KeychainUnavailableError('closed');
+      child?.stdin?.end();
     },
   };
 }
 
-/** Reaches the agent and asks the keyring one harmless question; throws KeychainUnavailableError. */
-export async function openKeychainStore(): Promise<SecretStore> {
-  const keytar = agentClient();
-  await keytar.call('getPassword', [SERVICE, '.probe'], 'probe');
-  return keychainStore(keytar);
+export interface KeychainStore {
+  read(account: string): Promise<LongSecrets | undefined>;
+  write(account: string, secrets: LongSecrets): Promise<void>;
+  remove(account: string): Promise<void>;
+  /** One harmless question, to learn whether the keychain works at all (login). */
+  probe(): Promise<void>;
+  /** A version 1 entry (`<profile>:<kind>`, the secret itself), for the migration. */
+  readV1(account: string): Promise<string | undefined>;
+  close(): void;
 }
 
-/** For reads of a profile known to live in the keychain: no probe, one call per secret. */
-export async function keychainStoreWithoutProbe(): Promise<SecretStore> {
-  return keychainStore(agentClient());
-}
-
-function keychainStore(keytar: Keytar): SecretStore {
+export function keychainStore(caller: KeychainCaller = helperCaller()): KeychainStore {
   return {
-    kind: 'keychain',
-    location: 'the OS keychain',
-    // One keychain call per kind, all at once: the agent answers them in parallel.
-    async read(profile, kinds = SECRET_KINDS) {
-      const values = await Promise.all(kinds.map((kind) => keytar.call('getPassword', [SERVICE, account(profile, kind)], 'read')));
-      const out: Secrets = {};
-      kinds.forEach((kind, i) => {
-        const value = values[i];
-        if (typeof value === 'string') out[kind] = value;
-      });
-      return out;
-    },
-    // Each secret is its own entry (Windows caps one near 2.5 KB); sequential, refresh token first.
-    async write(profile, changes: SecretChanges) {
-      for (const kind of WRITE_ORDER) {
-        const value = changes[kind];
-        if (value === undefined) continue;
-        if (value === null) await keytar.call('deletePassword', [SERVICE, account(profile, kind)], 'delete');
-        else await keytar.call('setPassword', [SERVICE, account(profile, kind), value], 'write');
+    async read(account) {
+      const value = await caller.call('getPassword', [SERVICE, account], 'read');
+      if (typeof value !== 'string') return undefined;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        parsed = undefined;
       }
+      return parseSecrets(`the keychain entry ${SERVICE}/${account}`, parsed, 'its value');
     },
-    async remove(profile) {
-      for (const kind of SECRET_KINDS) await keytar.call('deletePassword', [SERVICE, account(profile, kind)], 'delete');
+    async write(account, secrets) {
+      await caller.call('setPassword', [SERVICE, account, JSON.stringify(secrets)], 'write');
     },
+    async remove(account) {
+      await caller.call('deletePassword', [SERVICE, account], 'delete');
+    },
+    async readV1(account) {
+      const value = await caller.call('getPassword', [SERVICE, account], 'read');
+      return typeof value === 'string' ? value : undefined;
+    },
+    async probe() {
+      await caller.call('getPassword', [SERVICE, '.probe'], 'probe');
+    },
+    close: () => caller.close(),
   };
 }

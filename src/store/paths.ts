@@ -12,5 +12,8 @@ export function configDir(env: NodeJS.ProcessEnv, platform = process.platform): 
   return join(home, '.config', 'token-cli');
 }
 
-export const SETTINGS_FILE = 'profiles.json';
-export const CREDENTIALS_FILE = 'credentials.json';
+export const CONFIG_FILE = 'config.json';
+export const PROFILES_DIR = 'profiles';
+/** Version 1's files, read only by the migration. */
+export const V1_SETTINGS_FILE = 'profiles.json';
+export const V1_CREDENTIALS_FILE = 'credentials.json';

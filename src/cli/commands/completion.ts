@@ -10,7 +10,9 @@ export function register(program: Command, deps: Deps): Command {
     .argument('<what>')
     .action(async (what: string) => {
       if (what !== 'profiles') throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
-      const names = Object.keys(openStorage(deps.env).read().profiles);
+      const storage = openStorage(deps.env);
+      await storage.config();
+      const names = storage.names();
       deps.stdout.write(names.map((n) => `${n}\n`).join(''));
     });
   // `completion <shell>` normally prints the prebuilt file (static-output.ts); this one

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { selectFromView } from '../profile.js';
+import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
@@ -33,7 +33,7 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(url: string | undefined, opts: CurlOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const selected = selectFromView(storage.view(), opts.profile, deps.env);
+  const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
   const provider = providerById(cur.profile.provider);
   const target = url ?? provider.defaultApiUrl(cur.profile.options);

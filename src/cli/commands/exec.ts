@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { selectFromView } from '../profile.js';
+import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
@@ -31,7 +31,7 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(command: string[], opts: ExecOptions, deps: Deps): Promise<number> {
   if (command.length === 0) throw new UsageError('nothing to run', 'usage: token exec -- <command...>');
   const storage = openStorage(deps.env);
-  const selected = selectFromView(storage.view(), opts.profile, deps.env);
+  const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
   const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { openStorage } from '../../store/index.js';
-import { fileAccounts } from '../../store/file-store.js';
-import { account } from '../../store/secrets.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 
@@ -21,15 +19,6 @@ export function register(program: Command, deps: Deps): Command {
     .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
 }
 
-/** Undefined when credentials.json cannot be read: listing never fails over it (show says why). */
-function accountsInFile(dir: string): Set<string> | undefined {
-  try {
-    return fileAccounts(dir);
-  } catch {
-    return undefined;
-  }
-}
-
 function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {
   if (!p.token) return { status: 'none', text: 'none' };
   if (p.token.expiresAt === null) return { status: 'valid', text: 'valid (no expiry given)' };
@@ -39,22 +28,18 @@ function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' 
 
 export async function run(opts: ListOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const settings = storage.read();
+  const config = await storage.config();
   const now = deps.now();
-  // File-store profiles whose access token is gone show none, not the expiry they once had:
-  // one read of credentials.json. The keychain is not asked (a locked one answers "no
-  // entry", and may prompt): there profiles.json says.
-  const profiles = Object.entries(settings.profiles);
-  const inFile = profiles.some(([, p]) => p.store === 'file') ? accountsInFile(storage.dir) : undefined;
-  const rows = profiles.map(([name, p]) => {
-    const gone = p.store === 'file' && inFile !== undefined && !inFile.has(account(name, 'access_token'));
+  // Offline: every fact is in the profile files; the keychain is never asked.
+  const rows = storage.names().map((name) => {
+    const p = storage.profile(name)!;
     return {
       name,
       provider: p.provider,
-      ...(gone ? { status: 'none' as const, text: 'none' } : status(p, now)),
-      expires_at: gone ? null : isoTime(p.token?.expiresAt),
+      ...status(p, now),
+      expires_at: isoTime(p.token?.expiresAt),
       store: p.store,
-      default: settings.default === name,
+      default: config?.default === name,
     };
   });
   if (opts.json) {

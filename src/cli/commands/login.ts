@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../errors.js';
-import { providerById, PROVIDERS } from '../../providers/index.js';
+import { providerById, PROVIDERS, tokenEndpointOrigin } from '../../providers/index.js';
 import { openStorage } from '../../store/index.js';
+import { checkProfileName, type ProfileSettings } from '../../store/settings.js';
 import type { Options, Provider } from '../../providers/types.js';
 
 export interface LoginFlags {
@@ -85,22 +86,22 @@ Examples:
   });
 }
 
-/** Profile names end up in file names, keychain accounts and shell completion: keep them plain. */
-const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
   // Logging in again to an existing profile reuses what it was logged in with (gh auth login does too).
   const name = flags.profile ?? (providerName ? providerById(providerName).id : undefined);
-  const existing = name !== undefined ? openStorage(deps.env).read().profiles[name] : undefined;
+  if (flags.profile !== undefined) checkProfileName(flags.profile);
+  let existing: ProfileSettings | undefined;
+  if (name !== undefined) {
+    const storage = openStorage(deps.env);
+    await storage.config(); // a version 1 dir is migrated first
+    existing = storage.profile(name);
+  }
   if (!providerName && !existing) {
     throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
   }
   const provider = providerById(providerName ?? existing!.provider);
   const again = existing?.provider === provider.id ? existing : undefined;
-  if (flags.profile !== undefined && !PROFILE_NAME.test(flags.profile)) {
-    throw new UsageError(`profile name ${JSON.stringify(flags.profile)} is not allowed`, 'use letters, digits and . _ @ + - (at most 64, starting with a letter or digit)');
-  }
   const port = intFlag(flags.port ?? '0', '--port', 0, 65535);
   const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
   if (flags.clientId !== undefined && flags.clientId.trim() === '') throw new UsageError('--client-id is empty');
@@ -119,15 +120,18 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   const providerFlags: Options = { allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true };
   for (const f of provider.flags) providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
   const clientId = flags.clientId ?? again?.clientId;
+  // The stored client secret is reused only for the same token endpoint and client id (SPEC).
+  const reuseStoredSecret = !!again && clientId === again.clientId && sameTokenEndpoint(provider, providerFlags, again);
 
   if (!canPrompt(deps)) {
     const missing = [
       ...(clientId ? [] : ['--client-id']),
       ...provider.flags.filter((f) => f.required && providerFlags[f.key] === undefined).map((f) => f.flag),
-      ...(clientSecret || again ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
+      ...(clientSecret || reuseStoredSecret ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
     ];
     if (missing.length) {
-      throw new UsageError(`missing ${missing.join(', ')}`, `not a terminal, so nothing is asked; see: token login ${provider.id} --help`);
+      const why = again && !reuseStoredSecret && !clientSecret ? ` (the stored client secret is only sent to the token endpoint and client id it was given for)` : '';
+      throw new UsageError(`missing ${missing.join(', ')}${why}`, `not a terminal, so nothing is asked; see: token login ${provider.id} --help`);
     }
   }
   return {
@@ -135,7 +139,7 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     profile: name ?? provider.id,
     clientId,
     clientSecret,
-    reuseStoredSecret: !!again,
+    reuseStoredSecret,
     code: flags.code,
     browser: flags.browser !== false,
     port,
@@ -145,6 +149,14 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     verbose: flags.verbose === true,
     providerFlags,
   };
+}
+
+function sameTokenEndpoint(provider: Provider, flags: Options, profile: ProfileSettings): boolean {
+  try {
+    return tokenEndpointOrigin(provider, provider.resolveOptions({ ...flags })) === tokenEndpointOrigin(provider, profile.options);
+  } catch {
+    return false; // flags that do not resolve yet: asked for below, and the secret with them
+  }
 }
 
 /** A whole-number flag within bounds, or a usage error naming it and the value. */

@@ -4,7 +4,6 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage, type Storage } from '../../store/index.js';
-import { withLock } from '../../store/lock.js';
 
 export interface LogoutOptions {
   profile?: string;
@@ -21,24 +20,21 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const settings = storage.read();
-  const names = opts.all ? Object.keys(settings.profiles) : [selectProfile(settings, opts.profile, deps.env).name];
+  await storage.config(); // a version 1 dir is migrated first
+  const names = opts.all ? storage.names() : [(await selectProfile(storage, opts.profile, deps.env)).name];
   for (const name of names) {
-    // Under the refresh lock: a refresh running now must not write its tokens back after us.
-    await withLock(storage.dir, `refresh-${name}`, () => logout(storage, name));
+    // Under the profile's lock: a refresh running now must not write its tokens back after us.
+    await storage.withProfileLock(name, () => logout(storage, name));
     deps.stderr.write(`Logged out of ${name}\n`);
   }
   if (names.length === 0) deps.stderr.write('no profiles to log out of\n');
 }
 
 async function logout(storage: Storage, name: string): Promise<void> {
-  const profile = storage.read().profiles[name];
+  const profile = storage.profile(name);
   if (!profile) return;
-  // Secrets first: a crash after this leaves a profile that says "log in again", never an
-  // orphaned secret. A keychain that cannot be reached fails the logout and changes nothing.
-  await (await storage.secretsOf(profile)).remove(name);
-  await storage.update((s) => {
-    delete s.profiles[name];
-    if (s.default === name) delete s.default;
+  await storage.remove(name, profile);
+  await storage.updateConfig((c) => {
+    if (c.default === name) delete c.default;
   });
 }

@@ -24,11 +24,10 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  const settings = storage.read();
-  const { name } = selectProfile(settings, opts.profile, deps.env);
+  const { name, isDefault } = await selectProfile(storage, opts.profile, deps.env);
   const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.startedAt ?? deps.now() });
   if (opts.json) {
-    const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), settings.default === name);
+    const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), isDefault);
     writeJson(deps, meta);
     return;
   }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { selectFromView, selectProfile } from '../profile.js';
+import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken, httpContext, type Current, type Reported } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
@@ -41,7 +41,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const ctx = { deps, storage, verbose: !!opts.verbose };
   if (opts.raw || opts.header) {
     // The token alone: no other secret is read (each is a keychain call).
-    const cur = await currentToken(ctx, selectFromView(storage.view(), opts.profile, deps.env), !opts.refresh);
+    const cur = await currentToken(ctx, await selectProfile(storage, opts.profile, deps.env), !opts.refresh);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
     } else {
@@ -50,11 +50,10 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     }
     return;
   }
-  const settings = storage.read();
-  const selected = selectProfile(settings, opts.profile, deps.env);
+  const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken(ctx, selected, !opts.refresh, true);
   const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
-  const isDefault = settings.default === selected.name;
+  const isDefault = selected.isDefault;
   if (opts.json) {
     writeJson(deps, toJson(cur, deps.now(), isDefault, user));
     return;

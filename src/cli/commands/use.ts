@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { openStorage } from '../../store/index.js';
 import { UsageError } from '../errors.js';
+import { checkProfileName } from '../../store/settings.js';
 
 export function register(program: Command, deps: Deps): Command {
   return program
@@ -14,12 +15,14 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(name: string, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
-  await storage.update((s) => {
-    if (!s.profiles[name]) {
-      const names = Object.keys(s.profiles);
+  await storage.config(); // a version 1 dir is migrated first
+  checkProfileName(name);
+  await storage.updateConfig((config) => {
+    if (!storage.profile(name)) {
+      const names = storage.names();
       throw new UsageError(`unknown profile ${JSON.stringify(name)}`, names.length ? `profiles: ${names.join(', ')}` : 'run: token login <provider>');
     }
-    s.default = name;
+    config.default = name;
   });
   deps.stderr.write(`Default profile is now ${name}\n`);
 }

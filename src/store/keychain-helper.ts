@@ -1,0 +1,53 @@
+// The keychain helper, built to dist/keychain-helper.cjs and run as a short-lived child
+// of one command: the ONLY file that touches keytar (archived upstream since 2022: swap
+// it here). Why a process: a Secret Service that never answers leaves keytar's native
+// call blocked in a libuv pool thread that Node joins at exit, so a CLI calling keytar
+// itself could report the timeout and then never exit. The parent (keychain-store.ts)
+// kills this child when a call outlives the 3 s timeout; the next command starts a new
+// one, so a frozen helper never outlives the command that started it.
+//
+// Protocol, newline-delimited JSON on stdin/stdout: each request {id, method, args}
+// gets {id, value} or {id, error}. Secrets cross these pipes only, never argv or files.
+import { createInterface } from 'node:readline';
+
+type Keytar = Record<string, (...args: string[]) => Promise<unknown>>;
+const METHODS = new Set(['getPassword', 'setPassword', 'deletePassword']);
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0] || 'unknown error';
+}
+
+let keytar: Keytar | undefined;
+function loadKeytar(): Keytar {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (keytar ??= require('keytar') as Keytar);
+  } catch (err) {
+    throw new Error(`keytar could not be loaded (${firstLine(err)})`);
+  }
+}
+
+async function call(method: unknown, args: unknown): Promise<unknown> {
+  if (typeof method !== 'string' || !METHODS.has(method) || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+    throw new Error('bad request to the keychain helper');
+  }
+  return (await loadKeytar()[method]!(...(args as string[]))) ?? null;
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  let id: unknown = null;
+  void (async () => {
+    let reply: object;
+    try {
+      const req = JSON.parse(line) as { id: unknown; method: unknown; args: unknown };
+      id = req.id;
+      reply = { id, value: await call(req.method, req.args) };
+    } catch (err) {
+      reply = { id, error: firstLine(err) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  })();
+});
+// stdin closed: the parent is done (or gone). Exit without joining a pool thread stuck in keytar.
+lines.on('close', () => process.kill(process.pid, 'SIGKILL'));
