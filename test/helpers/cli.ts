@@ -1,6 +1,6 @@
 // Runs the built CLI as a child process, in a temp config dir, against 127.0.0.1 only.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,10 +51,23 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
   });
 }
 
+export type SecretKind = 'client_secret' | 'refresh_token' | 'access_token';
+
 export interface TempConfig {
   dir: string;
   env: NodeJS.ProcessEnv;
-  read(file: 'profiles.json' | 'credentials.json'): any;
+  /** config.json (storage version 2), or undefined before the first login. */
+  config(): any;
+  /** profiles/<name>.json parsed, or undefined when there is none. */
+  profile(name: string): any;
+  /** Every profile name (the files in profiles/). */
+  names(): string[];
+  /** A secret of a file-store profile: the access token from its cache, the others from its secrets. */
+  secret(name: string, kind: SecretKind): string | undefined;
+  /** Replaces profiles/<name>.json (for tests that set up a state by hand). */
+  writeProfile(name: string, profile: unknown): void;
+  /** The raw text of a file under the config dir. */
+  text(file: string): string;
   exists(file: string): boolean;
   cleanup(): void;
 }
@@ -72,11 +85,26 @@ export function tempConfig(extra: NodeJS.ProcessEnv = {}): TempConfig {
     SCRIPTED_BROWSER_LOG: join(dir, 'browser.log'),
     ...extra,
   };
+  const config = join(dir, 'config');
+  const json = (path: string) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
+  const profile = (name: string) => json(join(config, 'profiles', `${name}.json`));
   return {
     dir,
     env,
-    read: (file) => JSON.parse(readFileSync(join(dir, 'config', file), 'utf8')),
-    exists: (file) => existsSync(join(dir, 'config', file)),
+    config: () => json(join(config, 'config.json')),
+    profile,
+    names: () => (existsSync(join(config, 'profiles')) ? readdirSync(join(config, 'profiles')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : []),
+    secret(name, kind) {
+      const p = profile(name);
+      if (kind === 'access_token') return p?.token?.accessToken;
+      return p?.secrets?.[kind === 'client_secret' ? 'clientSecret' : 'refreshToken'];
+    },
+    writeProfile: (name, value) => {
+      mkdirSync(join(config, 'profiles'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(config, 'profiles', `${name}.json`), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    },
+    text: (file) => readFileSync(join(config, file), 'utf8'),
+    exists: (file) => existsSync(join(config, file)),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,27 +1,27 @@
 // The OS keychain for real: keytar against a private gnome-keyring on its own D-Bus
-// (test/helpers/keyring.ts), checked from outside with secret-tool; and the fallback
-// when the Secret Service is absent or hangs (SPEC "Profiles and storage").
+// (test/helpers/keyring.ts), checked from outside with secret-tool; the fallback when the
+// Secret Service is absent or hangs; two config dirs sharing one keyring; a frozen helper
+// (SPEC "Profiles and storage (version 2)").
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { killAgents } from '../helpers/agents.js';
-import { runCli, tempConfig, type RunOptions, type RunResult, type TempConfig } from '../helpers/cli.js';
+import { BIN, runCli, tempConfig, type RunOptions, type RunResult, type TempConfig } from '../helpers/cli.js';
 import { absentBus, keyringMissing, startHangingBus, startKeyring, type HangingBus, type Keyring } from '../helpers/keyring.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
 const skip = keyringMissing();
 /** The keychain timeout is 3 s (SPEC); a CLI that needs far longer is hanging. */
 const HANG_LIMIT_MS = 15_000;
-const KINDS = ['client_secret', 'refresh_token', 'access_token'] as const;
 
 let sb: Sandbox;
 let kr: Keyring;
 let cfg: TempConfig;
 
 /** The CLI environment with the private keyring's bus and the given TOKEN_STORE. */
-const withBus = (bus: string, store: string): NodeJS.ProcessEnv => ({ ...cfg.env, DBUS_SESSION_BUS_ADDRESS: bus, TOKEN_STORE: store });
-const keychainEnv = () => withBus(kr.bus, 'keychain');
+const withBus = (bus: string, store: string, c: TempConfig = cfg): NodeJS.ProcessEnv => ({ ...c.env, DBUS_SESSION_BUS_ADDRESS: bus, TOKEN_STORE: store });
+const keychainEnv = (c: TempConfig = cfg) => withBus(kr.bus, 'keychain', c);
 
 async function cli(args: string[], env: NodeJS.ProcessEnv, opts: RunOptions = {}): Promise<RunResult & { ms: number }> {
   const started = Date.now();
@@ -36,19 +36,19 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Fails naming the file when any secret's bytes appear in any file under the temp HOME (config dir included). */
-function expectInNoFile(secrets: string[]): void {
-  const files = filesUnder(cfg.dir);
-  expect(files).toContain(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'));
+function expectInNoFile(secrets: string[], c: TempConfig = cfg): void {
+  const files = filesUnder(c.dir);
+  expect(files.some((f) => f.endsWith('config.json'))).toBe(true);
   for (const file of files) {
     const bytes = readFileSync(file);
     for (const secret of secrets) expect(bytes.includes(Buffer.from(secret)), `${secret.slice(0, 8)}… found in ${file}`).toBe(false);
   }
 }
 
-async function entriesOf(profile: string): Promise<Record<string, string | undefined>> {
-  const out: Record<string, string | undefined> = {};
-  for (const kind of KINDS) out[kind] = await kr.lookup(`${profile}:${kind}`);
-  return out;
+/** The keychain entry of a profile (account `<storeId>/<profile>`), parsed. */
+async function entryOf(name: string, c: TempConfig = cfg): Promise<{ origin: string; clientId: string; clientSecret: string; refreshToken?: string } | undefined> {
+  const raw = await kr.lookup(`${c.config().storeId}/${name}`);
+  return raw === undefined ? undefined : JSON.parse(raw);
 }
 
 /** Once a CLI has exited, nothing of it may still hold a connection to the bus. */
@@ -56,6 +56,22 @@ async function expectNoOpenConnections(bus: HangingBus): Promise<void> {
   const until = Date.now() + 2_000;
   while (bus.open() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   expect(bus.open()).toBe(0);
+}
+
+/** Pids of the keychain helpers that are children of pid (from /proc). */
+function helpersOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('keychain-helper')) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-Bus)', () => {
@@ -72,95 +88,115 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     sb.requests.length = 0;
   });
   afterEach(async () => {
-    killAgents(cfg.dir); // the keychain agents this test's commands started
     cfg.cleanup();
     await kr.clear();
   });
 
   describe('TOKEN_STORE=keychain', () => {
-    it('stores the client secret, refresh token and access token of a prism login as three entries, and no secret in any file', async () => {
+    it('keeps a prism login’s client secret and refresh token in ONE entry bound to the token endpoint, the access token in the 0600 profile file', async () => {
       const r = await loginPrism(sb, keychainEnv());
       expect(r.stderr).toContain('secrets in the OS keychain');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toBe('');
+      expect([r.code, r.stdout]).toEqual([0, '']);
 
-      expect(await kr.accounts()).toEqual(['prism:access_token', 'prism:client_secret', 'prism:refresh_token']);
-      const e = await entriesOf('prism');
-      expect(e.client_secret).toBe(CLIENTS.prism.clientSecret);
-      expect(e.refresh_token).toMatch(/^rt-prism-/);
-      expect(sb.state.refreshGrant(e.refresh_token!)).toBeDefined();
-      expect(e.access_token).toMatch(/^at-prism-/);
-      expect(sb.state.accessGrant(e.access_token!, 'prism')).toBeDefined();
+      const storeId = cfg.config().storeId;
+      expect(storeId).toMatch(/^[0-9a-f]{32}$/);
+      expect(await kr.accounts()).toEqual([`${storeId}/prism`]);
+      const e = (await entryOf('prism'))!;
+      expect(e).toEqual({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: expect.stringMatching(/^rt-prism-/) });
+      expect(sb.state.refreshGrant(e.refreshToken!)).toBeDefined();
 
-      expect(cfg.read('profiles.json').profiles.prism.store).toBe('keychain');
-      expect(cfg.exists('credentials.json')).toBe(false);
-      expectInNoFile([e.client_secret!, e.refresh_token!, e.access_token!]);
+      const profile = cfg.profile('prism');
+      expect(profile).toMatchObject({ store: 'keychain', hasRefreshToken: true, token: { accessToken: expect.stringMatching(/^at-prism-/) } });
+      expect(profile.secrets).toBeUndefined();
+      expectInNoFile([e.clientSecret, e.refreshToken!]);
     });
 
-    it('stores a brightpattern login’s client secret and access token, and no refresh token entry', async () => {
-      const r = await loginBp(sb, keychainEnv(), ['-p', 'bp-kc']);
-      expect(r.code).toBe(0);
-      expect(await kr.accounts()).toEqual(['bp-kc:access_token', 'bp-kc:client_secret']);
-      const e = await entriesOf('bp-kc');
-      expect(e.client_secret).toBe(CLIENTS.brightpattern.clientSecret);
-      expect(e.access_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-      expect(e.refresh_token).toBeUndefined();
-      expect(cfg.read('profiles.json').profiles['bp-kc'].store).toBe('keychain');
-      expect(cfg.exists('credentials.json')).toBe(false);
-      expectInNoFile([e.client_secret!, e.access_token!]);
+    it('a brightpattern login’s entry has no refresh token', async () => {
+      expect((await loginBp(sb, keychainEnv(), ['-p', 'bp-kc'])).code).toBe(0);
+      expect(await entryOf('bp-kc')).toEqual({ origin: sb.url, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+      expectInNoFile([CLIENTS.brightpattern.clientSecret]);
     });
 
-    it('show --raw reads the token back, refresh rewrites the entries with a rotated refresh token, logout removes all three', async () => {
+    it('show --raw on a fresh token never calls the keychain; refresh rotates the entry’s refresh token; logout removes the entry', async () => {
       expect((await loginPrism(sb, keychainEnv())).code).toBe(0);
-      const first = await entriesOf('prism');
+      const first = (await entryOf('prism'))!;
+      const at1 = cfg.profile('prism').token.accessToken;
 
-      const show = await cli(['show', '--raw'], keychainEnv());
-      expect(show.code).toBe(0);
-      expect(show.stderr).toBe('');
-      expect(show.stdout).toBe(`${first.access_token}\n`);
-      // show --raw reads the access token alone; the summary also asks for the refresh token.
-      expect(JSON.parse((await cli(['show', '--json'], keychainEnv())).stdout)).toMatchObject({ access_token: first.access_token, has_refresh_token: true, store: 'keychain' });
-      // Reads go to the store the profile recorded, whatever TOKEN_STORE says now.
-      expect((await cli(['show', '--raw'], withBus(kr.bus, 'file'))).stdout).toBe(`${first.access_token}\n`);
-      expect(cfg.exists('credentials.json')).toBe(false);
+      // With no Secret Service at all, a fresh token is still given out: it is in the profile file.
+      const nobus = absentBus();
+      try {
+        expect(await cli(['show', '--raw'], withBus(nobus.bus, 'keychain'))).toMatchObject({ code: 0, stdout: `${at1}\n`, stderr: '' });
+      } finally {
+        nobus.close();
+      }
+      expect(JSON.parse((await cli(['show', '--json'], keychainEnv())).stdout)).toMatchObject({ access_token: at1, has_refresh_token: true, store: 'keychain' });
 
       sb.requests.length = 0;
       const refresh = await cli(['refresh'], keychainEnv());
       expect(refresh.code).toBe(0);
-      expect(sb.requests.map((q) => [q.endpoint, q.query.grant_type, q.query.refresh_token])).toEqual([['prism-token', 'refresh_token', first.refresh_token]]);
-      const second = await entriesOf('prism');
-      expect(second.access_token).toMatch(/^at-prism-/);
-      expect(second.access_token).not.toBe(first.access_token);
-      expect(second.refresh_token).toMatch(/^rt-prism-/);
-      expect(second.refresh_token).not.toBe(first.refresh_token);
-      expect(sb.state.refreshGrant(first.refresh_token!)).toBeUndefined();
-      expect(sb.state.refreshGrant(second.refresh_token!)).toBeDefined();
-      expect(second.client_secret).toBe(CLIENTS.prism.clientSecret);
-      expect((await cli(['show', '--raw'], keychainEnv())).stdout).toBe(`${second.access_token}\n`);
-      expectInNoFile([second.client_secret!, second.refresh_token!, second.access_token!, first.refresh_token!, first.access_token!]);
+      expect(sb.requests.map((q) => [q.endpoint, q.query.grant_type, q.query.refresh_token, q.headers['x-prism-client-secret']])).toEqual([
+        ['prism-token', 'refresh_token', first.refreshToken, CLIENTS.prism.clientSecret],
+      ]);
+      const second = (await entryOf('prism'))!;
+      expect(second.refreshToken).toMatch(/^rt-prism-/);
+      expect(second.refreshToken).not.toBe(first.refreshToken);
+      expect(sb.state.refreshGrant(second.refreshToken!)).toBeDefined();
+      const at2 = cfg.profile('prism').token.accessToken;
+      expect(at2).not.toBe(at1);
+      expect((await cli(['show', '--raw'], keychainEnv())).stdout).toBe(`${at2}\n`);
+      expectInNoFile([second.clientSecret, second.refreshToken!, first.refreshToken!]);
 
-      const logout = await cli(['logout'], keychainEnv());
-      expect(logout.code).toBe(0);
-      expect(await entriesOf('prism')).toEqual({ client_secret: undefined, refresh_token: undefined, access_token: undefined });
+      expect((await cli(['logout'], keychainEnv())).code).toBe(0);
       expect(await kr.accounts()).toEqual([]);
-      expect(cfg.read('profiles.json').profiles).toEqual({});
+      expect(cfg.names()).toEqual([]);
     });
 
-    // The agent link uses Node's pipe handle through process.binding, which warns under
-    // --pending-deprecation (and throws the warning with --throw-deprecation); there the
-    // client takes net.Socket and says nothing.
-    it.each([
-      ['NODE_OPTIONS=--pending_deprecation --throw-deprecation', { NODE_OPTIONS: '--pending_deprecation --throw-deprecation' }],
-      ['NODE_PENDING_DEPRECATION=1', { NODE_PENDING_DEPRECATION: '1' }],
-    ])('with %s, login, show --raw and logout work with no warning', async (_, extra) => {
-      const env = { ...keychainEnv(), ...extra };
-      const login = await loginBp(sb, env);
-      expect([login.code, login.stderr.includes('Deprecation')]).toEqual([0, false]);
-      const token = await kr.lookup('brightpattern:access_token');
-      expect(await cli(['show', '--raw'], env)).toMatchObject({ code: 0, stdout: `${token}\n`, stderr: '' });
-      const logout = await cli(['logout'], env);
-      expect([logout.code, logout.stderr]).toEqual([0, 'Logged out of brightpattern\n']);
-      expect(await kr.accounts()).toEqual([]);
+    it('two config dirs with the same profile name keep apart: each shows its own token and sends its secrets only to its own server', async () => {
+      const other = await startSandbox();
+      const b = tempConfig();
+      try {
+        // A: a Bright Pattern "work" profile on sb; B: a PRISM "work" profile on `other`.
+        expect((await loginBp(sb, keychainEnv(), ['-p', 'work'])).code).toBe(0);
+        expect((await loginPrism(other, keychainEnv(b), ['-p', 'work'])).code).toBe(0);
+        expect(cfg.config().storeId).not.toBe(b.config().storeId);
+        expect(await kr.accounts()).toEqual([`${cfg.config().storeId}/work`, `${b.config().storeId}/work`].sort());
+
+        const atA = cfg.profile('work').token.accessToken;
+        const atB = b.profile('work').token.accessToken;
+        expect((await cli(['show', '--raw', '-p', 'work'], keychainEnv())).stdout).toBe(`${atA}\n`);
+        expect((await cli(['show', '--raw', '-p', 'work'], keychainEnv(b))).stdout).toBe(`${atB}\n`);
+
+        sb.requests.length = 0;
+        other.requests.length = 0;
+        expect((await cli(['refresh', '-p', 'work'], keychainEnv())).code).toBe(0);
+        expect((await cli(['refresh', '-p', 'work'], keychainEnv(b))).code).toBe(0);
+        // Each server saw exactly its own client's secret, once.
+        expect(sb.requests.map((q) => [q.endpoint, q.form?.client_secret])).toEqual([['bp-token', CLIENTS.brightpattern.clientSecret]]);
+        expect(other.requests.map((q) => [q.endpoint, q.headers['x-prism-client-secret']])).toEqual([['prism-token', CLIENTS.prism.clientSecret]]);
+        expect(JSON.stringify(sb.requests)).not.toContain(CLIENTS.prism.clientSecret);
+        expect(JSON.stringify(other.requests)).not.toContain(CLIENTS.brightpattern.clientSecret);
+
+        // Logging out of one leaves the other's entry alone.
+        expect((await cli(['logout', '-p', 'work'], keychainEnv())).code).toBe(0);
+        expect(await kr.accounts()).toEqual([`${b.config().storeId}/work`]);
+        expect((await cli(['show', '--raw', '-p', 'work'], keychainEnv(b))).code).toBe(0);
+      } finally {
+        b.cleanup();
+        await other.close();
+      }
+    });
+
+    it('an entry bound to another server (a hand edit, an interrupted login) is exit 5 and nothing is sent', async () => {
+      expect((await loginBp(sb, keychainEnv())).code).toBe(0);
+      const p = cfg.profile('brightpattern');
+      // The profile now points at another token endpoint than the one its secret was given for.
+      cfg.writeProfile('brightpattern', { ...p, options: { ...p.options, url: 'http://127.0.0.2:9/bp' } });
+      sb.requests.length = 0;
+      const r = await cli(['refresh'], keychainEnv());
+      expect(r.code).toBe(5);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^token: the stored secrets of profile brightpattern belong to http:\/\/127\.0\.0\.1:\d+ .*nothing was sent\nrun: token login -p brightpattern --force\n$/);
+      expect(sb.requests).toHaveLength(0);
     });
   });
 
@@ -169,83 +205,54 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     beforeAll(() => (nobus = absentBus()));
     afterAll(() => nobus.close());
 
-    it('TOKEN_STORE=auto falls back to credentials.json with exactly one warning naming it', async () => {
+    it('TOKEN_STORE=auto falls back to the profile file with exactly one warning naming where and how to silence it', async () => {
       const r = await loginBp(sb, withBus(nobus.bus, 'auto'));
-      expect(r.code).toBe(0);
-      expect(r.stdout).toBe('');
-      const credentials = join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json');
+      expect([r.code, r.stdout]).toEqual([0, '']);
       const warnings = r.stderr.split('\n').filter((l) => /warning/i.test(l));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^token: warning: the OS keychain is not available: .+; secrets stored in (\S+) \(mode 0600\)$/);
-      expect(warnings[0]).toContain(credentials);
-      expect(r.stderr.split('\n').filter((l) => l.startsWith('token:'))).toEqual(warnings);
-      expect(cfg.read('profiles.json').profiles.brightpattern.store).toBe('file');
-      expect(cfg.read('credentials.json').secrets['brightpattern:client_secret']).toBe(CLIENTS.brightpattern.clientSecret);
+      expect(warnings[0]).toMatch(/^token: warning: the OS keychain is not available: .+; secrets stored in .+ \(files of mode 0600\); set TOKEN_STORE=file to silence this$/);
+      expect(warnings[0]).toContain(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles'));
+      expect(cfg.profile('brightpattern')).toMatchObject({ store: 'file', secrets: { clientSecret: CLIENTS.brightpattern.clientSecret } });
       expect((await cli(['show', '--raw'], withBus(nobus.bus, 'auto'))).code).toBe(0);
       expect(await kr.accounts()).toEqual([]);
     });
 
     it('TOKEN_STORE=keychain is exit 2 with one line naming the keychain and a hint, and stores nothing', async () => {
       const r = await loginBp(sb, withBus(nobus.bus, 'keychain'));
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
+      expect([r.code, r.stdout]).toEqual([2, '']);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available: /);
       expect(lines[1]).toMatch(/TOKEN_STORE=file/);
       expect(sb.requests).toHaveLength(0);
-      expect(cfg.exists('profiles.json')).toBe(false);
-      expect(cfg.exists('credentials.json')).toBe(false);
+      expect(cfg.names()).toEqual([]);
     });
   });
 
-  describe('a Secret Service that never answers (issue 5: the 3 s keychain timeout)', () => {
+  describe('a Secret Service that never answers (the 3 s keychain timeout)', () => {
     let hang: HangingBus;
     beforeAll(async () => (hang = await startHangingBus()));
     afterAll(() => hang.close());
 
     it('TOKEN_STORE=auto gives up on it within the timeout and falls back to the file with one warning', async () => {
       const before = hang.accepted();
-      const r = await cli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-        ...withBus(hang.bus, 'auto'),
-        TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
-      });
+      const r = await loginBp(sb, withBus(hang.bus, 'auto'));
       expect(r.signal).toBeNull();
-      expect(r.ms).toBeLessThan(HANG_LIMIT_MS);
       expect(hang.accepted()).toBeGreaterThan(before);
       expect(r.code).toBe(0);
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('token:'));
-      expect(warnings).toEqual([expect.stringMatching(/^token: warning: the OS keychain is not available: no answer from the keyring within 3 s .*; secrets stored in .*credentials\.json \(mode 0600\)$/)]);
-      expect(warnings[0]).toContain(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'));
-      expect(cfg.read('profiles.json').profiles.brightpattern.store).toBe('file');
+      expect(warnings).toEqual([expect.stringMatching(/^token: warning: the OS keychain is not available: no answer from the keyring within 3 s .*; secrets stored in /)]);
+      expect(cfg.profile('brightpattern').store).toBe('file');
       await expectNoOpenConnections(hang);
     });
 
-    it('TOKEN_STORE=keychain gives up on it within the timeout: exit 2 with the hint, nothing stored', async () => {
-      const r = await cli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-        ...withBus(hang.bus, 'keychain'),
-        TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
-      });
-      expect(r.signal).toBeNull();
-      expect(r.ms).toBeLessThan(HANG_LIMIT_MS);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.trimEnd().split('\n');
-      expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available: no answer from the keyring within 3 s/);
-      expect(lines[1]).toMatch(/TOKEN_STORE=file/);
-      expect(sb.requests).toHaveLength(0);
-      expect(cfg.exists('profiles.json')).toBe(false);
-      expect(cfg.exists('credentials.json')).toBe(false);
-      await expectNoOpenConnections(hang);
-    });
-
-    it('show --raw and logout of a keychain profile fail cleanly with exit 2 and a hint, and change nothing', async () => {
+    it('refresh and logout of a keychain profile fail cleanly (exit 2, hint) and change nothing; show --raw of its fresh token still works', async () => {
       expect((await loginPrism(sb, keychainEnv())).code).toBe(0);
-      const stored = await entriesOf('prism');
-      const profiles = cfg.read('profiles.json');
+      const stored = await entryOf('prism');
+      const profile = cfg.text('profiles/prism.json');
 
-      for (const args of [['show', '--raw'], ['logout']]) {
+      expect(await cli(['show', '--raw'], withBus(hang.bus, 'auto'))).toMatchObject({ code: 0, stderr: '' });
+      for (const args of [['refresh'], ['logout']]) {
         const r = await cli(args, withBus(hang.bus, 'auto'));
         expect(r.signal, args.join(' ')).toBeNull();
         expect(r.ms).toBeLessThan(HANG_LIMIT_MS);
@@ -254,17 +261,49 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
         const lines = r.stderr.trimEnd().split('\n');
         expect(lines).toHaveLength(2);
         expect(lines[0]).toMatch(/^token: the OS keychain is not available: no answer from the keyring within 3 s/);
-        expect(lines[1]).toMatch(/keychain/i);
         expect(lines[1]).toMatch(/TOKEN_STORE=file/);
         await expectNoOpenConnections(hang);
       }
-
-      expect(cfg.read('profiles.json')).toEqual(profiles);
-      expect(await entriesOf('prism')).toEqual(stored);
-      expect(cfg.exists('credentials.json')).toBe(false);
-      // With the keyring back, the profile works as before.
-      expect((await cli(['show', '--raw'], keychainEnv())).stdout).toBe(`${stored.access_token}\n`);
+      expect(cfg.text('profiles/prism.json')).toBe(profile);
+      expect(await entryOf('prism')).toEqual(stored);
+      expect((await cli(['refresh'], keychainEnv())).code).toBe(0);
     });
+  });
+
+  it('a frozen keychain helper (SIGSTOP) costs its command the 3 s timeout and never the next command', async () => {
+    expect((await loginPrism(sb, keychainEnv())).code).toBe(0);
+    const stopped: number[] = [];
+    try {
+      const started = Date.now();
+      const child = spawn(process.execPath, [BIN, 'refresh'], { env: keychainEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // Freeze its helper as soon as it exists.
+      while (stopped.length === 0 && child.exitCode === null) {
+        for (const pid of helpersOf(child.pid!)) {
+          process.kill(pid, 'SIGSTOP');
+          stopped.push(pid);
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(stopped.length).toBeGreaterThan(0);
+      const code = await exited;
+      expect(Date.now() - started).toBeLessThan(HANG_LIMIT_MS);
+      expect([code, stderr]).toEqual([2, expect.stringMatching(/^token: the OS keychain is not available: no answer from the keyring within 3 s/)]);
+      // The next command starts its own helper and works at once.
+      const next = await cli(['refresh'], keychainEnv());
+      expect(next.code).toBe(0);
+      expect(next.ms).toBeLessThan(HANG_LIMIT_MS);
+    } finally {
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // killed by its command already
+        }
+      }
+    }
   });
 });
 
