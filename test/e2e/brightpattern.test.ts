@@ -41,11 +41,15 @@ describe('token login brightpattern', () => {
     expect((await loginBp(sb, { ...cfg.env })).code).toBe(0);
     const dir = cfg.env.TOKEN_CONFIG_DIR!;
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(dir, 'profiles.json')).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'credentials.json')).mode & 0o777).toBe(0o600);
-    const p = cfg.read('profiles.json').profiles.brightpattern;
+    expect(statSync(join(dir, 'profiles')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'config.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'profiles', 'brightpattern.json')).mode & 0o777).toBe(0o600);
+    const p = cfg.profile('brightpattern');
     expect(p.token.expiresAt - p.token.obtainedAt).toBe(3600 * 1000);
-    expect(cfg.read('profiles.json').default).toBe('brightpattern');
+    expect(cfg.config()).toEqual({ version: 2, storeId: expect.stringMatching(/^[0-9a-f]{32}$/), default: 'brightpattern' });
+    // The file store: the secret lives in the profile's own 0600 file, bound to its token endpoint.
+    expect(p.secrets).toEqual({ origin: new URL(sb.bpUrl).origin, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+    expect(cfg.text('config.json')).not.toContain(CLIENTS.brightpattern.clientSecret);
   });
 
   it('takes the secret from --client-secret-stdin', async () => {
@@ -63,7 +67,8 @@ describe('token login brightpattern', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: missing --client-id, --tenant, TOKEN_CLIENT_SECRET or --client-secret-stdin\n/);
     expect(sb.requests).toHaveLength(0);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
   });
 
   it('a wrong secret is exit 3 with the provider’s words, and nothing is stored', async () => {
@@ -73,8 +78,8 @@ describe('token login brightpattern', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: Bright Pattern refused: invalid_client: wrong login ID or API secret\n');
-    expect(cfg.exists('profiles.json')).toBe(false);
-    expect(cfg.exists('credentials.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
   });
 
   it('logging in again to a profile reuses its settings and stored secret, as the hints suggest', async () => {
@@ -158,8 +163,8 @@ describe('show, refresh, curl, list, use, logout', () => {
     expect(JSON.parse(l.stdout)).toEqual([expect.objectContaining({ name: 'brightpattern', provider: 'brightpattern', status: 'valid', store: 'file', default: true })]);
     expect((await runCli(['use', 'nope'], { env: cfg.env })).code).toBe(2);
     expect((await runCli(['logout'], { env: cfg.env })).code).toBe(0);
-    expect(cfg.read('profiles.json').profiles).toEqual({});
-    expect(cfg.read('credentials.json').secrets).toEqual({});
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.config().default).toBeUndefined();
     const after = await runCli(['show', '--raw'], { env: cfg.env });
     expect(after.code).toBe(5);
     expect(after.stdout).toBe('');
