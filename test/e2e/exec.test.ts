@@ -142,7 +142,7 @@ describe('with an expired token', () => {
     ['brightpattern', loginBp, 'bp-token', 'client_credentials'],
   ] as const)('%s: renews before running, and the child gets the new token', async (profile, login, endpoint, grant) => {
     expect((await login(sb, cfg.env)).code).toBe(0);
-    const before = cfg.read('credentials.json').secrets[`${profile}:access_token`];
+    const before = cfg.secret(profile, 'access_token');
     await expire();
     sb.requests.length = 0;
 
@@ -152,7 +152,7 @@ describe('with an expired token', () => {
     expect(renewals).toHaveLength(1);
     expect(renewals[0]!.query.grant_type ?? renewals[0]!.form?.grant_type).toBe(grant);
     expect(got.token).not.toBe(before);
-    expect(got.token).toBe(cfg.read('credentials.json').secrets[`${profile}:access_token`]); // stored before the child ran
+    expect(got.token).toBe(cfg.secret(profile, 'access_token')); // stored before the child ran
   });
 
   it('a refused renewal is exit 3 with the provider’s words, and the command never runs', async () => {

@@ -41,7 +41,10 @@ describe('files', () => {
     expect((await sh('umask 000; token refresh', cfg.env)).code).toBe(0);
     const dir = cfg.env.TOKEN_CONFIG_DIR!;
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    for (const f of readdirSync(dir)) {
+    // Every file and dir under it, profiles/ and locks/ included.
+    const all = (readdirSync(dir, { recursive: true }) as string[]).sort();
+    expect(all).toEqual(expect.arrayContaining(['config.json', 'profiles', join('profiles', 'brightpattern.json')]));
+    for (const f of all) {
       const mode = statSync(join(dir, f)).mode & 0o777;
       expect([f, mode]).toEqual([f, statSync(join(dir, f)).isDirectory() ? 0o700 : 0o600]);
     }
@@ -50,22 +53,24 @@ describe('files', () => {
 
   it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    const dir = cfg.env.TOKEN_CONFIG_DIR!;
+    const dir = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles');
     const dead = spawnSync('true').pid!; // a pid that has exited
-    const orphan = join(dir, `.credentials.json.${dead}.1.abc.tmp`);
-    const live = join(dir, `.credentials.json.${process.pid}.1.abc.tmp`); // a running writer's: left alone
-    writeFileSync(orphan, '{"secrets":{"x":"leaked"}}', { mode: 0o600 });
-    writeFileSync(live, '{}', { mode: 0o600 });
+    // Every writer of a profile file holds its lock: a temp file of it found under that lock
+    // is a killed writer's, whatever its pid (this live one's included).
+    const orphans = [`.brightpattern.json.${dead}.1.tmp`, `.brightpattern.json.${process.pid}.1.tmp`];
+    for (const f of orphans) writeFileSync(join(dir, f), '{"secrets":{"clientSecret":"leaked"}}', { mode: 0o600 });
+    const other = `.other.json.${dead}.1.tmp`; // another profile's: its own writer cleans it up
+    writeFileSync(join(dir, other), '{}', { mode: 0o600 });
     expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
-    expect(readdirSync(dir)).not.toContain(`.credentials.json.${dead}.1.abc.tmp`);
-    expect(readdirSync(dir)).toContain(`.credentials.json.${process.pid}.1.abc.tmp`);
+    expect(readdirSync(dir).sort()).toEqual([other, 'brightpattern.json'].sort());
   });
 });
 
 describe('token curl --hide-token', () => {
   it.skipIf(!!missingParts(['curl'], 'the --hide-token pipeline'))('prints a pipeline that runs, authenticates, and keeps the token out of argv', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    const token = cfg.read('credentials.json').secrets['prism:access_token'];
+    const token = cfg.secret('prism', 'access_token');
+    expect(token).toBeTruthy();
     const line = (await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })).stdout.trim();
     expect(line).toBe(`token show --header -p prism | curl -H @- -H 'Accept: application/json' ${sb.url}/prism/v1/service/user`);
     expect(line).not.toContain(token);

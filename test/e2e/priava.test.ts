@@ -34,19 +34,20 @@ describe('token login priava', () => {
     expect(req!.headers.tenantregion).toBe('APAC');
     expect(Object.keys(req!.form!)).toEqual(['grant_type', 'client_id', 'client_secret', 'code', 'redirect_uri']);
     expect(req!.form).toMatchObject({ grant_type: 'authorization_code', client_id: CLIENTS.priava.clientId, client_secret: CLIENTS.priava.clientSecret, redirect_uri: redirectUri });
-    expect(cfg.read('profiles.json').profiles.priava.token.tokenType).toBe('Bearer'); // "BEARER" on the wire
+    expect(cfg.profile('priava').token.tokenType).toBe('Bearer'); // "BEARER" on the wire
   });
 
   it('refresh POSTs grant_type=refresh_token with redirect_uri and TenantRegion, and stores the rotated token', async () => {
     expect((await loginPriava(sb, cfg.env, redirectUri, ['--region', 'EU', '--force'])).code).toBe(0);
     sb.requests.length = 0;
-    const before = cfg.read('credentials.json').secrets;
+    const before = cfg.secret('priava', 'refresh_token');
+    expect(before).toBeTruthy();
     expect((await runCli(['refresh', '-p', 'priava'], { env: cfg.env })).code).toBe(0);
     const [req] = tokenRequests();
     expect(req!.headers.tenantregion).toBe('EU');
     expect(Object.keys(req!.form!)).toEqual(['grant_type', 'client_id', 'client_secret', 'refresh_token', 'redirect_uri']);
-    expect(req!.form).toMatchObject({ grant_type: 'refresh_token', refresh_token: before['priava:refresh_token'], redirect_uri: redirectUri });
-    expect(cfg.read('credentials.json').secrets['priava:refresh_token']).not.toBe(before['priava:refresh_token']);
+    expect(req!.form).toMatchObject({ grant_type: 'refresh_token', refresh_token: before, redirect_uri: redirectUri });
+    expect(cfg.secret('priava', 'refresh_token')).not.toBe(before);
   });
 
   it('--code with a non-loopback redirect URI exchanges directly', async () => {
@@ -70,7 +71,8 @@ describe('token login priava', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
     expect(sb.requests).toHaveLength(0);
   });
 });
