@@ -1,8 +1,6 @@
 // PRISM end to end: loopback capture with state, the GET token endpoint with
 // x-prism-* headers, --code, paste, refresh rotation, invalid_grant, verify.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginPrism } from '../helpers/logins.js';
@@ -46,8 +44,10 @@ describe('token login prism', () => {
     expect(Object.keys(exchange!.query).sort()).toEqual(['code', 'grant_type', 'redirect_uri']);
     expect(exchange!.query.grant_type).toBe('authorization_code');
     expect(exchange!.query.redirect_uri).toBe(authorize.query.redirect_uri);
-    const p = cfg.read('profiles.json').profiles.prism;
+    const p = cfg.profile('prism');
     expect(p.token.tokenType).toBe('Bearer'); // "bearer" on the wire
+    expect(p.hasRefreshToken).toBe(true);
+    expect(p.secrets).toEqual({ origin: new URL(sb.prismServiceUrl).origin, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: expect.any(String) });
   });
 
   it('sends a localhost redirect URI exactly as given, while listening on 127.0.0.1', async () => {
@@ -74,7 +74,7 @@ describe('token login prism', () => {
     const r = await loginPrism(sb, other.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb']);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the code is invalid, expired or already used\n');
-    expect(other.exists('profiles.json')).toBe(false);
+    expect(other.names()).toEqual([]);
     other.cleanup();
   });
 
@@ -89,7 +89,7 @@ describe('token login prism', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: PRISM refused the sign-in: access_denied: The user denied the request$/m);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
   });
 
   it('no callback before --timeout is exit 5 with a hint', async () => {
@@ -104,7 +104,7 @@ describe('refresh and verify', () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
     sb.requests.length = 0;
   });
-  const secrets = () => cfg.read('credentials.json').secrets;
+  const secrets = () => ({ refresh: cfg.secret('prism', 'refresh_token'), access: cfg.secret('prism', 'access_token') });
 
   it('refresh is a GET with grant_type=refresh_token and the rotated refresh token replaces the stored one', async () => {
     const before = secrets();
@@ -112,11 +112,11 @@ describe('refresh and verify', () => {
     expect(r.code).toBe(0);
     const [req] = tokenRequests();
     expect(req!.method).toBe('GET');
-    expect(req!.query).toEqual({ grant_type: 'refresh_token', refresh_token: before['prism:refresh_token'] });
+    expect(req!.query).toEqual({ grant_type: 'refresh_token', refresh_token: before.refresh });
     expect(req!.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
     const after = secrets();
-    expect(after['prism:refresh_token']).not.toBe(before['prism:refresh_token']);
-    expect(after['prism:access_token']).not.toBe(before['prism:access_token']);
+    expect(after.refresh).not.toBe(before.refresh);
+    expect(after.access).not.toBe(before.access);
   });
 
   it('show reports the stored refresh token (summary, --json, and refresh --json)', async () => {
@@ -130,21 +130,22 @@ describe('refresh and verify', () => {
     sb.state.config.rotateRefreshTokens = false;
     const before = secrets();
     expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
-    expect(secrets()['prism:refresh_token']).toBe(before['prism:refresh_token']);
-    expect(secrets()['prism:access_token']).not.toBe(before['prism:access_token']);
+    expect(secrets().refresh).toBe(before.refresh);
+    expect(secrets().access).not.toBe(before.access);
     expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0); // and it still works
   });
 
   it('invalid_grant is exit 3 with a hint to log in again, and the stored tokens stay as they were', async () => {
-    const dir = cfg.env.TOKEN_CONFIG_DIR!;
-    const files = () => [readFileSync(join(dir, 'profiles.json'), 'utf8'), readFileSync(join(dir, 'credentials.json'), 'utf8')];
-    sb.state.retireRefreshToken(secrets()['prism:refresh_token']);
-    const before = files();
+    sb.state.retireRefreshToken(secrets().refresh!);
+    const before = cfg.profile('prism');
+    const config = cfg.text('config.json');
     const r = await runCli(['refresh'], { env: cfg.env });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login -p prism --force\n');
-    expect(files()).toEqual(before);
+    // The one change a failed request makes (SPEC): the refresh token is marked dead.
+    expect(cfg.profile('prism')).toEqual({ ...before, refreshRefused: { at: expect.any(Number), error: 'invalid_grant' } });
+    expect(cfg.text('config.json')).toBe(config);
   });
 
   it('`token login -p prism --force` logs in again with the stored settings and client secret', async () => {
@@ -158,14 +159,14 @@ describe('refresh and verify', () => {
 
   it('show refreshes a token within 60 s of expiry first; --no-refresh gives it out until it expires, then exits 5', async () => {
     const setExpiry = (at: number) => {
-      const p = cfg.read('profiles.json');
-      p.profiles.prism.token.expiresAt = at; // of a token that lived an hour
-      p.profiles.prism.token.obtainedAt = at - 3_600_000;
-      writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(p));
+      const p = cfg.profile('prism');
+      p.token.expiresAt = at; // of a token that lived an hour
+      p.token.obtainedAt = at - 3_600_000;
+      cfg.writeProfile('prism', p);
     };
     setExpiry(Date.now() + 30_000);
     const stillValid = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
-    expect(stillValid).toMatchObject({ code: 0, stdout: `${secrets()['prism:access_token']}\n` });
+    expect(stillValid).toMatchObject({ code: 0, stdout: `${secrets().access}\n` });
     setExpiry(Date.now() - 1000);
     const stale = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
     expect(stale.code).toBe(5);
@@ -176,7 +177,7 @@ describe('refresh and verify', () => {
     const fresh = await runCli(['show', '--raw'], { env: cfg.env });
     expect(fresh.code).toBe(0);
     expect(tokenRequests()).toHaveLength(1);
-    expect(fresh.stdout).toBe(`${secrets()['prism:access_token']}\n`);
+    expect(fresh.stdout).toBe(`${secrets().access}\n`);
   });
 
   it('show --verify asks /prism/v1/service/user with x-prism-access-token', async () => {
@@ -185,7 +186,7 @@ describe('refresh and verify', () => {
     expect(JSON.parse(r.stdout).user).toBe('admin (Sandbox Admin)');
     const [req] = sb.requests.filter((q) => q.endpoint === 'prism-user');
     expect(req!.method).toBe('GET');
-    expect(req!.headers['x-prism-access-token']).toBe(secrets()['prism:access_token']);
+    expect(req!.headers['x-prism-access-token']).toBe(secrets().access);
   });
 
   it('show --verify reports PRISM’s own failure envelope as a refusal (exit 3)', async () => {
@@ -195,7 +196,7 @@ describe('refresh and verify', () => {
   });
 
   it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {
-    const t = secrets()['prism:access_token'];
+    const t = secrets().access;
     expect((await runCli(['curl'], { env: cfg.env })).stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
     expect((await runCli(['curl', '--bearer'], { env: cfg.env })).stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
   });
