@@ -90,9 +90,17 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
       set = await requestRenewal(ctx, name, profile, secrets);
     } catch (err) {
       if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
-        await markRefused(storage, name, secrets);
-        recordFailure(storage.dir, name, new ProviderError(err.message, err.status, err.error, err.errorDescription, relogin(name)));
-        throw new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; ${relogin(name)}`);
+        // A newer refresh token stored meanwhile (by a writer that did not hold our lock) wins.
+        const after = storage.profile(name);
+        const kept = after && (await storage.secrets(name, after));
+        if (after && kept?.refreshToken !== secrets?.refreshToken) {
+          if (isFresh(after.token, ctx.deps.now())) return current(name, after, false);
+        } else if (after) {
+          await storage.save(name, { ...after, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
+        }
+        const refused = new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; ${relogin(name)}`);
+        recordFailure(storage.dir, name, refused);
+        throw refused;
       }
       if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused')) recordFailure(storage.dir, name, err);
       throw err;
@@ -104,15 +112,6 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined);
     return current(name, next, true);
   });
-}
-
-/** invalid_grant: the refresh token is dead, unless a newer one was stored meanwhile (SPEC). */
-async function markRefused(storage: Storage, name: string, sent: LongSecrets | undefined): Promise<void> {
-  const profile = storage.profile(name);
-  if (!profile) return;
-  const now = await storage.secrets(name, profile);
-  if (now?.refreshToken !== sent?.refreshToken) return;
-  await storage.save(name, { ...profile, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
 }
 
 async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: LongSecrets | undefined): Promise<TokenSet> {
