@@ -3,7 +3,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp } from '../helpers/logins.js';
@@ -34,7 +33,7 @@ describe('bad input', () => {
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['logot'], /^token: unknown command 'logot'\ndid you mean logout\? see: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
-    [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: profile name "\.\.\/x" is not allowed\nuse letters, digits/],
+    [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: invalid profile name "\.\.\/x"\nuse 1-64 letters, digits, "\.", "_" or "-", starting with a letter or digit\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'foo'], /^token: --redirect-uri must be an http\(s\) URL, got "foo"\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example/base?x=1'], /^token: --service-url must be a base URL without \?query or #fragment, got "https:\/\/x\.example\/base\?x=1"\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--code', 'abc'], /^token: --code needs --redirect-uri: the redirect URI the code was issued for\nPRISM registers https:\/\/global\.apis\.naver\.com/],
@@ -45,13 +44,14 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
   });
 
   it('an unusable config dir is exit 2 naming the path, not "a bug"', async () => {
     const r = await runCli(['list'], { env: { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' } });
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe('token: cannot use /etc/passwd/profiles.json: not a directory\ncheck TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions\n');
+    expect(r.stderr).toBe('token: cannot read /etc/passwd/config.json: a part of its path is not a directory\nfix the path, or set TOKEN_CONFIG_DIR to another directory\n');
   });
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
@@ -59,7 +59,7 @@ describe('bad input', () => {
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n' });
     const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
     expect(tooLong).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "1e9"\n' });
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
   });
 
   it('TOKEN_HTTP_TIMEOUT may have a fraction of a millisecond', async () => {
@@ -111,10 +111,10 @@ describe('profile selection', () => {
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
   });
 
-  it('list says none for a profile whose secrets are gone, whatever profiles.json remembers', async () => {
-    const secrets = cfg.read('credentials.json');
-    delete secrets.secrets['second:access_token'];
-    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'), JSON.stringify(secrets, null, 2));
+  it('list says none for a profile whose access token is gone from its file, and never reads a secret', async () => {
+    const second = cfg.profile('second');
+    delete second.token;
+    cfg.writeProfile('second', second);
     const list = await runCli(['list', '--json'], { env: cfg.env });
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [r.name, r.status, typeof r.expires_at])).toEqual([
@@ -122,30 +122,35 @@ describe('profile selection', () => {
       ['second', 'none', 'object'],
     ]);
     expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +second +brightpattern +none +file$/m);
-    // A credentials.json that cannot be read leaves the status to profiles.json: list never fails over it.
-    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json'), '{ not json');
-    const broken = await runCli(['list', '--json'], { env: cfg.env });
-    expect(broken).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(broken.stdout).map((r: { status: string }) => r.status)).toEqual(['valid', 'valid']);
+    // The status is the profile file's: secrets that are gone do not change it, and list never fails over them.
+    const first = cfg.profile('brightpattern');
+    delete first.secrets;
+    cfg.writeProfile('brightpattern', first);
+    const bare = await runCli(['list', '--json'], { env: cfg.env });
+    expect(bare).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(bare.stdout).map((r: { status: string }) => r.status)).toEqual(['valid', 'none']);
   });
 
-  it('a profile a hand edit left without its options cannot be renewed, and says so; login --force mends it', async () => {
-    const settings = cfg.read('profiles.json');
-    delete settings.profiles.second.options;
-    settings.profiles.second.token.expiresAt = Date.now() - 1000;
-    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(settings, null, 2));
-    const before = [cfg.read('profiles.json'), cfg.read('credentials.json')];
+  it('a profile a hand edit left without its options is one clear line naming the file and the field; login --force mends it', async () => {
+    const second = cfg.profile('second');
+    delete second.options;
+    second.token.expiresAt = Date.now() - 1000;
+    cfg.writeProfile('second', second);
+    const before = [cfg.text('profiles/second.json'), cfg.text('config.json')];
+    const path = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles', 'second.json');
     const r = await runCli(['refresh', '-p', 'second'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'token: profile second in profiles.json has no options\nrun: token login -p second --force\n' });
-    expect([cfg.read('profiles.json'), cfg.read('credentials.json')]).toEqual(before);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `token: ${path} is damaged: options must be an object\nfix the file by hand, or remove it and log in again\n` });
+    expect([cfg.text('profiles/second.json'), cfg.text('config.json')]).toEqual(before);
+    // Another profile does not read that file: it still works.
+    expect((await runCli(['show', '--raw', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
     expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
     expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
   });
 
   it('an expiry past what a Date holds (a hand edit) is shown as such, not a crash', async () => {
-    const settings = cfg.read('profiles.json');
-    settings.profiles.brightpattern.token.expiresAt = 1e20;
-    writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(settings, null, 2));
+    const first = cfg.profile('brightpattern');
+    first.token.expiresAt = 1e20;
+    cfg.writeProfile('brightpattern', first);
     const list = await runCli(['list', '--json'], { env: cfg.env });
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(list.stdout)[0]).toMatchObject({ name: 'brightpattern', expires_at: null });
@@ -157,13 +162,22 @@ describe('profile selection', () => {
 
   it('names of built-in object properties are profile names like any other', async () => {
     for (const args of [['show', '--raw', '-p', 'toString'], ['use', 'valueOf'], ['logout', '-p', 'hasOwnProperty']]) {
-      const before = cfg.read('profiles.json');
+      const before = [cfg.names(), cfg.text('config.json')];
       expect(await runCli(args, { env: cfg.env })).toMatchObject({ code: 2, stdout: '', stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n` });
-      expect(cfg.read('profiles.json')).toEqual(before);
+      expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
     }
     expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
     const r = await runCli(['show', '--raw', '-p', 'constructor'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 0, stdout: `${cfg.read('credentials.json').secrets['constructor:access_token']}\n`, stderr: '' });
+    expect(r).toMatchObject({ code: 0, stdout: `${cfg.secret('constructor', 'access_token')}\n`, stderr: '' });
+  });
+
+  it.each(['me@work', 'a+b', '.hidden', 'x'.repeat(65)])('a profile name version 2 does not allow (%s) is exit 2, for every command, and nothing changes', async (name) => {
+    const before = [cfg.names(), cfg.text('config.json')];
+    for (const args of [['login', 'bp', '-p', name, '--client-id', 'c', '--tenant', 't.example'], ['show', '--raw', '-p', name], ['use', name], ['logout', '-p', name]]) {
+      const r = await runCli(args, { env: cfg.env });
+      expect([args[0], r.code, r.stdout, r.stderr]).toEqual([args[0], 2, '', `token: invalid profile name ${JSON.stringify(name)}\nuse 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`]);
+    }
+    expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
   });
 });
 
