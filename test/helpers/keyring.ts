@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingParts } from './real.js';
+import { ROOT } from './cli.js';
 
 /** What the keyring needs on PATH: Debian dbus-daemon, dbus-bin, gnome-keyring, libsecret-tools. */
 export const KEYRING_COMMANDS = ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool'];
@@ -20,8 +21,10 @@ export interface Keyring {
   bus: string;
   /** The environment secret-tool runs with (bus, private HOME and XDG dirs). */
   env: NodeJS.ProcessEnv;
-  /** The secret stored for `<profile>:<kind>`, or undefined when there is none. */
+  /** The value stored for an account of service token-cli, or undefined when there is none. */
   lookup(account: string): Promise<string | undefined>;
+  /** Stores a value for an account of service token-cli the way keytar does (keytar itself, in a child). */
+  store(account: string, value: string): Promise<void>;
   /** Every account stored under service token-cli. */
   accounts(): Promise<string[]>;
   /** Deletes every token-cli entry (between tests). */
@@ -111,6 +114,14 @@ function keyringOn(bus: string, env: NodeJS.ProcessEnv, close: () => Promise<voi
     async lookup(account) {
       const r = await secretTool(env, ['lookup', 'service', SERVICE, 'account', account], undefined, true);
       return r.code === 0 ? r.stdout : undefined;
+    },
+    async store(account, value) {
+      // keytar's own schema and attributes, so keytar finds it again; the value on stdin.
+      const script = `let v='';process.stdin.on('data',d=>v+=d).on('end',()=>require('keytar').setPassword(${JSON.stringify(SERVICE)},${JSON.stringify(account)},v).then(()=>process.exit(0),e=>{console.error(e.message);process.exit(1)}))`;
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile(process.execPath, ['-e', script], { env, cwd: ROOT, timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`keytar store failed: ${stderr}`)) : resolve()));
+        child.stdin!.end(value);
+      });
     },
     async accounts() {
       const r = await secretTool(env, ['search', '--all', 'service', SERVICE], undefined, true);

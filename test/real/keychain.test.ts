@@ -10,6 +10,7 @@ import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js'
 import { BIN, runCli, tempConfig, type RunOptions, type RunResult, type TempConfig } from '../helpers/cli.js';
 import { absentBus, keyringMissing, startHangingBus, startKeyring, type HangingBus, type Keyring } from '../helpers/keyring.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
+import { writeV1 } from '../helpers/v1.js';
 
 const skip = keyringMissing();
 /** The keychain timeout is 3 s (SPEC); a CLI that needs far longer is hanging. */
@@ -268,6 +269,23 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(await entryOf('prism')).toEqual(stored);
       expect((await cli(['refresh'], keychainEnv())).code).toBe(0);
     });
+  });
+
+  it('migrates a version 1 keychain dir: one entry per profile from its three, the old ones removed after, refresh works', async () => {
+    const v1 = writeV1(cfg.env.TOKEN_CONFIG_DIR!, sb, { prism: 'prism', bp: 'work.bp' }, 'keychain');
+    for (const [account, value] of Object.entries(v1.secrets)) await kr.store(account, value);
+    expect((await kr.accounts()).length).toBe(5);
+    const list = await cli(['list'], keychainEnv());
+    expect(list.code, list.stderr).toBe(0);
+    const storeId = cfg.config().storeId;
+    expect(await kr.accounts()).toEqual([`${storeId}/prism`, `${storeId}/work.bp`]);
+    expect(await entryOf('prism')).toEqual({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: v1.prism.refresh });
+    expect(cfg.profile('prism')).toMatchObject({ store: 'keychain', token: { accessToken: v1.prism.access } });
+    expect(cfg.profile('prism').secrets).toBeUndefined();
+    expect((await cli(['refresh', '-p', 'prism'], keychainEnv())).code).toBe(0);
+    expect(sb.requests.map((q) => q.query.refresh_token)).toEqual([v1.prism.refresh]);
+    expect((await cli(['refresh', '-p', 'work.bp'], keychainEnv())).code).toBe(0);
+    expectInNoFile([CLIENTS.prism.clientSecret, v1.prism.refresh, CLIENTS.brightpattern.clientSecret]);
   });
 
   it('a frozen keychain helper (SIGSTOP) costs its command the 3 s timeout and never the next command', async () => {
