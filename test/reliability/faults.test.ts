@@ -2,8 +2,6 @@
 // auto-refresh of `show`, is the documented exit code, one clean stderr line,
 // empty stdout, and stored state byte-for-byte unchanged and still usable.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startSandbox, type Endpoint, type Fault, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
@@ -51,9 +49,10 @@ const providers: [string, Endpoint, (env: NodeJS.ProcessEnv) => Promise<unknown>
   ['Priava', 'priava-token', async (env) => loginPriava(sb, env, `http://127.0.0.1:${await freePort()}/cb`)],
 ];
 
-function snapshot(): string[] {
-  const dir = cfg.env.TOKEN_CONFIG_DIR!;
-  return ['profiles.json', 'credentials.json'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '(absent)'));
+/** Everything stored: config.json and every profile file, as text. */
+function snapshot(): Record<string, string> {
+  const files = ['config.json', ...cfg.names().map((n) => `profiles/${n}.json`)];
+  return Object.fromEntries(files.filter((f) => cfg.exists(f)).map((f) => [f, cfg.text(f)]));
 }
 
 function expectCleanFailure(r: { code: number | null; stdout: string; stderr: string }, exit: number, message: RegExp, provider: string) {
@@ -77,17 +76,19 @@ describe.each(providers)('%s', (provider, endpoint, login) => {
     sb.failNext(endpoint, fault);
     const r = (await login(cfg.env)) as Awaited<ReturnType<typeof runCli>>;
     expectCleanFailure(r, exit, message, provider);
-    expect(snapshot()).toEqual(['(absent)', '(absent)']);
+    expect(snapshot()).toEqual({});
   });
 
   it.each(FAULTS)('refresh and auto-refresh: %s', async (_name, fault, exit, message) => {
     expect(((await login(cfg.env)) as { code: number }).code).toBe(0);
     // Make the stored token due, so `show` must refresh first.
-    const dir = cfg.env.TOKEN_CONFIG_DIR!;
-    const p = JSON.parse(readFileSync(join(dir, 'profiles.json'), 'utf8'));
-    for (const profile of Object.values<{ token: { expiresAt: number } }>(p.profiles)) profile.token.expiresAt = Date.now() - 1000;
-    writeFileSync(join(dir, 'profiles.json'), JSON.stringify(p, null, 2));
+    for (const name of cfg.names()) {
+      const p = cfg.profile(name);
+      p.token.expiresAt = Date.now() - 1000;
+      cfg.writeProfile(name, p);
+    }
     const before = snapshot();
+    expect(Object.keys(before)).toHaveLength(2);
 
     sb.failNext(endpoint, fault);
     expectCleanFailure(await runCli(['refresh'], { env: cfg.env }), exit, message, provider);
@@ -111,7 +112,7 @@ describe('connection failures', () => {
       env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
     });
     expectCleanFailure(r, 4, new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`), '127.0.0.1');
-    expect(snapshot()).toEqual(['(absent)', '(absent)']);
+    expect(snapshot()).toEqual({});
 
     const gone = await startSandbox();
     expect((await loginBp(gone, cfg.env)).code).toBe(0);
@@ -140,7 +141,7 @@ describe('-v traces', () => {
     expect(traces).toMatch(/^> x-prism-access-token: \[redacted\]$/m);
     expect(traces).toMatch(/^< HTTP 200$/m);
     const secrets = [
-      ...Object.values<string>(cfg.read('credentials.json').secrets),
+      ...['priava', 'prism'].flatMap((n) => (['client_secret', 'refresh_token', 'access_token'] as const).map((k) => cfg.secret(n, k))),
       ...sb.requests.flatMap((q) => [q.query.code, q.form?.code, q.form?.refresh_token, q.query.refresh_token]),
     ].filter((s): s is string => !!s);
     expect(secrets.length).toBeGreaterThan(6);

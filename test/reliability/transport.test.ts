@@ -54,7 +54,7 @@ describe('plain http://', () => {
     expect(r.stderr).toBe(`token: refusing plain http:// for ${host}: tokens would cross the network unencrypted\nuse https://, or pass --allow-http if you really mean it\n`);
     expect(proxy.tunnels).toEqual([]);
     expect(sb.requests).toEqual([]);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
   });
 
   it('to a non-loopback host is sent with --allow-http, and refresh keeps allowing it', async () => {
@@ -108,8 +108,7 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     const host = new URL(front().url).host;
     expect(r.stderr).toBe(`token: TLS error talking to ${host}: ${code}\nfor a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>\n`);
     expect(sb.requests).toEqual([]);
-    expect(cfg.exists('profiles.json')).toBe(false);
-    expect(cfg.exists('credentials.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
     expect(proxy.tunnels).toEqual(proxied ? [host] : []);
   });
 
@@ -120,7 +119,7 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     const r = await runCli(bpArgs(`${front().url}/bp`), { env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: ca() } });
     expect(r.code, r.stderr).toBe(0);
     expect(sb.requests.map((q) => q.endpoint)).toEqual(['bp-token']);
-    expect(cfg.read('profiles.json').profiles.brightpattern.options.url).toBe(`${front().url}/bp`);
+    expect(cfg.profile('brightpattern').options.url).toBe(`${front().url}/bp`);
   });
 
   it.each(['HTTPS_PROXY', 'https_proxy'])('a login goes through the CONNECT proxy in %s', async (name) => {
@@ -147,7 +146,7 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     const r = await runCli(bpArgs(`${self.url}/bp`), { env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, NO_PROXY: '*', [name]: value } });
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `token: ${name} is not an http:// or https:// proxy URL\ngive one like http://proxy.example:8080, or unset it\n` });
     expect(sb.requests).toEqual([]);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
   });
 
   it.each(['127.0.0.1', '127.0.0.1:1,localhost,127.0.0.1', '*'])('NO_PROXY=%s bypasses the proxy', async (noProxy) => {
