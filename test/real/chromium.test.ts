@@ -111,9 +111,9 @@ describe.skipIf(skip)('login with headless Chromium as the browser', () => {
     const r = await run;
     expect(r.stderr).toMatch(/✓ Logged in to PRISM as profile prism/);
     expect(r.code).toBe(0);
-    const profile = cfg.read('profiles.json').profiles.prism;
+    const profile = cfg.profile('prism');
     expect(profile).toMatchObject({ provider: 'prism', clientId: CLIENTS.prism.clientId, options: { redirectUri } });
-    expect(cfg.read('credentials.json').secrets['prism:refresh_token']).toMatch(/^rt-prism-/);
+    expect(cfg.secret('prism', 'refresh_token')).toMatch(/^rt-prism-/);
     const exchange = sb.requests.filter((q) => q.endpoint === 'prism-token');
     expect(exchange).toHaveLength(1);
     expect(exchange[0]!.query).toEqual({ grant_type: 'authorization_code', code: landed.searchParams.get('code'), redirect_uri: redirectUri });
@@ -137,8 +137,8 @@ describe.skipIf(skip)('login with headless Chromium as the browser', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: PRISM refused the sign-in: access_denied: The user denied the request$/m);
     expect(sb.requests.some((q) => q.endpoint === 'prism-token')).toBe(false);
-    expect(cfg.exists('profiles.json')).toBe(false);
-    expect(cfg.exists('credentials.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
   });
 
   it('PRISM: a callback with the wrong state gets the error page and the login still completes', async () => {
@@ -175,7 +175,7 @@ describe.skipIf(skip)('login with headless Chromium as the browser', () => {
     const r = await run;
     expect(r.stderr).toContain('Logged in to Priava as profile priava');
     expect(r.code).toBe(0);
-    expect(cfg.read('profiles.json').profiles.priava).toMatchObject({ provider: 'priava', options: { region: 'APAC', redirectUri } });
+    expect(cfg.profile('priava')).toMatchObject({ provider: 'priava', options: { region: 'APAC', redirectUri } });
     const exchange = sb.requests.filter((q) => q.endpoint === 'priava-token');
     expect(exchange).toHaveLength(1);
     expect(exchange[0]!.headers.tenantregion).toBe('APAC');

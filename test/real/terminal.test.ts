@@ -43,10 +43,10 @@ function withSecret(env: NodeJS.ProcessEnv = cfg.env): NodeJS.ProcessEnv {
   return { ...env, TOKEN_CLIENT_SECRET: SECRET };
 }
 
-/** The config files' bytes, to prove a cancelled login changed nothing. */
-function snapshot(): Record<string, string | null> {
-  const files = ['profiles.json', 'credentials.json'];
-  return Object.fromEntries(files.map((f) => [f, cfg.exists(f) ? readFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, f), 'utf8') : null]));
+/** The config files' bytes (config.json and every profile file), to prove a cancelled login changed nothing. */
+function snapshot(): Record<string, string> {
+  const files = ['config.json', ...cfg.names().map((n) => `profiles/${n}.json`)];
+  return Object.fromEntries(files.filter((f) => cfg.exists(f)).map((f) => [f, cfg.text(f)]));
 }
 
 /** A browser on another machine: approves on the consent page, never follows the redirect. */
@@ -92,12 +92,12 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     const screen = await term.screen();
     expect(screen).toMatch(/^✔ PRISM service URL \(the service API domain\): http:\/\/127\.0\.0\.1:\d+$/m);
     expect(screen).toMatch(/^✔ PRISM client ID: prism-demo-client$/m);
-    expect(screen).toMatch(/^✓ Logged in to PRISM as profile prism \(token valid for .*; secrets in .*credentials\.json\)$/m);
+    expect(screen).toMatch(/^✓ Logged in to PRISM as profile prism \(token valid for .*; secrets in .*profiles\/prism\.json\)$/m);
     expect(screen).not.toContain(SECRET);
     // The typed secret reached the provider, and the store, without ever being shown.
     expect(tokenRequests()[0]!.headers['x-prism-client-secret']).toBe(SECRET);
-    expect(cfg.read('credentials.json').secrets['prism:client_secret']).toBe(SECRET);
-    expect(cfg.read('profiles.json').profiles.prism).toMatchObject({ provider: 'prism', clientId: CLIENTS.prism.clientId, options: { serviceUrl: sb.prismServiceUrl } });
+    expect(cfg.secret('prism', 'client_secret')).toBe(SECRET);
+    expect(cfg.profile('prism')).toMatchObject({ provider: 'prism', clientId: CLIENTS.prism.clientId, options: { serviceUrl: sb.prismServiceUrl } });
   });
 
   it('--no-browser: the URL stays on screen, the spinner counts down, and the pasted redirect URL signs in', async () => {
@@ -125,7 +125,7 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     expect(await term.screen()).toMatch(/^✓ Logged in to PRISM as profile prism/m);
     expect(tokenRequests()).toHaveLength(1);
     expect(tokenRequests()[0]!.query.code).toBe(new URL(location).searchParams.get('code'));
-    expect(cfg.exists('profiles.json')).toBe(true);
+    expect(cfg.names()).toEqual(['prism']);
   });
 
   it('a non-loopback --redirect-uri asks for the redirected URL, refuses one with another state, takes the right one', async () => {
@@ -148,7 +148,7 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     expect(await term.exitCode()).toBe(0);
     expect(tokenRequests()).toHaveLength(1);
     expect(tokenRequests()[0]!.query).toEqual({ grant_type: 'authorization_code', code: new URL(location).searchParams.get('code'), redirect_uri: redirectUri });
-    expect(cfg.read('profiles.json').profiles.prism.options.redirectUri).toBe(redirectUri);
+    expect(cfg.profile('prism').options.redirectUri).toBe(redirectUri);
   });
 
   it('asks before overwriting a profile: No cancels (130) and changes nothing, Yes replaces it', async () => {
@@ -173,8 +173,9 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     await term.press('Enter');
     expect(await term.exitCode()).toBe(0);
     const after = snapshot();
-    expect(after['profiles.json']).not.toBe(before['profiles.json']);
-    expect(cfg.read('credentials.json').secrets['prism:access_token']).not.toBe(JSON.parse(before['credentials.json']!).secrets['prism:access_token']);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    expect(after['profiles/prism.json']).not.toBe(before['profiles/prism.json']);
+    expect(cfg.secret('prism', 'access_token')).not.toBe(JSON.parse(before['profiles/prism.json']!).token.accessToken);
     expect(tokenRequests()).toHaveLength(1);
   });
 
@@ -205,8 +206,8 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     expect(screen).toMatch(/^token: cancelled\nEXIT=130$/m);
     expect(screen).not.toMatch(SPINNER);
     expect(screen).not.toContain('half-pasted');
-    expect(cfg.exists('profiles.json')).toBe(false);
-    expect(cfg.exists('credentials.json')).toBe(false);
+    expect(cfg.names()).toEqual([]);
+    expect(cfg.exists('config.json')).toBe(false);
     expect(sb.requests).toHaveLength(0);
   });
 });
