@@ -1,0 +1,326 @@
+// The store in-process (SPEC "Profiles and storage (version 2)"): a temp config dir, an
+// in-memory keychain, the sandbox as the server. Fast, and what mutation testing runs.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStorage, type Storage } from '../../src/store/index.js';
+import type { KeychainStore } from '../../src/store/keychain-store.js';
+import { KeychainUnavailableError } from '../../src/store/keychain-store.js';
+import { lockAddress, lockTimeoutMs, withLock } from '../../src/store/lock.js';
+import { parseProfile, type LongSecrets, type ProfileSettings } from '../../src/store/settings.js';
+import { currentToken, renew } from '../../src/cli/tokens.js';
+import { NotLoggedInError, ProviderError, TokenError, UsageError } from '../../src/cli/errors.js';
+import type { Deps } from '../../src/cli/deps.js';
+import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+
+/** An in-memory keychain that records each call, and can be told to fail. */
+function memoryKeychain(log: string[] = []) {
+  const entries = new Map<string, string>();
+  let failing = false;
+  const check = () => {
+    if (failing) throw new KeychainUnavailableError('no answer from the keyring within 3 s (test)');
+  };
+  const store: KeychainStore = {
+    async read(account) {
+      check();
+      log.push(`read ${account}`);
+      const v = entries.get(account);
+      return v === undefined ? undefined : (JSON.parse(v) as LongSecrets);
+    },
+    async write(account, secrets) {
+      check();
+      log.push(`write ${account}`);
+      entries.set(account, JSON.stringify(secrets));
+    },
+    async remove(account) {
+      check();
+      log.push(`remove ${account}`);
+      entries.delete(account);
+    },
+    async probe() {
+      check();
+    },
+    async readV1(account) {
+      return entries.get(account);
+    },
+    close: () => undefined,
+  };
+  return { store, entries, log, fail: (on: boolean) => (failing = on) };
+}
+
+let dir: string;
+let sb: Sandbox;
+let kc: ReturnType<typeof memoryKeychain>;
+let storage: Storage;
+const env = () => ({ TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'keychain' }) as NodeJS.ProcessEnv;
+let now = 1_800_000_000_000;
+
+function deps(): Deps {
+  const err: string[] = [];
+  return {
+    env: env(),
+    now: () => now,
+    startedAt: now,
+    stderr: { write: (s: string) => (err.push(s), true) },
+    stdout: { write: () => true },
+    _err: err,
+  } as unknown as Deps;
+}
+
+beforeAll(async () => (sb = await startSandbox()));
+afterAll(async () => sb.close());
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'token-store-'));
+  kc = memoryKeychain();
+  storage = openStorage(env(), { keychain: () => kc.store });
+  now = Date.now();
+  sb.requests.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const secrets = (refreshToken?: string): LongSecrets => ({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, ...(refreshToken ? { refreshToken } : {}) });
+function prismProfile(store: 'file' | 'keychain', expiresAt = now + 3_600_000): ProfileSettings {
+  return {
+    provider: 'prism',
+    clientId: CLIENTS.prism.clientId,
+    store,
+    options: { serviceUrl: sb.prismServiceUrl, authorizeUrl: `${sb.prismServiceUrl}/oauth/authorize` },
+    token: { accessToken: 'at-old', tokenType: 'Bearer', expiresAt, obtainedAt: expiresAt - 3_600_000 },
+    hasRefreshToken: true,
+  };
+}
+
+/** A prism profile whose refresh token the sandbox knows. */
+async function seeded(name: string, store: 'file' | 'keychain', expiresAt?: number): Promise<string> {
+  const t = sb.state.issueTokens({ provider: 'prism', clientId: CLIENTS.prism.clientId }, true);
+  await storage.withProfileLock(name, () => storage.save(name, prismProfile(store, expiresAt), secrets(t.refreshToken)));
+  return t.refreshToken!;
+}
+
+describe('profiles on disk', () => {
+  it('keeps a file-store profile’s secrets in its own 0600 file, in a 0700 dir, and config.json has none', async () => {
+    await seeded('a', 'file');
+    const path = join(dir, 'profiles', 'a.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'profiles')).mode & 0o777).toBe(0o700);
+    expect(storage.profile('a')!.secrets).toMatchObject({ clientSecret: CLIENTS.prism.clientSecret, origin: sb.url });
+    expect(await storage.secrets('a', storage.profile('a')!)).toEqual(storage.profile('a')!.secrets);
+    expect(kc.log).toEqual([]);
+  });
+
+  it('a keychain profile: the entry `<storeId>/<name>` is written before the file, and the file holds no long-lived secret', async () => {
+    let fileExistedAtWrite: boolean | undefined;
+    const write = kc.store.write;
+    kc.store.write = async (account, s) => {
+      fileExistedAtWrite = readdirSync(dir).includes('profiles') && readdirSync(join(dir, 'profiles')).includes('k.json');
+      return write(account, s);
+    };
+    const rt = await seeded('k', 'keychain');
+    expect(fileExistedAtWrite).toBe(false);
+    const storeId = (await storage.config())!.storeId;
+    expect([...kc.entries.keys()]).toEqual([`${storeId}/k`]);
+    expect(readFileSync(join(dir, 'profiles', 'k.json'), 'utf8')).not.toContain(rt);
+    expect(readFileSync(join(dir, 'profiles', 'k.json'), 'utf8')).not.toContain(CLIENTS.prism.clientSecret);
+    expect(await storage.secrets('k', storage.profile('k')!)).toEqual(secrets(rt));
+  });
+
+  it('a keychain that fails on save leaves the profile file as it was', async () => {
+    await seeded('k', 'keychain');
+    const before = readFileSync(join(dir, 'profiles', 'k.json'), 'utf8');
+    kc.fail(true);
+    await expect(storage.withProfileLock('k', () => storage.save('k', { ...prismProfile('keychain'), clientId: 'x' }, secrets('rt2')))).rejects.toBeInstanceOf(KeychainUnavailableError);
+    expect(readFileSync(join(dir, 'profiles', 'k.json'), 'utf8')).toBe(before);
+  });
+
+  it('remove deletes the keychain entry first; a keychain that fails keeps the profile', async () => {
+    await seeded('k', 'keychain');
+    kc.fail(true);
+    await expect(storage.withProfileLock('k', () => storage.remove('k', storage.profile('k')!))).rejects.toBeInstanceOf(KeychainUnavailableError);
+    expect(storage.names()).toEqual(['k']);
+    kc.fail(false);
+    await storage.withProfileLock('k', () => storage.remove('k', storage.profile('k')!));
+    expect(storage.names()).toEqual([]);
+    expect(kc.entries.size).toBe(0);
+  });
+
+  it('names come from the file names alone: sorted, temp files and other names ignored', async () => {
+    await seeded('b', 'file');
+    await seeded('a', 'file');
+    writeFileSync(join(dir, 'profiles', '.a.json.123.1.tmp'), '{}');
+    writeFileSync(join(dir, 'profiles', 'notes.txt'), '');
+    writeFileSync(join(dir, 'profiles', '-x.json'), '{}');
+    expect(storage.names()).toEqual(['a', 'b']);
+  });
+
+  it('a save removes what a killed writer of the same file left, whatever its pid', async () => {
+    await seeded('a', 'file');
+    writeFileSync(join(dir, 'profiles', `.a.json.${process.pid}.99.tmp`), 'secret');
+    writeFileSync(join(dir, 'profiles', '.a.json.1.1.tmp'), 'secret');
+    writeFileSync(join(dir, 'profiles', '.b.json.1.1.tmp'), 'other');
+    await storage.withProfileLock('a', () => storage.save('a', storage.profile('a')!));
+    expect(readdirSync(join(dir, 'profiles')).sort()).toEqual(['.b.json.1.1.tmp', 'a.json']);
+  });
+
+  it('config.json gets 128 random bits as storeId once, and keeps it', async () => {
+    const first = await storage.updateConfig((c) => (c.default = 'x'));
+    expect(first.storeId).toMatch(/^[0-9a-f]{32}$/);
+    const second = await storage.updateConfig(() => undefined);
+    expect(second).toEqual({ version: 2, storeId: first.storeId, default: 'x' });
+    const otherDir = mkdtempSync(join(tmpdir(), 'token-store-'));
+    try {
+      expect((await openStorage({ TOKEN_CONFIG_DIR: otherDir }).updateConfig(() => undefined)).storeId).not.toBe(first.storeId);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['not JSON', '{', 'it is not valid JSON'],
+    ['a list', '[]', 'the file must be a JSON object'],
+    ['null', 'null', 'the file must be a JSON object'],
+    ['no version', '{"provider":"prism"}', 'version must be 2'],
+    ['an unknown provider', '{"version":2,"provider":"x"}', 'provider must be one of prism, priava, brightpattern'],
+    ['a wrong store', '{"version":2,"provider":"prism","store":"disk"}', 'store must be "keychain" or "file"'],
+    ['no client id', '{"version":2,"provider":"prism","store":"file","clientId":5}', 'clientId must be a non-empty string'],
+    ['options as a list', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":[]}', 'options must be an object'],
+    ['an option as a number', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{"a":1}}', 'options.a must be a string or a boolean'],
+    ['token as null', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":null}', 'token must be an object'],
+    ['expiresAt as a string', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":{"accessToken":"a","tokenType":"B","expiresAt":"soon","obtainedAt":1}}', 'token.expiresAt must be a number (epoch ms)'],
+    ['a secret as a number', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":7}}', 'secrets.clientSecret must be a non-empty string'],
+    ['a refresh token as a list', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":"s","refreshToken":[]}}', 'secrets.refreshToken must be a string'],
+  ])('a hand-edited profile with %s is a usage error naming the file and the field', (_what, text, words) => {
+    const err = (() => {
+      try {
+        parseProfile('/x/p.json', text);
+      } catch (e) {
+        return e;
+      }
+    })() as TokenError;
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toBe(`/x/p.json is damaged: ${words}`);
+  });
+});
+
+describe('renewing', () => {
+  it.each(['file', 'keychain'] as const)('rotates and stores the new refresh token before returning (%s store)', async (store) => {
+    const rt = await seeded('p', store, now - 1000);
+    const cur = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now });
+    expect(cur.refreshed).toBe(true);
+    const stored = await storage.secrets('p', storage.profile('p')!);
+    expect(stored!.refreshToken).not.toBe(rt);
+    expect(sb.state.refreshGrant(stored!.refreshToken!)).toBeDefined();
+    expect(storage.profile('p')!.token!.accessToken).toBe(cur.accessToken);
+  });
+
+  it('keeps the stored refresh token when the response has none', async () => {
+    sb.state.config.rotateRefreshTokens = false;
+    try {
+      const rt = await seeded('p', 'file', now - 1000);
+      await renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now });
+      expect(storage.profile('p')!.secrets!.refreshToken).toBe(rt);
+    } finally {
+      sb.state.config.rotateRefreshTokens = true;
+    }
+  });
+
+  it('a fresh token is used as it is: no request', async () => {
+    await seeded('p', 'file');
+    const cur = await currentToken({ deps: deps(), storage, verbose: false }, { name: 'p', profile: storage.profile('p')!, isDefault: true }, false);
+    expect(cur).toMatchObject({ accessToken: 'at-old', refreshed: false, hasRefreshToken: true });
+    expect(sb.requests).toEqual([]);
+  });
+
+  it('a token obtained after this process started (by another) is used without a request', async () => {
+    await seeded('p', 'file', now + 30_000);
+    const cur = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now - 3_600_000 });
+    expect(cur.refreshed).toBe(false);
+    expect(sb.requests).toEqual([]);
+  });
+
+  it('secrets bound to another origin or client id are never sent (exit 5)', async () => {
+    await seeded('p', 'file', now - 1000);
+    for (const bad of [{ origin: 'https://evil.example' }, { clientId: 'other' }]) {
+      const p = storage.profile('p')!;
+      await storage.withProfileLock('p', () => storage.save('p', p, { ...p.secrets!, ...bad }));
+      await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toBeInstanceOf(NotLoggedInError);
+    }
+    expect(sb.requests).toEqual([]);
+  });
+
+  it('invalid_grant marks the refresh token refused; it is never sent again', async () => {
+    const rt = await seeded('p', 'file', now - 1000);
+    sb.state.retireRefreshToken(rt);
+    await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(storage.profile('p')!.refreshRefused).toMatchObject({ error: 'invalid_grant' });
+    expect(storage.profile('p')!.secrets!.refreshToken).toBe(rt);
+    now += 10;
+    await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toBeInstanceOf(ProviderError);
+    expect(sb.requests).toHaveLength(1);
+  });
+
+  it('a process queued behind a failed refresh fails the same way without a request; a later one tries again', async () => {
+    await seeded('p', 'file', now - 1000);
+    sb.failNext('prism-token', { status: 503, body: 'down', contentType: 'text/plain' });
+    const first = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now }).catch((e: TokenError) => e);
+    expect(first).toBeInstanceOf(TokenError);
+    // Started before that failure ended: the same error, no request.
+    const queued = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now - 1 }).catch((e: TokenError) => e);
+    expect([(queued as TokenError).code, (queued as TokenError).message]).toEqual([(first as TokenError).code, (first as TokenError).message]);
+    expect(sb.requests).toHaveLength(1);
+    // Started after it: its own request.
+    const later = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: Date.now() + 1 });
+    expect(later.refreshed).toBe(true);
+    expect(sb.requests).toHaveLength(2);
+  });
+});
+
+describe('locks', () => {
+  it('hold one holder at a time within a process too, and release on return and on throw', async () => {
+    const order: string[] = [];
+    const opts = { timeoutMs: 5_000 };
+    const a = withLock(dir, 'x', opts, async () => {
+      order.push('a in');
+      await new Promise((r) => setTimeout(r, 100));
+      order.push('a out');
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    const b = withLock(dir, 'x', opts, async () => void order.push('b'));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a in', 'a out', 'b']);
+    await expect(withLock(dir, 'x', opts, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await withLock(dir, 'x', opts, async () => void order.push('c'));
+    expect(order.at(-1)).toBe('c');
+  });
+
+  it('a waiter gives up after the timeout with exit 4 naming the holder’s pid', async () => {
+    let release!: () => void;
+    const held = withLock(dir, 'y', { timeoutMs: 5_000 }, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    const err = await withLock(dir, 'y', { timeoutMs: 50 }, async () => undefined).catch((e: TokenError) => e);
+    expect(err).toMatchObject({ code: 'network', message: `timed out after 0 s waiting for the lock on y, held by pid ${process.pid}` });
+    release();
+    await held;
+  });
+
+  it('has one address per config dir and name', () => {
+    expect(lockAddress('/a', 'x', 'linux')).not.toBe(lockAddress('/b', 'x', 'linux'));
+    expect(lockAddress('/a', 'x', 'linux')).not.toBe(lockAddress('/a', 'y', 'linux'));
+    expect(lockAddress('/a', 'x', 'linux').startsWith('\0')).toBe(true);
+    expect(lockAddress('/a', 'x', 'win32')).toMatch(/^\\\\\.\\pipe\\token-cli-[0-9a-f]{40}$/);
+    expect(lockAddress('/a', 'x', 'darwin')).toMatch(/^\/a\/locks\/[0-9a-f]{16}\.sock$/);
+  });
+
+  it.each([
+    [undefined, 60_000],
+    ['', 60_000],
+    ['0.5', 500],
+    ['120', 120_000],
+  ])('TOKEN_LOCK_TIMEOUT=%s waits %i ms', (value, ms) => {
+    expect(lockTimeoutMs({ TOKEN_LOCK_TIMEOUT: value })).toBe(ms);
+  });
+
+  it.each(['-1', 'soon', '86401'])('TOKEN_LOCK_TIMEOUT=%s is a usage error', (value) => {
+    expect(() => lockTimeoutMs({ TOKEN_LOCK_TIMEOUT: value })).toThrow(UsageError);
+  });
+});
