@@ -4,10 +4,13 @@
 // bash calls the registered function with COMP_WORDS set; zsh runs in a pty (zpty)
 // where Tab runs its real completion system, which dispatches to _token; fish
 // answers `complete -C`. Profile names come from a config dir filled by logging in
-// against the sandbox, and include hostile ones that must be offered, never run.
+// against the sandbox. Names that could harm a shell are not profile names (storage
+// version 2 refuses them, and ignores such files in profiles/); the scripts must still
+// take whatever `token __complete profiles` prints as data, so the shells' `token`
+// wrapper adds hostile lines to its answer: offered as they are, never run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -17,7 +20,8 @@ import { missingParts } from '../helpers/real.js';
 const BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'; // Debian's bash-completion
 const COMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
 // The last two are hostile: offered as they are, never run or globbed (the shells run in the temp dir).
-const PROFILES = ['work', 'ci-bot', 'prism', '$(touch pwned)', '*'];
+const HOSTILE = ['$(touch pwned)', '*'];
+const PROFILES = ['work', 'ci-bot', 'prism', ...HOSTILE];
 const GLOBAL_FLAGS = ['--profile', '--verbose', '--no-color', '--version'];
 const FLAGS: Record<string, string[]> = {
   login: ['--client-id', '--client-secret-stdin', '--code', '--no-browser', '--port', '--timeout', '--force', '--json', '--allow-http',
@@ -75,20 +79,22 @@ const CASES: Case[] = [
 beforeAll(async () => {
   sb = await startSandbox();
   cfg = tempConfig();
-  const hostile = PROFILES.slice(-2);
-  for (const name of PROFILES.filter((p) => p !== 'prism' && !hostile.includes(p))) expect((await loginBp(sb, cfg.env, ['-p', name])).code).toBe(0);
+  const real = PROFILES.filter((p) => !HOSTILE.includes(p));
+  for (const name of real.filter((p) => p !== 'prism')) expect((await loginBp(sb, cfg.env, ['-p', name])).code).toBe(0);
   expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-  // login refuses such names; a hand-edited profiles.json may still hold them.
-  const settingsFile = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json');
-  const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
-  for (const name of hostile) settings.profiles[name] = settings.profiles.work;
-  writeFileSync(settingsFile, JSON.stringify(settings));
-  expect((await runCli(['__complete', 'profiles'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual([...PROFILES].sort());
+  // login refuses such names; files a hand put in profiles/ under them are no profiles and never offered.
+  for (const name of HOSTILE) cfg.writeProfile(name, cfg.profile('work'));
+  expect((await runCli(['__complete', 'profiles'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual([...real].sort());
 
-  // `token` on PATH in every shell: a wrapper around this checkout's built CLI.
+  // `token` on PATH in every shell: a wrapper around this checkout's built CLI, whose
+  // `__complete profiles` answer ends with the hostile lines.
   const bin = join(cfg.dir, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'token'), `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(BIN)} "$@"\n`);
+  const cli = `${sh(process.execPath)} ${sh(BIN)}`;
+  writeFileSync(
+    join(bin, 'token'),
+    `#!/bin/sh\nif [ "$1" = __complete ] && [ "$2" = profiles ]; then ${cli} "$@" || exit; printf '%s\\n' ${HOSTILE.map(sh).join(' ')}; exit 0; fi\nexec ${cli} "$@"\n`,
+  );
   chmodSync(join(bin, 'token'), 0o755);
   const home = join(cfg.dir, 'home');
   mkdirSync(home);
@@ -139,8 +145,8 @@ describe.each([
     for (const w of c.without ?? []) expect(candidates).not.toContain(w);
   });
 
-  it.skipIf(!!skip)('offers hostile profile names without running or globbing them', () => {
-    expect(got.get('token use ')).toEqual(expect.arrayContaining(['$(touch pwned)', '*']));
+  it.skipIf(!!skip)('offers hostile names from `token __complete profiles` without running or globbing them', () => {
+    expect(got.get('token use ')).toEqual(expect.arrayContaining(HOSTILE));
     expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);
   });
 });
