@@ -61,18 +61,16 @@ describe('the installed package', () => {
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
   });
 
-  it('leaves nothing behind in temp dirs, even when the stand-in agent’s socket must live outside them', () => {
-    // A temp dir so long that a socket in it passes the 104-byte limit (as macOS's TMPDIR
-    // nearly does): the socket goes to $XDG_RUNTIME_DIR/token-cli instead.
-    const tmp = join(dir, 't'.repeat(100));
+  it('leaves nothing behind in temp dirs or the runtime dir', () => {
+    // No resident keychain agent any more: nothing goes to $XDG_RUNTIME_DIR either.
+    const tmp = join(dir, 'tmp');
     const runtime = join(dir, 'runtime');
     mkdirSync(tmp);
     mkdirSync(runtime);
     const r = spawnSync(process.execPath, [join(installed(), 'scripts', 'code-cache.cjs'), '--postinstall'], { env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp, XDG_RUNTIME_DIR: runtime }, encoding: 'utf8' });
     expect(r).toMatchObject({ status: 0, stderr: '' });
     expect(readdirSync(tmp)).toEqual([]);
-    expect(readdirSync(runtime)).toEqual(['token-cli']); // the agents' shared dir, 0700
-    expect(readdirSync(join(runtime, 'token-cli'))).toEqual([]);
+    expect(readdirSync(runtime)).toEqual([]);
   });
 
   it('runs through node_modules/.bin like the repository’s CLI: tokens, cold commands, exit codes', async () => {
