@@ -122,6 +122,7 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         await storage.keychain().write(await account(name), secrets);
       }
       writeFileAtomic(profilePath(name), serializeProfile(file));
+      await sweepLeftovers(name);
     },
     async remove(name, profile) {
       // Secrets first: a crash after this leaves a profile that says "log in again", never
@@ -148,6 +149,27 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
     keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore()),
     close: () => keychain?.close(),
+  };
+
+  /**
+   * Temp files other profiles' killed writers left (they hold secrets): each is removed
+   * under its profile's lock, taken only if free at once, so a live writer keeps its own.
+   */
+  const sweepLeftovers = async (except: string) => {
+    let files: string[];
+    try {
+      files = readdirSync(profilesDir);
+    } catch {
+      return;
+    }
+    const names = new Set(files.flatMap((f) => /^\.(.+)\.json\..*\.tmp$/.exec(f)?.[1] ?? []).filter((n) => n !== except && PROFILE_NAME.test(n)));
+    if (names.size === 0) return;
+    const lock = await import('./lock.js');
+    for (const name of names) {
+      await lock.withLock(dir, `profile-${name}`, { timeoutMs: 0 }, async () => removeLeftovers(profilePath(name))).catch((err: unknown) => {
+        if (!(err instanceof TokenError && err.code === 'network')) throw err; // held: its writer is alive
+      });
+    }
   };
 
   /** The keychain account of a profile: `<storeId>/<profile>` (SPEC). */

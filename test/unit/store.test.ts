@@ -157,9 +157,23 @@ describe('profiles on disk', () => {
     await seeded('a', 'file');
     writeFileSync(join(dir, 'profiles', `.a.json.${process.pid}.99.tmp`), 'secret');
     writeFileSync(join(dir, 'profiles', '.a.json.1.1.tmp'), 'secret');
-    writeFileSync(join(dir, 'profiles', '.b.json.1.1.tmp'), 'other');
     await storage.withProfileLock('a', () => storage.save('a', storage.profile('a')!));
-    expect(readdirSync(join(dir, 'profiles')).sort()).toEqual(['.b.json.1.1.tmp', 'a.json']);
+    expect(readdirSync(join(dir, 'profiles')).sort()).toEqual(['a.json']);
+  });
+
+  it('a save also removes other profiles’ leftovers, unless a live writer holds that profile’s lock', async () => {
+    await seeded('a', 'file');
+    writeFileSync(join(dir, 'profiles', '.b.json.1.1.tmp'), 'secret');
+    writeFileSync(join(dir, 'profiles', '.c.json.1.1.tmp'), 'secret');
+    let release!: () => void;
+    const holdingC = storage.withProfileLock('c', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    await storage.withProfileLock('a', () => storage.save('a', storage.profile('a')!));
+    expect(readdirSync(join(dir, 'profiles')).sort()).toEqual(['.c.json.1.1.tmp', 'a.json']);
+    release();
+    await holdingC;
+    await storage.withProfileLock('a', () => storage.save('a', storage.profile('a')!));
+    expect(readdirSync(join(dir, 'profiles')).sort()).toEqual(['a.json']);
   });
 
   it('config.json gets 128 random bits as storeId once, and keeps it', async () => {
