@@ -5,7 +5,7 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.ts' },
-  mutate: ['src/store/*.ts', 'src/cli/tokens.ts', '!src/store/keychain-helper.ts', '!src/store/builtin.ts'],
+  mutate: ['src/cli/tokens.ts', 'src/store/index.ts', 'src/store/lock.ts', 'src/store/atomic.ts'],
   coverageAnalysis: 'perTest',
   reporters: ['clear-text', 'progress'],
   concurrency: 2,
