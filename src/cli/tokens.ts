@@ -85,10 +85,13 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
       throw new ProviderError(`${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`, 400, profile.refreshRefused.error, undefined, relogin(name));
     }
     const secrets = await storage.secrets(name, profile);
+    // The disk space for the answer first: a full disk stops the refresh before the server rotates.
+    const reserved = storage.reserve(name);
     let set: TokenSet;
     try {
       set = await requestRenewal(ctx, name, profile, secrets);
     } catch (err) {
+      reserved.release();
       if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
         // A newer refresh token stored meanwhile (by a writer that did not hold our lock) wins.
         const after = storage.profile(name);
@@ -109,7 +112,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
     const next: ProfileSettings = { ...profile, token: cachedToken(set), hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken) };
     delete next.refreshRefused;
-    await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined);
+    await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined, reserved);
     return current(name, next, true);
   });
 }

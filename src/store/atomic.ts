@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, renameSync, chmodSync, openSync, fsyncSync, closeSync, rmSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { TokenError } from '../cli/errors.js';
 
@@ -67,31 +67,71 @@ export function removeLeftovers(path: string): void {
 
 let tmpCounter = 0;
 
+/** A temp file of a path, its space already taken, to be filled and renamed over the path. */
+export interface Reservation {
+  /** Writes data over the reserved bytes, syncs, and renames it over the path. */
+  commit(data: string): void;
+  /** Removes the temp file (nothing was committed). */
+  release(): void;
+}
+
+/**
+ * Takes `bytes` of disk space for the next version of `path` now: a temp file of that
+ * size, synced. A refresh reserves before it sends its request, so a full disk stops it
+ * before the server rotates the refresh token, never after (the rotated one would be
+ * lost). Writing over bytes already allocated needs no new space. The caller holds the
+ * file's lock.
+ */
+export function reserve(path: string, bytes: number): Reservation {
+  const dir = dirname(path);
+  ensurePrivateDir(dir);
+  removeLeftovers(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tmpCounter}${TMP_SUFFIX}`);
+  let fd: number | undefined;
+  const fail = (err: unknown): never => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+    rmSync(tmp, { force: true });
+    throw storeIoError(err, path, 'write');
+  };
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    fchmodSync(fd, 0o600); // the umask may have narrowed or widened it
+    if (bytes > 0) writeSync(fd, Buffer.alloc(bytes, 0x20), 0, bytes, 0);
+    fsyncSync(fd);
+  } catch (err) {
+    fail(err);
+  }
+  return {
+    commit(data) {
+      try {
+        const bytes = Buffer.from(data);
+        writeSync(fd!, bytes, 0, bytes.length, 0);
+        ftruncateSync(fd!, bytes.length);
+        fsyncSync(fd!);
+        closeSync(fd!);
+        fd = undefined;
+        renameSync(tmp, path);
+      } catch (err) {
+        fail(err);
+      }
+      fsyncDir(dir);
+    },
+    release() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      rmSync(tmp, { force: true });
+    },
+  };
+}
+
 /**
  * Writes a file 0600 through a temp file + fsync + rename, so a reader (or a process
  * killed half-way) only ever sees the old or the new content. The caller holds the
  * file's lock.
  */
 export function writeFileAtomic(path: string, data: string): void {
-  const dir = dirname(path);
-  ensurePrivateDir(dir);
-  removeLeftovers(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tmpCounter}${TMP_SUFFIX}`);
-  try {
-    writeFileSync(tmp, data, { mode: 0o600 });
-    chmodSync(tmp, 0o600); // the umask may have narrowed or widened it
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw storeIoError(err, path, 'write');
-  }
-  fsyncDir(dir);
+  reserve(path, 0).commit(data);
 }
 
 /** The rename itself survives a power cut only once the directory is synced (POSIX). */

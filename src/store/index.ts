@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError, UsageError } from '../cli/errors.js';
-import { readIfExists, storeIoError, writeFileAtomic, removeLeftovers } from './atomic.js';
+import { readIfExists, removeLeftovers, reserve, storeIoError, writeFileAtomic, type Reservation } from './atomic.js';
 import { keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
 import { builtin } from './builtin.js';
 import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE } from './paths.js';
@@ -37,7 +37,9 @@ export interface Storage {
    * Writes a profile as one atomic replacement of its file. With the keychain, `secrets`
    * (when given) are written to its entry first. The caller holds the profile's lock.
    */
-  save(name: string, profile: ProfileSettings, secrets?: LongSecrets): Promise<void>;
+  save(name: string, profile: ProfileSettings, secrets?: LongSecrets, reserved?: Reservation): Promise<void>;
+  /** Disk space for the profile's next version, taken before a request whose answer must be stored. */
+  reserve(name: string): Reservation;
   /** Deletes a profile: its secrets first, then its file. The caller holds its lock. */
   remove(name: string, profile: ProfileSettings): Promise<void>;
   /** Deletes the keychain entry of a profile whose secrets moved to its file. */
@@ -112,17 +114,29 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
       if (profile.store === 'file') return profile.secrets;
       return storage.keychain().read(await account(name));
     },
-    async save(name, profile, secrets) {
+    async save(name, profile, secrets, reserved) {
       const file: ProfileSettings = { ...profile };
       delete file.secrets;
       if (profile.store === 'file') {
         const kept = secrets ?? profile.secrets;
         if (kept) file.secrets = kept;
       } else if (secrets) {
-        await storage.keychain().write(await account(name), secrets);
+        try {
+          await storage.keychain().write(await account(name), secrets);
+        } catch (err) {
+          reserved?.release();
+          throw err;
+        }
       }
-      writeFileAtomic(profilePath(name), serializeProfile(file));
+      if (reserved) reserved.commit(serializeProfile(file));
+      else writeFileAtomic(profilePath(name), serializeProfile(file));
       await sweepLeftovers(name);
+    },
+    reserve(name) {
+      const path = profilePath(name);
+      const size = readIfExists(path)?.length ?? 0;
+      // Room for rotated tokens however long: a token response is at most 1 MiB, real ones a few KiB.
+      return reserve(path, 2 * size + 64 * 1024);
     },
     async remove(name, profile) {
       // Secrets first: a crash after this leaves a profile that says "log in again", never
