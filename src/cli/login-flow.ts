@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
-import type { LoginOptions } from './commands/login.js';
+import { readExisting, type LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
 import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
 import { toJson } from './commands/show.js';
@@ -19,7 +19,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   await storage.config(); // a version 1 dir is migrated first
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
-  const existing = storage.profile(name);
+  const existing = readExisting(storage, name, opts.force);
   if (existing && !opts.force) {
     if (!prompter) throw new UsageError(`profile ${name} already exists`, `pass --force to log in to it again, or -p <name> for a new profile`);
     const yes = await prompter.confirm(`Profile ${name} (${existing.provider}) already exists. Overwrite it?`, false);

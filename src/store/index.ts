@@ -42,6 +42,8 @@ export interface Storage {
   reserve(name: string): Reservation;
   /** Deletes a profile: its secrets first, then its file. The caller holds its lock. */
   remove(name: string, profile: ProfileSettings): Promise<void>;
+  /** Deletes a profile whose file is damaged, and its keychain entry when it may have one. */
+  removeDamaged(name: string): Promise<void>;
   /** Deletes the keychain entry of a profile whose secrets moved to its file. */
   forgetKeychainSecrets(name: string): Promise<void>;
   /** Runs fn holding the profile's lock: every change of one profile happens under it. */
@@ -149,6 +151,21 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
       } catch (err) {
         throw storeIoError(err, path, 'write');
       }
+    },
+    async removeDamaged(name) {
+      const path = profilePath(name);
+      const text = readIfExists(path) ?? '';
+      if (!/"store"\s*:\s*"file"/.test(text)) {
+        await storage
+          .keychain()
+          .remove(await account(name))
+          .catch((err: unknown) => {
+            // The file does not say it used the keychain: one that cannot be reached held nothing of it.
+            if (!(err instanceof KeychainUnavailableError) || /"store"\s*:\s*"keychain"/.test(text)) throw err;
+          });
+      }
+      removeLeftovers(path);
+      rmSync(path, { force: true });
     },
     forgetKeychainSecrets: async (name) => storage.keychain().remove(await account(name)),
     withProfileLock: (name, fn) => withLock(`profile-${checkProfileName(name)}`, fn),

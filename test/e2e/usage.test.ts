@@ -143,8 +143,17 @@ describe('profile selection', () => {
     expect([cfg.text('profiles/second.json'), cfg.text('config.json')]).toEqual(before);
     // Another profile does not read that file: it still works.
     expect((await runCli(['show', '--raw', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
+    // list shows it as damaged and the others as they are; without --force login refuses to read it.
+    const list = await runCli(['list', '--json'], { env: cfg.env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([['brightpattern', 'valid'], ['second', 'damaged']]);
+    expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(2);
     expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
     expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    // And logout removes a damaged file.
+    cfg.writeProfile('second', { version: 2, provider: 'brightpattern', store: 'file', options: null });
+    expect((await runCli(['logout', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    expect(cfg.names()).toEqual(['brightpattern']);
   });
 
   it('an expiry past what a Date holds (a hand edit) is shown as such, not a crash', async () => {

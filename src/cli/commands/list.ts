@@ -5,6 +5,7 @@ import { optionsOf } from '../program.js';
 import { openStorage } from '../../store/index.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
+import { UsageError } from '../errors.js';
 
 export interface ListOptions {
   json?: boolean;
@@ -32,7 +33,14 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
   const now = deps.now();
   // Offline: every fact is in the profile files; the keychain is never asked.
   const rows = storage.names().map((name) => {
-    const p = storage.profile(name)!;
+    let p: ProfileSettings;
+    try {
+      p = storage.profile(name)!;
+    } catch (err) {
+      // One damaged file does not hide the others: its row says so (show -p names the field).
+      if (!(err instanceof UsageError)) throw err;
+      return { name, provider: 'unknown', status: 'damaged' as const, text: 'damaged file', expires_at: null, store: 'unknown', default: config?.default === name };
+    }
     return {
       name,
       provider: p.provider,

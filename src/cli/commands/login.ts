@@ -5,7 +5,7 @@ import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../errors.js';
 import { providerById, PROVIDERS, tokenEndpointOrigin } from '../../providers/index.js';
-import { openStorage } from '../../store/index.js';
+import { openStorage, type Storage } from '../../store/index.js';
 import { checkProfileName, type ProfileSettings } from '../../store/settings.js';
 import type { Options, Provider } from '../../providers/types.js';
 
@@ -95,7 +95,7 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   if (name !== undefined) {
     const storage = openStorage(deps.env);
     await storage.config(); // a version 1 dir is migrated first
-    existing = storage.profile(name);
+    existing = readExisting(storage, name, flags.force === true);
   }
   if (!providerName && !existing) {
     throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
@@ -149,6 +149,16 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     verbose: flags.verbose === true,
     providerFlags,
   };
+}
+
+/** The profile to log in to again; with --force a damaged file is replaced rather than read. */
+export function readExisting(storage: Storage, name: string, force: boolean): ProfileSettings | undefined {
+  try {
+    return storage.profile(name);
+  } catch (err) {
+    if (force && err instanceof UsageError) return undefined;
+    throw err;
+  }
 }
 
 function sameTokenEndpoint(provider: Provider, flags: Options, profile: ProfileSettings): boolean {

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage, type Storage } from '../../store/index.js';
+import { openStorage, type ProfileSettings, type Storage } from '../../store/index.js';
+import { UsageError } from '../errors.js';
 
 export interface LogoutOptions {
   profile?: string;
@@ -21,7 +22,10 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   await storage.config(); // a version 1 dir is migrated first
-  const names = opts.all ? storage.names() : [(await selectProfile(storage, opts.profile, deps.env)).name];
+  const asked = opts.profile ?? (deps.env.TOKEN_PROFILE || undefined);
+  // A profile named exactly is logged out without reading it: a damaged file can go too.
+  const named = asked !== undefined && storage.names().includes(asked) ? asked : undefined;
+  const names = opts.all ? storage.names() : [named ?? (await selectProfile(storage, opts.profile, deps.env)).name];
   for (const name of names) {
     // Under the profile's lock: a refresh running now must not write its tokens back after us.
     await storage.withProfileLock(name, () => logout(storage, name));
@@ -31,9 +35,15 @@ export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
 }
 
 async function logout(storage: Storage, name: string): Promise<void> {
-  const profile = storage.profile(name);
-  if (!profile) return;
-  await storage.remove(name, profile);
+  let profile: ProfileSettings | undefined;
+  try {
+    profile = storage.profile(name);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    // A damaged file: logout removes it, with a keychain entry it may have had.
+    await storage.removeDamaged(name);
+  }
+  if (profile) await storage.remove(name, profile);
   await storage.updateConfig((c) => {
     if (c.default === name) delete c.default;
   });
