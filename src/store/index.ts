@@ -58,10 +58,11 @@ async function storeForLogin(env: NodeJS.ProcessEnv, dir: string, warn: (line: s
     if (!(err instanceof KeychainUnavailableError)) throw err;
     if (wanted === 'keychain') {
       // Forced and unavailable: an error, never a silent fallback (SPEC).
-      throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, 'start a Secret Service (e.g. gnome-keyring) or set TOKEN_STORE=file');
+      throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, err.hint);
     }
     const file = createFileStore(dir);
-    warn(`warning: ${err.message}; secrets stored in ${file.location} (mode 0600)`);
+    // One warning (SPEC), its second line the fix and how to silence it.
+    warn(`warning: ${err.message}; secrets stored in ${file.location} (mode 0600)\n  ${err.hint}`);
     return file;
   }
 }

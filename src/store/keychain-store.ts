@@ -8,6 +8,7 @@
 // kept in the file store never starts or reaches the agent.
 import { firstLine, TokenError } from '../cli/errors.js';
 import { AgentError, AgentGoneError, agentSocket, connectOrStart, ensureAgentDir, removeSocketFile, type AgentSocket, type Conn } from './agent-client.js';
+import { diagnoseKeychain } from './keychain-diagnosis.js';
 import { configDir } from './paths.js';
 import { account, SECRET_KINDS, WRITE_ORDER, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';
 
@@ -20,7 +21,8 @@ type Method = 'getPassword' | 'setPassword' | 'deletePassword';
 export class KeychainUnavailableError extends TokenError {
   constructor(readonly reason: string) {
     // Exit 2 like TOKEN_STORE=keychain at login: the environment lacks what the profile needs.
-    super('usage', `the OS keychain is not available: ${reason}`, 'start or unlock the OS keychain (on Linux a Secret Service such as gnome-keyring), or log in again with TOKEN_STORE=file');
+    const { words, hint } = diagnoseKeychain(reason);
+    super('usage', `the OS keychain is not available: ${words}`, hint);
   }
 }
 
