@@ -9,9 +9,11 @@ export function register(program: Command, deps: Deps): Command {
     .command('__complete', { hidden: true })
     .argument('<what>')
     .action(async (what: string) => {
-      if (what !== 'profiles') throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
-      const names = Object.keys(openStorage(deps.env).read().profiles);
-      deps.stdout.write(names.map((n) => `${n}\n`).join(''));
+      if (what !== 'profiles' && what !== 'profiles-with-provider') throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
+      const profiles = Object.entries(openStorage(deps.env).read().profiles);
+      // fish shows what follows a tab beside the name: the provider.
+      const line = ([name, p]: (typeof profiles)[number]) => (what === 'profiles' ? name : `${name}\t${String(p.provider).replace(/\s/g, ' ')}`);
+      deps.stdout.write(profiles.map((e) => `${line(e)}\n`).join(''));
     });
   // `completion <shell>` normally prints the prebuilt file (static-output.ts); this one
   // always generates, for scripts/completions.mjs and the drift test.
