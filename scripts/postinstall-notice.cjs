@@ -12,7 +12,7 @@ function prerequisites(platform) {
 }
 
 function notice(env = process.env, platform = process.platform, load = () => require('keytar')) {
-  const silence = 'TOKEN_STORE=file silences the warning';
+  const silence = 'TOKEN_STORE=file silences this';
   if ((env.TOKEN_STORE || '').toLowerCase() === 'file') return 'token-cli: keychain support: not used (TOKEN_STORE=file: secrets go to a 0600 file)';
   try {
     load();

@@ -34,6 +34,11 @@ export async function printVersionReport(version: string, deps: Deps): Promise<v
     lines.push(`keychain: unavailable — ${d.words}`, `  ${d.hint}`);
   }
   const wanted = (deps.env.TOKEN_STORE || 'auto').toLowerCase();
-  lines.push(`TOKEN_STORE: ${wanted}${wanted === 'auto' ? ' (the keychain when available, else a 0600 file in the config dir)' : ''}`);
+  const meaning: Record<string, string> = {
+    auto: 'the keychain when available, else a 0600 file in the config dir',
+    file: 'a 0600 file in the config dir; the keychain is not used',
+    keychain: 'the keychain, or an error when it is unavailable',
+  };
+  lines.push(`TOKEN_STORE: ${wanted}${meaning[wanted] ? ` (${meaning[wanted]})` : ' (not one of auto, keychain, file)'}`);
   deps.stdout.write(lines.join('\n') + '\n');
 }

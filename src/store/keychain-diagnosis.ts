@@ -13,7 +13,7 @@ export interface KeychainDiagnosis {
   hint: string;
 }
 
-export const SILENCE = 'or set TOKEN_STORE=file to keep secrets in a 0600 file without this warning';
+export const SILENCE = 'or set TOKEN_STORE=file to keep secrets in a 0600 file and silence this';
 
 /** The packages keytar's build needs, per platform (it builds against libsecret on Linux). */
 export function buildPrerequisites(platform: NodeJS.Platform = process.platform): string {

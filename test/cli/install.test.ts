@@ -66,7 +66,7 @@ describe('the installed package', () => {
     // Unpacked without its dependencies, as when npm could not build keytar and left it out.
     expect(postinstall.stderr.split('\n').filter((l) => l.startsWith('token-cli:'))).toEqual([
       'token-cli: keychain support: off, keytar is not installed (npm leaves it out when it cannot build it, or with --ignore-scripts); token keeps secrets in a 0600 file. ' +
-        `To fix: install ${process.platform === 'linux' ? 'libsecret-1-dev and build-essential (Debian/Ubuntu) or libsecret-devel, gcc-c++ and make (Fedora)' : ''}, then run npm install again (TOKEN_STORE=file silences the warning)`,
+        `To fix: install ${process.platform === 'linux' ? 'libsecret-1-dev and build-essential (Debian/Ubuntu) or libsecret-devel, gcc-c++ and make (Fedora)' : ''}, then run npm install again (TOKEN_STORE=file silences this)`,
     ]);
   });
 
