@@ -6,7 +6,7 @@ import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js'
 import { BIN, runCli, tempConfig } from '../helpers/cli.js';
 
 describe('token sandbox', () => {
-  it('prints its URL on stdout and login commands on stderr, serves logins, and stops on SIGTERM', async () => {
+  it('prints its URL on stdout and login commands on stderr, serves logins, logs each request, and stops on SIGTERM', async () => {
     const cfg = tempConfig();
     const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', '--ttl', '120'], { env: cfg.env });
     let stderr = '';
@@ -20,6 +20,13 @@ describe('token sandbox', () => {
     });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).expires_in).toBe(120);
+    // Each request it answered, on stderr: method, path, parameters with secrets redacted, status.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain('scripts get this base URL alone on stdout when it is piped');
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d POST \/bp\/configapi\/v2\/oauth\/token form: grant_type=client_credentials&.*client_secret=\[redacted\].* → 200 \(bp-token\)$/m);
+    const log = stderr.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
+    expect(log).toHaveLength(1);
+    expect(log[0]).not.toContain(CLIENTS.brightpattern.clientSecret);
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', (c, s) => resolve(c ?? s)));
     expect(code).not.toBeNull();
