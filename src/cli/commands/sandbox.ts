@@ -1,5 +1,5 @@
 // token sandbox: local PRISM, Priava and Bright Pattern endpoints, and the commands to try.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { intFlag } from './login.js';
@@ -8,8 +8,8 @@ export function register(program: Command, deps: Deps): Command {
   return program
     .command('sandbox')
     .description('run local PRISM, Priava and Bright Pattern endpoints to try token against')
-    .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
-    .option('--ttl <s>', 'lifetime of issued access tokens in seconds', '3600')
+    .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0 = any free port)').default('0', '0'))
+    .addOption(new Option('--ttl <s>', 'lifetime of issued access tokens in seconds').default('3600', '3600'))
     .action(async (opts: { port: string; ttl: string }) => run(opts, deps));
 }
 
