@@ -117,7 +117,11 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, st
   const ask = prompter!;
   for (const f of provider.flags) {
     if (!f.required || opts.providerFlags[f.key] !== undefined) continue;
-    opts.providerFlags[f.key] = await ask.input(`${provider.name} ${flagLabel(f.flag)} (${f.description}):`, { validate: (v) => validateTyped(f, v) });
+    const message = `${provider.name} ${flagLabel(f.flag)} (${f.description}):`;
+    // A flag with a few fixed values (Priava's region) is a choice, not something to type.
+    opts.providerFlags[f.key] = f.values
+      ? await ask.select(message, f.values.map((v) => ({ value: v, name: v })))
+      : await ask.input(message, { validate: (v) => validateTyped(f, v) });
   }
   const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
   const stored = opts.clientSecret === undefined && opts.reuseStoredSecret && storedSecrets ? (await storedSecrets()).client_secret : undefined;
@@ -133,6 +137,7 @@ export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values'>, value: s
   const v = value.trim();
   if (v === '') return 'required';
   if (f.values && !f.values.includes(v.toUpperCase())) return `one of ${f.values.join(', ')}`;
+  if (f.flag === '--tenant' && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(v)) return 'a host name, e.g. example.brightpattern.com';
   if (/-(url|uri)$/.test(f.flag)) {
     try {
       parseUrlFlag(v, f.flag);

@@ -62,6 +62,21 @@ describe.skipIf(skip)('prompts on a real terminal (tmux)', () => {
     expect(cfg.exists('profiles.json')).toBe(false);
   });
 
+  it('Priava’s region is a choice of the three, then the redirect URI is checked as typed', async () => {
+    term = await runInTerminal(['login', 'priava'], { env: cfg.env });
+    await term.waitFor(/^\? Priava region \(TenantRegion: APAC, EU or US\):\n❯ APAC\n {2}EU\n {2}US$/m);
+    await term.press('Down');
+    await term.press('Enter');
+    await term.waitFor(/^✔ Priava region \(TenantRegion: APAC, EU or US\): EU$/m);
+    await term.waitFor(/^\? Priava redirect URI/m);
+    await term.type('127.0.0.1:8765/callback');
+    await term.press('Enter');
+    await term.waitFor(/an http\(s\) URL/);
+    await term.press('C-c');
+    expect(await term.exitCode()).toBe(130);
+    expect(cfg.exists('profiles.json')).toBe(false);
+  });
+
   it('a pasted code the provider refuses asks for the code again, and the right one signs in', async () => {
     const log = join(cfg.dir, 'browser.log');
     const redirectUri = 'https://app.example.test/cb'; // never contacted: the browser does not follow
