@@ -96,6 +96,19 @@ describe.skipIf(skip)('prompts on a real terminal (tmux)', () => {
     expect(tokenRequests().map((q) => q.query.code)).toEqual(['code-mistyped', new URL(location).searchParams.get('code')]);
   });
 
+  it('token sandbox on a terminal: no bare URL after its banner, a log line per request, Ctrl-C stops it', async () => {
+    term = await runInTerminal(['sandbox'], { env: cfg.env, cols: 200 });
+    const [, url] = await term.waitFor(/^token sandbox listening on (http:\/\/127\.0\.0\.1:\d+) \(Ctrl-C to stop\); scripts get this base URL alone on stdout when it is piped$/m);
+    await term.waitFor(/^Requests are logged below/m);
+    await fetch(`${url}/prism/v1/service/user`, { headers: { 'x-prism-access-token': 'at-secret-value' } });
+    await term.waitFor(/^\d\d:\d\d:\d\d GET \/prism\/v1\/service\/user → 401 \(prism-user\)$/m);
+    const screen = await term.screen();
+    expect(screen.split('\n')).not.toContain(url);
+    expect(screen).not.toContain('at-secret-value');
+    await term.press('C-c');
+    expect(await term.exitCode()).toBe(0);
+  });
+
   it('token logout asks first: No keeps the profile (130), Yes logs out; --yes does not ask', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
     expect((await loginPrism(sb, cfg.env, ['-p', 'other'])).code).toBe(0);
