@@ -1,6 +1,6 @@
 // `token sandbox`: the command itself, and the strictness of its endpoints (a
 // request that does not follow the provider page gets the provider's error shape).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig } from '../helpers/cli.js';
@@ -9,6 +9,11 @@ describe('token sandbox', () => {
   it('prints its URL on stdout and login commands on stderr, serves logins, logs each request, and stops on SIGTERM', async () => {
     const cfg = tempConfig();
     const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', '--ttl', '120'], { env: cfg.env });
+    // A failed expectation must not leave the sandbox running.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      cfg.cleanup();
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const url = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
