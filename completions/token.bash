@@ -10,13 +10,25 @@ _token_takes_value() {
   return 1
 }
 
+# After `token exec ... --`: a command and its arguments, completed as for sudo.
+_token_run_command() {
+  if declare -F _command_offset >/dev/null; then
+    _command_offset "$1"
+  elif (($1 == COMP_CWORD)); then
+    while IFS= read -r w; do COMPREPLY+=("$w"); done < <(compgen -c -- "$cur")
+  fi
+}
+
 _token() {
   local cur="${COMP_WORDS[COMP_CWORD]}" cmd="" arg="" flag="" w i
   local -a list=()
   COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
-    [[ $w == -- ]] && return 0
+    if [[ $w == -- ]]; then
+      case "$cmd" in exec) _token_run_command $((i + 1)) ;; esac
+      return 0
+    fi
     if _token_takes_value "$cmd" "$w"; then
       ((i + 1 == COMP_CWORD)) && flag="$w"
       ((i++))
@@ -31,23 +43,31 @@ _token() {
     esac
   elif [[ $cur == -* ]]; then
     case "$cmd" in
-      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http --service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
+      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http)
+        case "$arg" in
+          '') list+=(--service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
+          prism) list+=(--service-url --authorize-url --redirect-uri --scope) ;;
+          priava) list+=(--authorize-url --redirect-uri --region --sandbox --api-url --token-url) ;;
+          brightpattern|bp) list+=(--tenant --url) ;;
+        esac
+        ;;
       refresh) list=(--json) ;;
       show) list=(--raw --json --header --bearer --no-refresh --verify) ;;
       curl) list=(--request -X --header -H --data -d --bearer --hide-token) ;;
       exec) list=(--bearer) ;;
       list) list=(--json) ;;
-      logout) list=(--all) ;;
+      logout) list=(--all --yes -y) ;;
       sandbox) list=(--port --ttl) ;;
     esac
     list+=(--version --profile -p --verbose -v --no-color)
   elif [[ -z $cmd ]]; then
-    list=(login refresh show curl exec list use logout completion sandbox)
+    list=(login refresh show curl exec list use logout completion sandbox help)
   elif [[ -z $arg ]]; then
     case "$cmd" in
       login) list=(prism priava brightpattern bp) ;;
       use) while IFS= read -r w; do list+=("$w"); done < <(token __complete profiles 2>/dev/null) ;;
       completion) list=(bash zsh fish) ;;
+      help) list=(login refresh show curl exec list use logout completion sandbox) ;;
     esac
   fi
   for w in "${list[@]}"; do

@@ -11,17 +11,20 @@ function __token_takes_value
 end
 
 # Succeeds when the command on the line is $argv[1] ("" = none yet) and, given a
-# second argument, its first argument is $argv[2]. Nothing matches after --.
+# second argument, its first argument is $argv[2]; `--for <values>`: its argument is one
+# of them or not given yet; `--rest`: the line is past `--`. Else nothing matches after --.
 function __token_at
     set -l cmd ''
     set -l arg ''
     set -l skip 0
+    set -l rest 0
     set -l words (commandline -opc)
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
         else if test "$w" = --
-            return 1
+            set rest 1
+            break
         else if __token_takes_value "$cmd" "$w"
             set skip 1
         else if string match -q -- '-*' "$w"
@@ -33,12 +36,30 @@ function __token_at
         end
     end
     test "$cmd" = "$argv[1]"; or return 1
+    if test "$argv[2]" = --rest
+        test $rest = 1
+        return
+    end
+    test $rest = 0; or return 1
+    if test "$argv[2]" = --for
+        test -z "$arg"; or contains -- "$arg" $argv[3..-1]
+        return
+    end
     test (count $argv) -lt 2; or test "$arg" = "$argv[2]"
+end
+
+# After `token exec ... --`: what fish offers for the command line that follows (as for sudo).
+function __token_rest
+    set -l words (commandline -opc)
+    set -l i (contains -i -- -- $words)
+    set -l rest
+    test $i -lt (count $words); and set rest (string escape -- $words[(math $i + 1)..-1])
+    complete -C (string join ' ' -- $rest (commandline -ct))
 end
 
 complete -c token -f
 complete -c token -l version -d 'print the version'
-complete -c token -s p -l profile -x -a '(token __complete profiles 2>/dev/null)' -d 'the profile to use (env TOKEN_PROFILE)'
+complete -c token -s p -l profile -x -a '(token __complete profiles-with-provider 2>/dev/null)' -d 'the profile to use (env TOKEN_PROFILE)'
 complete -c token -s v -l verbose -d 'trace HTTP exchanges to stderr, secrets redacted'
 complete -c token -l no-color -d 'no colour (also NO_COLOR)'
 complete -c token -n "__token_at ''" -a login -d 'log in and store the tokens: prism, priava, brightpattern (bp)'
@@ -51,16 +72,16 @@ complete -c token -n "__token_at login" -l timeout -x -d 'seconds to wait for th
 complete -c token -n "__token_at login" -l force -d 'overwrite an existing profile without asking'
 complete -c token -n "__token_at login" -l json -d 'print the result as JSON'
 complete -c token -n "__token_at login" -l allow-http -d 'allow plain http:// to non-loopback hosts'
-complete -c token -n "__token_at login" -l service-url -x -d 'prism: required; the service API domain'
-complete -c token -n "__token_at login" -l authorize-url -x -d 'prism: authorization page (default <service-url>/oauth/authorize). priava: a page to open in the browser (optional)'
-complete -c token -n "__token_at login" -l redirect-uri -x -d 'prism: redirect URI (default http://127.0.0.1:<port>/callback). priava: required; the Redirect URI registered in Priava'
-complete -c token -n "__token_at login" -l scope -x -d 'prism: scope to request'
-complete -c token -n "__token_at login" -l region -x -a 'APAC EU US' -d 'priava: required; TenantRegion: APAC, EU or US'
-complete -c token -n "__token_at login" -l sandbox -d 'priava: use Priava'\''s sandbox API (https://api-sandbox.priava.com/api)'
-complete -c token -n "__token_at login" -l api-url -x -d 'priava: API base URL (default https://api.priava.com/api)'
-complete -c token -n "__token_at login" -l token-url -x -d 'priava: token URL (default <api-url>/rest/oauth/token)'
-complete -c token -n "__token_at login" -l tenant -x -d 'brightpattern: required; tenant host, e.g. example.brightpattern.com'
-complete -c token -n "__token_at login" -l url -x -d 'brightpattern: API base URL (default https://<tenant>)'
+complete -c token -n "__token_at login --for prism" -l service-url -x -d 'prism: required; the service API domain'
+complete -c token -n "__token_at login --for prism priava" -l authorize-url -x -d 'prism: authorization page (default <service-url>/oauth/authorize). priava: a page to open in the browser (optional)'
+complete -c token -n "__token_at login --for prism priava" -l redirect-uri -x -d 'prism: redirect URI (default http://127.0.0.1:<port>/callback). priava: required; the Redirect URI registered in Priava'
+complete -c token -n "__token_at login --for prism" -l scope -x -d 'prism: scope to request'
+complete -c token -n "__token_at login --for priava" -l region -x -a 'APAC EU US' -d 'priava: required; TenantRegion: APAC, EU or US'
+complete -c token -n "__token_at login --for priava" -l sandbox -d 'priava: use Priava'\''s sandbox API (https://api-sandbox.priava.com/api)'
+complete -c token -n "__token_at login --for priava" -l api-url -x -d 'priava: API base URL (default https://api.priava.com/api)'
+complete -c token -n "__token_at login --for priava" -l token-url -x -d 'priava: token URL (default <api-url>/rest/oauth/token)'
+complete -c token -n "__token_at login --for brightpattern bp" -l tenant -x -d 'brightpattern: required; tenant host, e.g. example.brightpattern.com'
+complete -c token -n "__token_at login --for brightpattern bp" -l url -x -d 'brightpattern: API base URL (default https://<tenant>)'
 complete -c token -n "__token_at login ''" -a 'prism priava brightpattern bp'
 complete -c token -n "__token_at ''" -a refresh -d 'renew the access token now'
 complete -c token -n "__token_at refresh" -l json -d 'print the new token metadata as JSON'
@@ -79,14 +100,18 @@ complete -c token -n "__token_at curl" -l bearer -d 'Authorization: Bearer even 
 complete -c token -n "__token_at curl" -l hide-token -d 'print a pipeline that keeps the token out of shell history and argv'
 complete -c token -n "__token_at ''" -a exec -d 'run a command with TOKEN_ACCESS_TOKEN and TOKEN_AUTH_HEADER in its environment'
 complete -c token -n "__token_at exec" -l bearer -d 'TOKEN_AUTH_HEADER as Authorization: Bearer even for PRISM'
+complete -c token -n "__token_at exec --rest" -x -a '(__token_rest)'
 complete -c token -n "__token_at ''" -a list -d 'list profiles'
 complete -c token -n "__token_at list" -l json -d 'print JSON'
 complete -c token -n "__token_at ''" -a use -d 'set the default profile'
-complete -c token -n "__token_at use ''" -a '(token __complete profiles 2>/dev/null)'
+complete -c token -n "__token_at use ''" -a '(token __complete profiles-with-provider 2>/dev/null)'
 complete -c token -n "__token_at ''" -a logout -d 'delete a profile'\''s secrets and settings'
 complete -c token -n "__token_at logout" -l all -d 'every profile'
+complete -c token -n "__token_at logout" -s y -l yes -d 'do not ask first (without a terminal nothing is asked)'
 complete -c token -n "__token_at ''" -a completion -d 'print the shell completion script'
 complete -c token -n "__token_at completion ''" -a 'bash zsh fish'
 complete -c token -n "__token_at ''" -a sandbox -d 'run local PRISM, Priava and Bright Pattern endpoints to try token against'
 complete -c token -n "__token_at sandbox" -l port -x -d 'port on 127.0.0.1 (0 = any free port)'
 complete -c token -n "__token_at sandbox" -l ttl -x -d 'lifetime of issued access tokens in seconds'
+complete -c token -n "__token_at ''" -a help -d 'show help for a command'
+complete -c token -n "__token_at help ''" -a 'login refresh show curl exec list use logout completion sandbox'

@@ -51,7 +51,11 @@ try {
 
   section('Refresh: Priava rotates the refresh token');
   token(['refresh', '-p', 'priava']);
-  token(['show', '-p', 'priava', '--json'], {}, (out) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(out)).filter(([k]) => k !== 'access_token' && k !== 'jwt'))));
+  // The token itself (and its decoded claims) would fill the screen: left out, and said so.
+  token(['show', '-p', 'priava', '--json'], {}, (out) => {
+    const shown = Object.fromEntries(Object.entries(JSON.parse(out)).filter(([k]) => k !== 'access_token' && k !== 'jwt'));
+    return `${JSON.stringify(shown)}\n${dim('(the demo leaves out "access_token" and "jwt" here; token prints them)')}`;
+  });
 
   section('Use a token inside another command');
   token(['exec', '-p', 'brightpattern', '--', process.execPath, '-e', 'console.log("child sees:", process.env.TOKEN_AUTH_HEADER.slice(0, 28) + "…")']);

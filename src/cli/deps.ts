@@ -8,6 +8,7 @@ export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
   password(message: string): Promise<string>;
   confirm(message: string, defaultValue?: boolean): Promise<boolean>;
+  select(message: string, choices: { value: string; name: string }[]): Promise<string>;
 }
 
 export interface Deps {

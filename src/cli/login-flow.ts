@@ -7,12 +7,13 @@ import { openStorage, type Storage } from '../store/index.js';
 import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
 import { toJson } from './commands/show.js';
 import { tokenEndpointOrigin } from '../providers/index.js';
-import { checkTransport, isLoopbackHost } from '../providers/urls.js';
-import type { ClientAuth, Options, Provider } from '../providers/types.js';
+import { checkTransport, isLoopbackHost, parseUrlFlag } from '../providers/urls.js';
+import type { ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
-import { waitForCode } from './wait-for-code.js';
+import { pasteAgain, waitForCode } from './wait-for-code.js';
+import type { Callback } from '../oauth/loopback.js';
 import { cachedToken, httpContext } from './tokens.js';
-import { formatDuration, paint, writeJson } from './output.js';
+import { formatDuration, paint, visible, writeJson } from './output.js';
 
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const { provider, profile: name } = opts;
@@ -40,9 +41,20 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
   } else {
     const whileWaiting = () => exchange.warm();
-    const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
-    set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
-    if (redirectUri) saved.redirectUri = redirectUri;
+    let obtained = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
+    const { requestToken } = await exchange.load();
+    for (;;) {
+      try {
+        set = await requestToken(provider.codeRequest!(options, client, obtained.code, obtained.redirectUri), provider.name, http, deps.now);
+        break;
+      } catch (err) {
+        // A pasted code the provider refused (a typo, a stale code): on a terminal, paste again.
+        if (!(err instanceof ProviderError) || !obtained.pasted || !prompter) throw err;
+        deps.stderr.write(`token: ${visible(err.message)}\n${paint(deps, 'stderr').dim('a new code may need the sign-in URL above again')}\n`);
+        obtained = { ...obtained, code: codeOf(await pasteAgain(prompter, obtained.state ?? null, deps), provider) };
+      }
+    }
+    if (obtained.redirectUri) saved.redirectUri = obtained.redirectUri;
   }
   const profile: ProfileSettings = {
     provider: provider.id,
@@ -112,10 +124,11 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, st
   const ask = prompter!;
   for (const f of provider.flags) {
     if (!f.required || opts.providerFlags[f.key] !== undefined) continue;
-    const values = f.values;
-    opts.providerFlags[f.key] = await ask.input(`${provider.name} ${flagLabel(f.flag)} (${f.description}):`, {
-      validate: (v) => (values && !values.includes(v.trim().toUpperCase()) ? `one of ${values.join(', ')}` : v.trim() !== '' || 'required'),
-    });
+    const message = `${provider.name} ${flagLabel(f.flag)} (${f.description}):`;
+    // A flag with a few fixed values (Priava's region) is a choice, not something to type.
+    opts.providerFlags[f.key] = f.values
+      ? await ask.select(message, f.values.map((v) => ({ value: v, name: v })))
+      : await ask.input(message, { validate: (v) => validateTyped(f, v) });
   }
   const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
   // Reused only where it is bound: the same token endpoint origin and client id (SPEC).
@@ -129,6 +142,22 @@ async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, st
   return { clientId, clientSecret };
 }
 
+/** A prompted flag value, checked as typed (the flag's own check runs again after the prompts). */
+export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values'>, value: string): true | string {
+  const v = value.trim();
+  if (v === '') return 'required';
+  if (f.values && !f.values.includes(v.toUpperCase())) return `one of ${f.values.join(', ')}`;
+  if (f.flag === '--tenant' && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(v)) return 'a host name, e.g. example.brightpattern.com';
+  if (/-(url|uri)$/.test(f.flag)) {
+    try {
+      parseUrlFlag(v, f.flag);
+    } catch (err) {
+      return err instanceof UsageError ? 'an http(s) URL, e.g. https://api.example.com' : String(err);
+    }
+  }
+  return true;
+}
+
 /** "--service-url" → "service URL": the prompt names the value the way the flag does. */
 function flagLabel(flag: string): string {
   return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
@@ -138,6 +167,19 @@ interface Obtained {
   code: string;
   /** The redirect_uri sent to the authorize step, to repeat in the exchange. */
   redirectUri?: string;
+  /** Typed or pasted (not from the listener or --code): a refused one may be pasted again. */
+  pasted?: boolean;
+  /** The state this login sent, which a pasted URL must carry. */
+  state?: string | null;
+}
+
+/** The code of a callback, or the provider's refusal (error=access_denied, ...) as exit 3. */
+function codeOf(callback: Callback, provider: Provider): string {
+  if (callback.error) {
+    const text = callback.errorDescription ? `${callback.error}: ${callback.errorDescription}` : callback.error;
+    throw new ProviderError(`${provider.name} refused the sign-in: ${text}`, 0, callback.error, callback.errorDescription);
+  }
+  return callback.code!;
 }
 
 /** The authorization-code leg: loopback capture, paste, or --code. */
@@ -190,11 +232,7 @@ async function obtainCode(
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
     const callback = await waitForCode({ deps, listener, state, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
-    if (callback.error) {
-      const text = callback.errorDescription ? `${callback.error}: ${callback.errorDescription}` : callback.error;
-      throw new ProviderError(`${provider.name} refused the sign-in: ${text}`, 0, callback.error, callback.errorDescription);
-    }
-    return { code: callback.code!, redirectUri };
+    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state };
   } finally {
     listener?.close();
   }

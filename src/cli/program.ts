@@ -29,8 +29,9 @@ export function buildProgram(deps: Deps): Command {
     .option('-v, --verbose', 'trace HTTP exchanges to stderr, secrets redacted')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .helpCommand('help [command]', 'show help for a command')
-    // A fixed width: the build writes help texts out once (static-output.ts).
-    .configureHelp({ helpWidth: 80 })
+    // A fixed width: the build writes help texts out once (static-output.ts). Every
+    // command's help lists -p and -v too (subcommands inherit this setting).
+    .configureHelp({ helpWidth: 80, showGlobalOptions: true })
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -49,6 +50,11 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
   const end = argv.indexOf('--');
   if ((end === -1 ? argv : argv.slice(0, end)).includes('--no-color')) deps.noColor = true;
   const program = buildProgram(deps);
+  const upTo = end === -1 ? argv : argv.slice(0, end);
+  if (upTo.includes('--version') && (upTo.includes('-v') || upTo.includes('--verbose'))) {
+    await (await import('./version.js')).printVersionReport(VERSION, deps);
+    return;
+  }
   if (argv.length === 0) {
     program.outputHelp();
     return;
@@ -61,8 +67,23 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
     // Commander puts its "(Did you mean ...?)" on a line of its own: it joins the hint.
     const [message = '', ...more] = err.message.replace(/^error: /, '').split('\n');
     const suggestion = /^\(Did you mean (.+)\?\)$/.exec(more.join(' ').trim())?.[1];
-    throw new UsageError(message, suggestion ? `did you mean ${suggestion}? see: token --help` : 'see: token --help');
+    const help = `see: token ${commandOf(program, argv)}--help`;
+    throw new UsageError(message, suggestion ? `did you mean ${suggestion}? ${help}` : help);
   }
+}
+
+/** "show " when argv runs `token show ...` (skipping -p's value), else "": hints name the command's own help. */
+export function commandOf(program: Command, argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '-p' || a === '--profile') i++;
+    else if (!a.startsWith('-')) {
+      const sub = program.commands.find((c) => c.name() === a || c.aliases().includes(a));
+      return sub && sub.name() !== 'help' ? `${sub.name()} ` : '';
+    }
+  }
+  return '';
 }
 
 /** The options every command sees: its own merged with the program's (-p, -v). */

@@ -1,5 +1,5 @@
 // @inquirer/prompts, writing to stderr so stdout stays data only (SPEC "Shape").
-import { confirm, input, password } from '@inquirer/prompts';
+import { confirm, input, password, select } from '@inquirer/prompts';
 import type { Writable } from 'node:stream';
 import { CancelledError } from './errors.js';
 import type { Prompter } from './deps.js';
@@ -10,6 +10,7 @@ export function createPrompter(output: Writable): Prompter {
     input: (message, opts) => cancellable(input({ message, default: opts?.default, validate: opts?.validate, required: true }, context)),
     password: (message) => cancellable(password({ message, mask: false, validate: (v) => v !== '' || 'required' }, context)),
     confirm: (message, defaultValue = false) => cancellable(confirm({ message, default: defaultValue }, context)),
+    select: (message, choices) => cancellable(select({ message, choices }, context)),
   };
 }
 

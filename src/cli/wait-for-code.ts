@@ -40,6 +40,21 @@ export function parsePasted(text: string, state: string | null): Callback | stri
   return { code: t };
 }
 
+/** --code skips the browser, but the exchange repeats the redirect URI: PRISM's is not implied by --code. */
+export function timeoutHint(provider: string): string {
+  const code = /prism/i.test(provider) ? '--code <code> --redirect-uri <the URI it was issued for> skips the browser' : '--code <code> skips the browser';
+  return `run the login again (--timeout <s> waits longer; ${code})`;
+}
+
+/** Asks for the code again after the token endpoint refused a pasted one (a typo, a stale code). */
+export async function pasteAgain(prompter: Prompter, state: string | null, deps: Deps): Promise<Callback> {
+  for (;;) {
+    const answer = parsePasted(await prompter.input('Paste the redirected URL or the code again (Ctrl-C to stop):'), state);
+    if (typeof answer !== 'string') return { ...answer, pasted: true };
+    deps.stderr.write(`token: ${answer}\n`);
+  }
+}
+
 export async function waitForCode(o: WaitOptions): Promise<Callback> {
   const { deps } = o;
   const deadline = deps.now() + o.timeoutS * 1000;
@@ -47,7 +62,7 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
   try {
     return await new Promise<Callback>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new NotLoggedInError(`no sign-in arrived within ${o.timeoutS} s`, 'run the login again (--timeout <s> waits longer; --code <code> skips the browser)')),
+        () => reject(new NotLoggedInError(`no sign-in arrived within ${o.timeoutS} s`, timeoutHint(o.provider))),
         o.timeoutS * 1000,
       );
       cleanups.push(() => clearTimeout(timer));
@@ -61,7 +76,7 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
             deps.stderr.write(`token: ${answer}\n`);
             return ask();
           }
-          resolve(answer);
+          resolve({ ...answer, pasted: true });
         };
         ask().catch(reject);
         return;
@@ -103,7 +118,7 @@ function pasteWhileWaiting(deps: Deps, state: string | null, deadline: number, r
   rl.on('line', (line) => {
     if (line.trim() === '') return draw();
     const answer = parsePasted(line, state);
-    if (typeof answer !== 'string') return resolve(answer);
+    if (typeof answer !== 'string') return resolve({ ...answer, pasted: true });
     deps.stderr.write(`token: ${answer}\n`);
     draw();
   });

@@ -5,6 +5,7 @@
 import type { CommandSpec, CompletionModel, FlagSpec, Values } from './model.js';
 
 const PROFILES = 'token __complete profiles 2>/dev/null';
+const PROFILES_WITH_PROVIDER = 'token __complete profiles-with-provider 2>/dev/null';
 
 /** A flag that takes a value, with the command it belongs to (none: a global flag). */
 interface Valued {
@@ -36,6 +37,30 @@ function withFlags(m: CompletionModel): CommandSpec[] {
 function commandsWithArgs(m: CompletionModel): CommandSpec[] {
   return m.commands.filter((c) => c.args !== 'none');
 }
+/** A command's flags for every argument: [argument values, their own flags]; values sharing a set share a row. */
+function flagsByArg(c: CommandSpec): { common: FlagSpec[]; all: FlagSpec[]; rows: [string[], FlagSpec[]][] } {
+  const own = c.flags.filter((f) => f.only);
+  const rows = new Map<string, [string[], FlagSpec[]]>();
+  for (const value of [...new Set(own.flatMap((f) => f.only!))]) {
+    const flags = own.filter((f) => f.only!.includes(value));
+    const key = names(flags).join(' ');
+    const row = rows.get(key);
+    if (row) row[0].push(value);
+    else rows.set(key, [[value], flags]);
+  }
+  return { common: c.flags.filter((f) => !f.only), all: own, rows: [...rows.values()] };
+}
+/** bash/zsh: the `list=` lines for a command's flags, its argument's own flags added by `case`. */
+function shFlagCase(c: CommandSpec, render: (flags: FlagSpec[]) => string, zsh: boolean): string {
+  const { common, all, rows } = flagsByArg(c);
+  if (all.length === 0) return `list=(${render(c.flags)})`;
+  const arm = (pattern: string, flags: FlagSpec[]) => `${zsh ? '(' : ''}${pattern}) list+=(${render(flags)}) ;;`;
+  // No argument yet (token login -p <existing> --): every flag; an unknown one: the common flags only.
+  const arms = [arm("''", all), ...rows.map(([values, flags]) => arm(values.join('|'), flags))];
+  const pad = '\n          ';
+  return `list=(${render(common)})\n        case "$arg" in${pad}${arms.join(pad)}\n        esac\n       `;
+}
+const runsCommand = (m: CompletionModel) => m.commands.filter((c) => c.runsCommand).map((c) => c.name);
 
 export function bashScript(m: CompletionModel): string {
   // compgen -W would expand $(...) and globs inside profile names: filter by prefix
@@ -55,13 +80,25 @@ _token_takes_value() {
   return 1
 }
 
+# After \`token exec ... --\`: a command and its arguments, completed as for sudo.
+_token_run_command() {
+  if declare -F _command_offset >/dev/null; then
+    _command_offset "$1"
+  elif (($1 == COMP_CWORD)); then
+    while IFS= read -r w; do COMPREPLY+=("$w"); done < <(compgen -c -- "$cur")
+  fi
+}
+
 _token() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" cmd="" arg="" flag="" w i
   local -a list=()
   COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
-    [[ $w == -- ]] && return 0
+    if [[ $w == -- ]]; then
+      case "$cmd" in ${runsCommand(m).join('|') || '""'}) _token_run_command $((i + 1)) ;; esac
+      return 0
+    fi
     if _token_takes_value "$cmd" "$w"; then
       ((i + 1 == COMP_CWORD)) && flag="$w"
       ((i++))
@@ -75,7 +112,7 @@ ${withValues(m).map((v) => `      ${shPatterns(v).join('|')}) ${list(v.flag.valu
     esac
   elif [[ $cur == -* ]]; then
     case "$cmd" in
-${withFlags(m).map((c) => `      ${c.name}) list=(${names(c.flags).join(' ')}) ;;`).join('\n')}
+${withFlags(m).map((c) => `      ${c.name}) ${shFlagCase(c, (f) => names(f).join(' '), false)} ;;`).join('\n')}
     esac
     list+=(${names(m.global).join(' ')})
   elif [[ -z $cmd ]]; then
@@ -116,7 +153,14 @@ _token() {
   local -a list
   for ((i = 2; i < CURRENT; i++)); do
     w=\${words[i]}
-    [[ $w == -- ]] && return 1
+    if [[ $w == -- ]]; then
+      # After \`token exec ... --\`: a command and its arguments, completed as for sudo.
+      case $cmd in (${runsCommand(m).join('|') || '""'}) ;; (*) return 1 ;; esac
+      shift $i words
+      (( CURRENT -= i ))
+      _normal
+      return
+    fi
     if _token_takes_value "$cmd" "$w"; then
       ((i + 1 == CURRENT)) && flag=$w
       ((i++))
@@ -131,7 +175,7 @@ ${withValues(m).map((v) => `      (${shPatterns(v).join('|')}) ${list(v.flag.val
     compadd -a list
   elif [[ $cur == -* ]]; then
     case $cmd in
-${withFlags(m).map((c) => `      (${c.name}) list=(${flagList(c.flags)}) ;;`).join('\n')}
+${withFlags(m).map((c) => `      (${c.name}) ${shFlagCase(c, flagList, true)} ;;`).join('\n')}
     esac
     list+=(${flagList(m.global)})
     _describe -o option list
@@ -153,10 +197,11 @@ export function fishScript(m: CompletionModel): string {
   const fishPatterns = (v: Valued) => names([v.flag]).map((n) => sq(v.command ? `${v.command} ${n}` : `* ${n}`));
   // Command names are plain words, so the condition can sit in double quotes.
   const at = (...words: string[]) => `-n "__token_at ${words.map((w) => w || "''").join(' ')}"`;
-  const args = (values: Values) => (values === 'profiles' ? sq(`(${PROFILES})`) : sq((values as readonly string[]).join(' ')));
+  // Each profile name with its provider beside it (fish shows a candidate's own description).
+  const args = (values: Values) => (values === 'profiles' ? sq(`(${PROFILES_WITH_PROVIDER})`) : sq((values as readonly string[]).join(' ')));
   const flagLine = (f: FlagSpec, c?: CommandSpec) => {
     const parts = ['complete -c token'];
-    if (c) parts.push(at(c.name));
+    if (c) parts.push(f.only ? at(c.name, '--for', ...f.only) : at(c.name));
     if (f.short) parts.push(`-s ${f.short.replace(/^-/, '')}`);
     if (f.long) parts.push(`-l ${f.long.replace(/^--/, '')}`);
     if (f.takesValue) parts.push('-x'); // a value, never a file name
@@ -178,17 +223,20 @@ export function fishScript(m: CompletionModel): string {
     'end',
     '',
     '# Succeeds when the command on the line is $argv[1] ("" = none yet) and, given a',
-    '# second argument, its first argument is $argv[2]. Nothing matches after --.',
+    '# second argument, its first argument is $argv[2]; `--for <values>`: its argument is one',
+    '# of them or not given yet; `--rest`: the line is past `--`. Else nothing matches after --.',
     'function __token_at',
     "    set -l cmd ''",
     "    set -l arg ''",
     '    set -l skip 0',
+    '    set -l rest 0',
     '    set -l words (commandline -opc)',
     '    for w in $words[2..-1]',
     '        if test $skip = 1',
     '            set skip 0',
     '        else if test "$w" = --',
-    '            return 1',
+    '            set rest 1',
+    '            break',
     '        else if __token_takes_value "$cmd" "$w"',
     '            set skip 1',
     "        else if string match -q -- '-*' \"$w\"",
@@ -200,7 +248,25 @@ export function fishScript(m: CompletionModel): string {
     '        end',
     '    end',
     '    test "$cmd" = "$argv[1]"; or return 1',
+    '    if test "$argv[2]" = --rest',
+    '        test $rest = 1',
+    '        return',
+    '    end',
+    '    test $rest = 0; or return 1',
+    '    if test "$argv[2]" = --for',
+    '        test -z "$arg"; or contains -- "$arg" $argv[3..-1]',
+    '        return',
+    '    end',
     '    test (count $argv) -lt 2; or test "$arg" = "$argv[2]"',
+    'end',
+    '',
+    '# After `token exec ... --`: what fish offers for the command line that follows (as for sudo).',
+    'function __token_rest',
+    '    set -l words (commandline -opc)',
+    '    set -l i (contains -i -- -- $words)',
+    '    set -l rest',
+    '    test $i -lt (count $words); and set rest (string escape -- $words[(math $i + 1)..-1])',
+    "    complete -C (string join ' ' -- $rest (commandline -ct))",
     'end',
     '',
     'complete -c token -f',
@@ -210,6 +276,7 @@ export function fishScript(m: CompletionModel): string {
     lines.push(`complete -c token ${at('')} -a ${c.name} -d ${sq(c.description)}`);
     for (const f of c.flags) lines.push(flagLine(f, c));
     if (c.args !== 'none') lines.push(`complete -c token ${at(c.name, '')} -a ${args(c.args)}`);
+    if (c.runsCommand) lines.push(`complete -c token ${at(c.name, '--rest')} -x -a '(__token_rest)'`);
   }
   return lines.join('\n') + '\n';
 }

@@ -9,6 +9,8 @@ export interface Callback {
   code?: string;
   error?: string;
   errorDescription?: string;
+  /** Typed or pasted on the terminal rather than received by the listener. */
+  pasted?: boolean;
 }
 
 export interface LoopbackOptions {

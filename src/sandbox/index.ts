@@ -37,7 +37,14 @@ const ROUTES: [RegExp, Endpoint, Handler][] = [
   [/^\/bp\/configapi\/v2(\/.*)?$/, 'bp-api', bpApi],
 ];
 
-export async function startSandbox(opts: { port?: number; config?: Partial<SandboxConfig> } = {}): Promise<Sandbox> {
+export interface SandboxOptions {
+  port?: number;
+  config?: Partial<SandboxConfig>;
+  /** Called once per answered request (not the /_sandbox/ controls), e.g. `token sandbox`'s log. */
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState();
   Object.assign(state.config, opts.config);
   const sockets = new Set<Socket>();
@@ -74,11 +81,9 @@ export async function startSandbox(opts: { port?: number; config?: Partial<Sandb
     }
     state.requests.push(record);
     const fault = route && state.takeFault(route[1]);
-    if (fault) {
-      record.status = applyFault(fault, res);
-      return;
-    }
-    record.status = route ? route[2](req, res, state) : json(res, 404, { error: 'not_found', error_description: `no sandbox endpoint at ${url.pathname}` });
+    if (fault) record.status = applyFault(fault, res);
+    else record.status = route ? route[2](req, res, state) : json(res, 404, { error: 'not_found', error_description: `no sandbox endpoint at ${url.pathname}` });
+    opts.onRequest?.(record);
   }
   server.on('connection', (s) => {
     sockets.add(s);

@@ -229,9 +229,11 @@ async function storeForLogin(env: NodeJS.ProcessEnv, storage: Storage, warn: (li
     if (!(err instanceof KeychainUnavailableError)) throw err;
     if (wanted === 'keychain') {
       // Forced and unavailable: an error, never a silent fallback (SPEC).
-      throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, 'start a Secret Service (e.g. gnome-keyring) or set TOKEN_STORE=file');
+      throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, err.hint);
     }
-    warn(`warning: ${err.message}; secrets stored in ${join(storage.dir, PROFILES_DIR)} (files of mode 0600); set TOKEN_STORE=file to silence this`);
+    // One warning (SPEC), its second line the fix and how to silence it.
+    warn(`warning: ${err.message}; secrets stored in ${join(storage.dir, PROFILES_DIR)} (files of mode 0600)
+  ${err.hint}`);
     return 'file';
   }
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { firstLine, TokenError } from '../cli/errors.js';
 import { builtin, codeDir } from './builtin.js';
 import { parseSecrets, type LongSecrets } from './settings.js';
+import { diagnoseKeychain } from './keychain-diagnosis.js';
 
 export const SERVICE = 'token-cli';
 /** SPEC: every keychain call has a 3 s timeout; a keyring that hangs is unavailable. */
@@ -19,8 +20,9 @@ type Method = 'getPassword' | 'setPassword' | 'deletePassword';
 
 export class KeychainUnavailableError extends TokenError {
   constructor(readonly reason: string) {
-    // Exit 2, like TOKEN_STORE=keychain at login: the environment lacks what the profile needs.
-    super('usage', `the OS keychain is not available: ${reason}`, 'start or unlock the OS keychain (on Linux a Secret Service such as gnome-keyring), or log in again with TOKEN_STORE=file');
+    // Exit 2 like TOKEN_STORE=keychain at login: the environment lacks what the profile needs.
+    const { words, hint } = diagnoseKeychain(reason);
+    super('usage', `the OS keychain is not available: ${words}`, hint);
   }
 }
 

@@ -50,6 +50,23 @@ describe('prebuilt help', () => {
     else expect(path!.endsWith(`/${file}`)).toBe(true);
   });
 
+  it.each(commands)('token %s --help lists -p/--profile and -v/--verbose too', async (name) => {
+    const shown = await runCli([name, '--help']);
+    expect(shown.stdout).toMatch(/^Global Options:$/m);
+    expect(shown.stdout).toMatch(/^ {2}-p, --profile <name> +the profile to use/m);
+    expect(shown.stdout).toMatch(/^ {2}-v, --verbose +trace HTTP exchanges/m);
+  });
+
+  it('login --help shows the --timeout default as a number', async () => {
+    const shown = (await runCli(['login', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(shown).toContain('--timeout <s> seconds to wait for the browser callback (default: 300)');
+  });
+
+  it('a usage error points at the help of its own command', async () => {
+    expect(await runCli(['-p', 'x', 'curl', '--nope'])).toMatchObject({ code: 2, stderr: "token: unknown option '--nope'\nsee: token curl --help\n" });
+    expect(await runCli(['nope'])).toMatchObject({ code: 2, stderr: "token: unknown command 'nope'\nsee: token --help\n" });
+  });
+
   it('an unknown command with --help still goes to commander, which shows the top help', async () => {
     const top = readFileSync(join(ROOT, 'dist', 'help', 'token.txt'), 'utf8');
     expect(await runCli(['nope', '--help'])).toMatchObject({ code: 0, stdout: top, stderr: '' });

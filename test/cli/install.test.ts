@@ -50,15 +50,24 @@ describe('the installed package', () => {
   it('ships the bundle and the code cache step, never a code cache', () => {
     expect(packed).toContain('dist/main.cjs');
     expect(packed).toContain('scripts/code-cache.cjs');
+    expect(packed).toContain('scripts/postinstall-notice.cjs');
     expect(packed.filter((p) => p.includes('code-cache/'))).toEqual([]);
   });
 
   it('has a code cache its postinstall made for this Node, which V8 takes', () => {
     expect(postinstall.status).toBe(0);
-    expect(postinstall.stderr).not.toMatch(/warning/);
+    expect(postinstall.stderr).not.toMatch(/code cache/);
     expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.bin`]);
     const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.js'))}).loadMain(true); console.log(script.cachedDataRejected)`;
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
+  });
+
+  it('its postinstall says in one line whether secrets can go to the keychain, and why not', () => {
+    // Unpacked without its dependencies, as when npm could not build keytar and left it out.
+    expect(postinstall.stderr.split('\n').filter((l) => l.startsWith('token-cli:'))).toEqual([
+      'token-cli: keychain support: off, keytar is not installed (npm leaves it out when it cannot build it, or with --ignore-scripts); token keeps secrets in a 0600 file. ' +
+        `To fix: install ${process.platform === 'linux' ? 'libsecret-1-dev and build-essential (Debian/Ubuntu) or libsecret-devel, gcc-c++ and make (Fedora)' : ''}, then run npm install again (TOKEN_STORE=file silences this)`,
+    ]);
   });
 
   it('leaves nothing behind in temp dirs or the runtime dir', () => {

@@ -18,7 +18,8 @@ import { loginBp, loginPrism } from '../helpers/logins.js';
 import { missingParts } from '../helpers/real.js';
 
 const BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'; // Debian's bash-completion
-const COMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
+const SUBCOMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
+const COMMANDS = [...SUBCOMMANDS, 'help'];
 // The last two are hostile: offered as they are, never run or globbed (the shells run in the temp dir).
 const HOSTILE = ['$(touch pwned)', '*'];
 const PROFILES = ['work', 'ci-bot', 'prism', ...HOSTILE];
@@ -32,7 +33,7 @@ const FLAGS: Record<string, string[]> = {
   exec: ['--bearer'],
   list: ['--json'],
   use: [],
-  logout: ['--all'],
+  logout: ['--all', '--yes'],
   completion: [],
   sandbox: ['--port', '--ttl'],
 };
@@ -71,8 +72,19 @@ const CASES: Case[] = [
   { line: 'token use c', exactly: ['ci-bot'] },
   { line: 'token use work ', exactly: [] },
   { line: 'token curl --header ', exactly: [] }, // a free value: no file names either
-  { line: 'token exec -- ', exactly: [] },
-  { line: 'token exec -- node --', exactly: [] },
+  { line: 'token help ', exactly: SUBCOMMANDS },
+  { line: 'token help lo', exactly: ['login', 'logout'] },
+  // Login flags for the provider on the line only (or every one before a provider is given).
+  { line: 'token login prism --s', exactly: ['--service-url', '--scope'] },
+  { line: 'token login priava --s', exactly: ['--sandbox'] },
+  { line: 'token login bp --', including: ['--tenant', '--url', '--client-id', '--timeout', '--profile'], without: ['--service-url', '--region', '--sandbox', '--redirect-uri'] },
+  { line: 'token login -p work --t', exactly: ['--timeout', '--token-url', '--tenant'] },
+  // After `token exec ... --` a command of its own, as for sudo; curl's `--` passes words to curl.
+  // (A prefix: every command on PATH is thousands of candidates.)
+  { line: 'token exec -- nod', including: ['node'] },
+  { line: 'token exec -p work -- nod', including: ['node'], without: ['work', '--bearer'] },
+  { line: 'token exec --bearer -- sh -', without: ['--bearer', '--profile'] },
+  { line: 'token curl -- ', exactly: [] },
   { line: 'token completion ', exactly: ['bash', 'zsh', 'fish'] },
 ];
 
@@ -276,3 +288,13 @@ function bashCompletionMissing(): string | undefined {
 function sh(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
+
+describe.skipIf(!!missingParts(['fish'], 'fish completion'))('fish descriptions', () => {
+  it('shows each profile’s provider beside its name, not the description of -p', async () => {
+    const script = `token completion fish | source\ncomplete -C 'token -p '\nprintf '\\x1e\\n'\ncomplete -C 'token use w'`;
+    const r = await run('fish', ['--no-config', '-c', script]);
+    const [profiles, use] = r.stdout.split('\x1e\n');
+    expect(profiles!.split('\n').filter(Boolean).sort()).toEqual(['*\tbrightpattern', '$(touch pwned)\tbrightpattern', 'ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort());
+    expect(use).toBe('work\tbrightpattern\n');
+  });
+});

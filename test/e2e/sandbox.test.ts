@@ -1,14 +1,19 @@
 // `token sandbox`: the command itself, and the strictness of its endpoints (a
 // request that does not follow the provider page gets the provider's error shape).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig } from '../helpers/cli.js';
 
 describe('token sandbox', () => {
-  it('prints its URL on stdout and login commands on stderr, serves logins, and stops on SIGTERM', async () => {
+  it('prints its URL on stdout and login commands on stderr, serves logins, logs each request, and stops on SIGTERM', async () => {
     const cfg = tempConfig();
     const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', '--ttl', '120'], { env: cfg.env });
+    // A failed expectation must not leave the sandbox running.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      cfg.cleanup();
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const url = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
@@ -20,6 +25,13 @@ describe('token sandbox', () => {
     });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).expires_in).toBe(120);
+    // Each request it answered, on stderr: method, path, parameters with secrets redacted, status.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain('scripts get this base URL alone on stdout when it is piped');
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d POST \/bp\/configapi\/v2\/oauth\/token form: grant_type=client_credentials&.*client_secret=\[redacted\].* → 200 \(bp-token\)$/m);
+    const log = stderr.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
+    expect(log).toHaveLength(1);
+    expect(log[0]).not.toContain(CLIENTS.brightpattern.clientSecret);
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', (c, s) => resolve(c ?? s)));
     expect(code).not.toBeNull();

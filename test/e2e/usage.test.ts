@@ -25,11 +25,11 @@ describe('bad input', () => {
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--port', '70000'], /^token: --port must be a whole number from 0 to 65535, got "70000"\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--timeout', 'soon'], /^token: --timeout must be a whole number from 1 to 86400, got "soon"\n$/],
     [['login', 'prism', '--client-id', 'c', '--service-url', 'http://x.example'], /^token: refusing plain http:\/\/ for x\.example: tokens would cross the network unencrypted\nuse https:\/\/, or pass --allow-http/],
-    [['show', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
+    [['show', '--bogus'], /^token: unknown option '--bogus'\nsee: token show --help\n$/],
     [['show', '--raw', '--header'], /^token: choose one of --raw, --json, --header\n$/],
     // The start-up fast path for `show --raw` hands anything it does not know to commander.
-    [['show', '--raw', '--bogus'], /^token: unknown option '--bogus'\nsee: token --help\n$/],
-    [['show', '--raw', '-p'], /^token: option '-p, --profile <name>' argument missing\nsee: token --help\n$/],
+    [['show', '--raw', '--bogus'], /^token: unknown option '--bogus'\nsee: token show --help\n$/],
+    [['show', '--raw', '-p'], /^token: option '-p, --profile <name>' argument missing\nsee: token show --help\n$/],
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['logot'], /^token: unknown command 'logot'\ndid you mean logout\? see: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
@@ -162,7 +162,7 @@ describe('profile selection', () => {
     cfg.writeProfile('brightpattern', first);
     const list = await runCli(['list', '--json'], { env: cfg.env });
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(list.stdout)[0]).toMatchObject({ name: 'brightpattern', expires_at: null });
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ profile: 'brightpattern', name: 'brightpattern', expires_at: null });
     const show = await runCli(['show', '-p', 'brightpattern'], { env: cfg.env });
     expect(show).toMatchObject({ code: 0, stderr: '' });
     expect(show.stdout).toMatch(/^expires +out of range \(in /m);

@@ -51,7 +51,8 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
     };
   });
   if (opts.json) {
-    writeJson(deps, rows.map(({ text: _text, ...r }) => r));
+    // `profile` as in show --json; `name` stays as an alias for scripts written against it.
+    writeJson(deps, rows.map(({ text: _text, name, ...r }) => ({ profile: name, name, ...r })));
     return;
   }
   if (rows.length === 0) {

@@ -1,6 +1,6 @@
 // token login <provider>: the commander half turns flags into LoginOptions, naming
 // every missing flag when it may not prompt; login() does the work.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../errors.js';
@@ -53,7 +53,7 @@ export function register(program: Command, deps: Deps): Command {
     .option('--code <code>', 'skip the browser and exchange this authorization code')
     .option('--no-browser', 'print the authorization URL instead of opening a browser')
     .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
-    .option('--timeout <s>', 'seconds to wait for the browser callback', '300')
+    .addOption(new Option('--timeout <s>', 'seconds to wait for the browser callback').default('300', '300'))
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
     .option('--allow-http', 'allow plain http:// to non-loopback hosts');
@@ -98,7 +98,11 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     existing = readExisting(storage, name, flags.force === true);
   }
   if (!providerName && !existing) {
-    throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
+    if (!canPrompt(deps)) throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
+    providerName = await (await deps.prompter()).select(
+      'Log in to which provider?',
+      Object.values(PROVIDERS).map((p) => ({ value: p.id, name: `${p.name} (${p.id})` })),
+    );
   }
   const provider = providerById(providerName ?? existing!.provider);
   const again = existing?.provider === provider.id ? existing : undefined;

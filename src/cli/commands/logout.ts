@@ -1,14 +1,15 @@
 // token logout [--all]: delete the profile's secrets and settings.
 import type { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage, type ProfileSettings, type Storage } from '../../store/index.js';
-import { UsageError } from '../errors.js';
+import { CancelledError, UsageError } from '../errors.js';
 
 export interface LogoutOptions {
   profile?: string;
   all?: boolean;
+  yes?: boolean;
 }
 
 export function register(program: Command, deps: Deps): Command {
@@ -16,6 +17,7 @@ export function register(program: Command, deps: Deps): Command {
     .command('logout')
     .description("delete a profile's secrets and settings")
     .option('--all', 'every profile')
+    .option('-y, --yes', 'do not ask first (without a terminal nothing is asked)')
     .action(async (_opts, cmd: Command) => run(optionsOf<LogoutOptions>(cmd), deps));
 }
 
@@ -26,6 +28,19 @@ export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
   // A profile named exactly is logged out without reading it: a damaged file can go too.
   const named = asked !== undefined && storage.names().includes(asked) ? asked : undefined;
   const names = opts.all ? storage.names() : [named ?? (await selectProfile(storage, opts.profile, deps.env)).name];
+  // On a terminal, ask first (as gh auth logout does); scripts and --yes are not asked.
+  if (names.length > 0 && !opts.yes && canPrompt(deps)) {
+    const provider = (name: string) => {
+      try {
+        return storage.profile(name)?.provider ?? 'unknown';
+      } catch {
+        return 'damaged';
+      }
+    };
+    const which = names.length === 1 ? `profile ${names[0]} (${provider(names[0]!)})` : `${names.length} profiles (${names.join(', ')})`;
+    const yes = await (await deps.prompter()).confirm(`Log out of ${which}? Its secrets and settings are deleted.`, false);
+    if (!yes) throw new CancelledError();
+  }
   for (const name of names) {
     // Under the profile's lock: a refresh running now must not write its tokens back after us.
     await storage.withProfileLock(name, () => logout(storage, name));

@@ -1,5 +1,5 @@
 // token sandbox: local PRISM, Priava and Bright Pattern endpoints, and the commands to try.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { intFlag } from './login.js';
@@ -8,8 +8,8 @@ export function register(program: Command, deps: Deps): Command {
   return program
     .command('sandbox')
     .description('run local PRISM, Priava and Bright Pattern endpoints to try token against')
-    .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
-    .option('--ttl <s>', 'lifetime of issued access tokens in seconds', '3600')
+    .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0 = any free port)').default('0', '0'))
+    .addOption(new Option('--ttl <s>', 'lifetime of issued access tokens in seconds').default('3600', '3600'))
     .action(async (opts: { port: string; ttl: string }) => run(opts, deps));
 }
 
@@ -17,11 +17,12 @@ export async function run(opts: { port: string; ttl: string }, deps: Deps): Prom
   const port = intFlag(opts.port, '--port', 0, 65535);
   const ttl = intFlag(opts.ttl, '--ttl', 1, 86400 * 30);
   const { startSandbox, CLIENTS } = await import('../../sandbox/index.js');
-  const sb = await startSandbox({ port, config: { accessTokenTtl: ttl } }).catch((err: NodeJS.ErrnoException) => {
+  const { requestLine } = await import('../../sandbox/request-log.js');
+  const sb = await startSandbox({ port, config: { accessTokenTtl: ttl }, onRequest: (r) => void deps.stderr.write(`${requestLine(r, new Date(deps.now()))}\n`) }).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EADDRINUSE' ? new UsageError(`port ${port} on 127.0.0.1 is already in use`, 'pass --port 0 for any free port') : err;
   });
   const w = (s: string) => void deps.stderr.write(`${s}\n`);
-  w(`token sandbox listening on ${sb.url} (Ctrl-C to stop)`);
+  w(`token sandbox listening on ${sb.url} (Ctrl-C to stop); scripts get this base URL alone on stdout when it is piped`);
   w('');
   w('Try (the client secrets are the sandbox\'s own demo values):');
   w(`  TOKEN_CLIENT_SECRET=${CLIENTS.prism.clientSecret} token login prism --client-id ${CLIENTS.prism.clientId} --service-url ${sb.prismServiceUrl}`);
@@ -29,8 +30,10 @@ export async function run(opts: { port: string; ttl: string }, deps: Deps): Prom
   w(`  TOKEN_CLIENT_SECRET=${CLIENTS.brightpattern.clientSecret} token login bp --client-id ${CLIENTS.brightpattern.clientId} --tenant ${CLIENTS.brightpattern.tenant} --url ${sb.bpUrl}`);
   w('  token show -p prism --verify');
   w('  token curl -p brightpattern');
-  // Machine-readable too, for scripts that start the sandbox: the base URL on stdout.
-  deps.stdout.write(`${sb.url}\n`);
+  w('');
+  w('Requests are logged below: time, method, path with its parameters (secrets redacted), status.');
+  // For scripts that start the sandbox, the base URL alone on stdout; a terminal has it in the banner.
+  if (!(deps.stdout as { isTTY?: boolean }).isTTY) deps.stdout.write(`${sb.url}\n`);
   // Ctrl-C is how a sandbox ends, not a cancel: set main's SIGINT handler aside, close, exit 0.
   const mainHandlers = process.listeners('SIGINT');
   process.removeAllListeners('SIGINT');
