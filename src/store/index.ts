@@ -232,7 +232,7 @@ async function storeForLogin(env: NodeJS.ProcessEnv, storage: Storage, warn: (li
       throw new TokenError('usage', `TOKEN_STORE=keychain but ${err.message}`, err.hint);
     }
     // One warning (SPEC), its second line the fix and how to silence it.
-    warn(`warning: ${err.message}; secrets stored in ${join(storage.dir, PROFILES_DIR)} (files of mode 0600)
+    warn(`warning: ${err.message}; secrets stored in ${join(storage.dir, PROFILES_DIR)} (mode 0600)
   ${err.hint}`);
     return 'file';
   }

@@ -211,7 +211,8 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect([r.code, r.stdout]).toEqual([0, '']);
       const warnings = r.stderr.split('\n').filter((l) => /warning/i.test(l));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^token: warning: the OS keychain is not available: .+; secrets stored in .+ \(files of mode 0600\); set TOKEN_STORE=file to silence this$/);
+      expect(warnings[0]).toMatch(/^token: warning: the OS keychain is not available: .+; secrets stored in \S+ \(mode 0600\)$/);
+      expect(r.stderr).toMatch(/TOKEN_STORE=file to keep secrets in a 0600 file and silence this\n/);
       expect(warnings[0]).toContain(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles'));
       expect(cfg.profile('brightpattern')).toMatchObject({ store: 'file', secrets: { clientSecret: CLIENTS.brightpattern.clientSecret } });
       expect((await cli(['show', '--raw'], withBus(nobus.bus, 'auto'))).code).toBe(0);
