@@ -34,6 +34,7 @@ const VALUES_BY_FLAG: Record<string, Values> = {
 const ARGS_BY_COMMAND: Record<string, Values> = {
   login: PROVIDER_NAMES,
   use: 'profiles',
+  check: ['prism'],
   completion: ['bash', 'zsh', 'fish'],
 };
 
