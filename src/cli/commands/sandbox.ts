@@ -8,7 +8,7 @@ import { isPrismQuirk, PRISM_QUIRKS, type PrismQuirk } from '../../sandbox/quirk
 export interface SandboxOptions {
   port: string;
   ttl: string;
-  prismQuirk: string[];
+  prismQuirk?: string[];
 }
 
 export function register(program: Command, deps: Deps): Command {
@@ -18,7 +18,7 @@ export function register(program: Command, deps: Deps): Command {
     .description('run local PRISM, Priava and Bright Pattern endpoints to try token against')
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
     .option('--ttl <s>', 'lifetime of issued access tokens in seconds', '3600')
-    .option('--prism-quirk <name>', 'make the PRISM service depart from its pages this way (repeatable; see below)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--prism-quirk <name>', 'make the PRISM service depart from its pages this way (repeatable; see below)', (v: string, all: string[] = []) => [...all, v])
     .addHelpText(
       'after',
       `\nPRISM quirks (for token check prism):\n${Object.entries(PRISM_QUIRKS)
@@ -31,9 +31,10 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(opts: SandboxOptions, deps: Deps): Promise<void> {
   const port = intFlag(opts.port, '--port', 0, 65535);
   const ttl = intFlag(opts.ttl, '--ttl', 1, 86400 * 30);
-  const unknown = opts.prismQuirk.filter((q) => !isPrismQuirk(q));
+  const quirks = opts.prismQuirk ?? [];
+  const unknown = quirks.filter((q) => !isPrismQuirk(q));
   if (unknown.length) throw new UsageError(`unknown --prism-quirk ${unknown.join(', ')}`, `quirks: ${Object.keys(PRISM_QUIRKS).join(', ')}`);
-  const prismQuirks = [...new Set(opts.prismQuirk)] as PrismQuirk[];
+  const prismQuirks = [...new Set(quirks)] as PrismQuirk[];
   const { startSandbox, CLIENTS } = await import('../../sandbox/index.js');
   const sb = await startSandbox({ port, config: { accessTokenTtl: ttl, prismQuirks } }).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EADDRINUSE' ? new UsageError(`port ${port} on 127.0.0.1 is already in use`, 'pass --port 0 for any free port') : err;
