@@ -27,6 +27,7 @@ _token() {
   if [[ -n $flag ]]; then
     case "$cmd $flag" in
       "login --region") list=(APAC EU US) ;;
+      "sandbox --prism-quirk") list=(drops-state post-only accepts-wrong-secret ignores-client-header reusable-code ignores-redirect-uri token-type-missing string-expires-in no-refresh-token no-rotation accepts-bogus-refresh html-errors user-no-envelope user-accepts-invalid-token) ;;
       *" --profile"|*" -p") while IFS= read -r w; do list+=("$w"); done < <(token __complete profiles 2>/dev/null) ;;
     esac
   elif [[ $cur == -* ]]; then
