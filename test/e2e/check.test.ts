@@ -133,6 +133,18 @@ describe('token check prism', () => {
     expect(r.stderr).not.toContain(code);
   });
 
+  it.each([
+    [{ SCRIPTED_BROWSER_DECISION: 'deny' }, [], 'PRISM refused the sign-in: access_denied: The user denied the request'],
+    [{ BROWSER: 'true' }, ['--timeout', '1'], 'no sign-in arrived within 1 s'],
+  ])('an authorization that gives no code (%j) fails the authorize check; what needs the code skips', async (env, args, detail) => {
+    const r = await check(['--json', ...args], undefined, env);
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(byId(report).authorize).toEqual({ id: 'authorize', name: 'authorize redirect', status: 'fail', detail });
+    expect(byId(report)['token-exchange']).toMatchObject({ status: 'skip', detail: 'no authorization code (see the authorize check)' });
+    expect(report).toMatchObject({ failed: 1, passed: 2, skipped: 12 }); // https, and the user API refusing a made-up token
+  });
+
   it('a service nobody answers at: exit 4 before any browser opens, nothing on stdout', async () => {
     const port = await freePort();
     const r = await check([], `http://127.0.0.1:${port}`);

@@ -8,7 +8,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { EXIT_CODES, firstLine, NotLoggedInError, ReportedFailure, TokenError, type ErrorCode } from '../errors.js';
-import { formatDuration, isoTime, visible, writeJson } from '../output.js';
+import { formatDuration, isoTime, paint, visible, writeJson } from '../output.js';
 
 export interface StatusOptions {
   profile?: string;
@@ -80,14 +80,17 @@ async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<
 }
 
 function print(deps: Deps, lines: Line[]): void {
+  const c = paint(deps, 'stdout');
   const rows = lines.map((l) =>
     l.ok
       ? [l.profile, l.provider, 'ok', l.expires_in === null ? 'no expiry given' : `valid for ${formatDuration(l.expires_in * 1000)}`, l.user === null ? '' : visible(l.user)]
-      : [l.profile, l.provider, 'failed', visible(l.error.message), ''],
+      : [l.profile, l.provider, 'failed', visible(l.error.message)],
   );
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.filter((r) => i < 3 || r[2] === 'ok').map((r) => r[i]!.length), 0));
+  // Profile, provider and result line up; validity too among the usable ones.
+  const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.filter((r) => i < 3 || r[2] === 'ok').map((r) => r[i]!.length)));
   for (const r of rows) {
-    const cells = r[2] === 'ok' ? r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)) : [...r.slice(0, 3).map((cell, i) => cell.padEnd(widths[i]!)), r[3]!];
+    const cells = r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i]!) : cell));
+    cells[2] = r[2] === 'ok' ? c.green(cells[2]!) : c.red(cells[2]!);
     deps.stdout.write(`${cells.join('  ').trimEnd()}\n`);
   }
 }
