@@ -20,7 +20,7 @@ const warn = (detail: string): Outcome => ({ status: 'warn', detail });
 const skip = (detail: string): Outcome => ({ status: 'skip', detail });
 
 const field = (s: Session, name: string) => s.issued?.[name];
-const TOKEN_GET = 'GET oauth2/token';
+const REFRESH = 'refresh grant';
 
 export const CHECKS: readonly Check[] = [
   {
@@ -60,7 +60,7 @@ export const CHECKS: readonly Check[] = [
     cites: 'page lines 5, 10-11, 16-19: GET, query parameters, x-prism-client-* headers',
     needs: ['request', 'code'],
     async run(s) {
-      const sent = `${TOKEN_GET}?grant_type=authorization_code&code&redirect_uri with x-prism-client-id/secret`;
+      const sent = 'GET oauth2/token?grant_type=authorization_code&code&redirect_uri, x-prism-client-id/secret';
       const a = await ask(s, codeRequest(s, s.first!.code, s.first!.redirectUri));
       const o = asObject(a.json);
       if (a.res.status !== 200 || !o || o.access_token === undefined) return fail(`${sent} → ${said(s, a)}`);
@@ -125,7 +125,7 @@ export const CHECKS: readonly Check[] = [
     name: 'reused code refused',
     cites: 'page line 19 (the code received); RFC 6749 §4.1.2: a code is used once',
     needs: ['issued'],
-    run: async (s) => judgeRefusal(s, 'the exchanged code sent again, all else right', await ask(s, codeRequest(s, s.first!.code, s.first!.redirectUri))),
+    run: async (s) => judgeRefusal(s, 'the exchanged code again, all else right', await ask(s, codeRequest(s, s.first!.code, s.first!.redirectUri))),
   },
   {
     id: 'client-secret-wrong',
@@ -135,7 +135,7 @@ export const CHECKS: readonly Check[] = [
     async run(s) {
       const req = refreshRequest(s, s.refreshToken!);
       req.headers['x-prism-client-secret'] = bogus('wrong-secret');
-      return judgeRefusal(s, `${TOKEN_GET}?grant_type=refresh_token (valid refresh token), wrong x-prism-client-secret`, await ask(s, req));
+      return judgeRefusal(s, `${REFRESH} (valid refresh token), wrong x-prism-client-secret`, await ask(s, req));
     },
   },
   {
@@ -146,7 +146,7 @@ export const CHECKS: readonly Check[] = [
     async run(s) {
       const req = refreshRequest(s, s.refreshToken!);
       delete req.headers['x-prism-client-id'];
-      return judgeRefusal(s, `${TOKEN_GET}?grant_type=refresh_token (valid refresh token, right secret), no x-prism-client-id`, await ask(s, req));
+      return judgeRefusal(s, `${REFRESH} (valid refresh token and secret), no x-prism-client-id`, await ask(s, req));
     },
   },
   {
@@ -155,7 +155,7 @@ export const CHECKS: readonly Check[] = [
     cites: 'page lines 16, 20 (the typo _token: refresh_token), 52-56',
     needs: ['refresh'],
     async run(s) {
-      const sent = `${TOKEN_GET}?grant_type=refresh_token&refresh_token`;
+      const sent = 'GET oauth2/token?grant_type=refresh_token&refresh_token';
       const old = { access: s.accessToken, refresh: s.refreshToken! };
       const a = await ask(s, refreshRequest(s, old.refresh));
       const o = asObject(a.json);
@@ -174,7 +174,7 @@ export const CHECKS: readonly Check[] = [
     name: 'bogus refresh token refused',
     cites: 'page line 20; RFC 6749 §5.2 invalid_grant',
     needs: ['refresh'],
-    run: async (s) => judgeRefusal(s, `${TOKEN_GET}?grant_type=refresh_token with a made-up refresh token`, await ask(s, refreshRequest(s, bogus('bogus-refresh')))),
+    run: async (s) => judgeRefusal(s, `${REFRESH} with a made-up refresh token`, await ask(s, refreshRequest(s, bogus('bogus-refresh')))),
   },
   {
     id: 'user',
@@ -182,7 +182,7 @@ export const CHECKS: readonly Check[] = [
     cites: 'NOTES.md: GET /prism/v1/service/user with x-prism-access-token → {success, errorCode, data.user}',
     needs: ['access'],
     async run(s) {
-      const sent = 'GET /prism/v1/service/user with x-prism-access-token';
+      const sent = 'GET user with x-prism-access-token';
       const a = await ask(s, userRequest(s, s.accessToken!));
       const o = asObject(a.json);
       if (a.res.status !== 200 || !o) return fail(`${sent} → ${said(s, a)}`);
@@ -202,7 +202,7 @@ export const CHECKS: readonly Check[] = [
     cites: 'NOTES.md: the user API authenticates with x-prism-access-token',
     needs: ['request'],
     async run(s) {
-      const sent = 'GET /prism/v1/service/user with a made-up x-prism-access-token';
+      const sent = 'GET user with a made-up x-prism-access-token';
       const a = await ask(s, userRequest(s, bogus('bogus-access')));
       const o = asObject(a.json);
       const detail = `${typeof o?.errorName === 'string' ? ` ${scrub(s, o.errorName)}` : ''}`;
@@ -226,7 +226,7 @@ export const CHECKS: readonly Check[] = [
       remember(s, second.code, second.sentState);
       const right = new URL(second.redirectUri!);
       const wrong = `${right.origin}${right.pathname}-wrong${right.search}`;
-      return judgeRefusal(s, `a fresh code (second authorization) with redirect_uri ${wrong}`, await ask(s, codeRequest(s, second.code, wrong)));
+      return judgeRefusal(s, `a fresh code (second authorization), redirect_uri ${wrong}`, await ask(s, codeRequest(s, second.code, wrong)));
     },
   },
 ];

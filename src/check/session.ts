@@ -120,7 +120,7 @@ export function judgeRefusal(s: Session, what: string, a: Answer): Outcome {
     remember(s, o.access_token, o.refresh_token as string | undefined);
     s.accessToken = o.access_token;
     if (typeof o.refresh_token === 'string' && o.refresh_token) s.refreshToken = o.refresh_token;
-    return { status: 'fail', detail: `${what} → ${said(s, a)}: a token was issued` };
+    return { status: 'fail', detail: `${what} → HTTP ${status} with a token: not refused` };
   }
   if (status < 400 || status >= 500) return { status: 'fail', detail: `${what} → ${said(s, a)}, not a 4xx refusal` };
   if (!o) return { status: 'fail', detail: `${what} → refused, but ${said(s, a)} is not a JSON error` };

@@ -22,7 +22,7 @@ describe('judgeRefusal', () => {
     [answer(400, '{"error":"invalid_grant","error_description":"code code-123 used"}'), 'pass', 'sent → refused: HTTP 400 invalid_grant: code [redacted] used'],
     [answer(400, '{"message":"bad"}'), 'warn', 'sent → refused with HTTP 400 JSON {message}, without an OAuth "error" field'],
     [answer(400, '<h1>no</h1>', 'text/html; charset=utf-8'), 'fail', 'sent → refused, but HTTP 400 (text/html, 11 bytes) is not a JSON error'],
-    [answer(200, '{"access_token":"at-1","token_type":"bearer"}'), 'fail', 'sent → HTTP 200 with an access_token: a token was issued'],
+    [answer(200, '{"access_token":"at-1","token_type":"bearer"}'), 'fail', 'sent → HTTP 200 with a token: not refused'],
     [answer(200, '{}'), 'fail', 'sent → HTTP 200 JSON {}, not a 4xx refusal'],
     [answer(500, '{"error":"server_error"}'), 'fail', 'sent → HTTP 500 server_error, not a 4xx refusal'],
     [answer(302, ''), 'fail', 'sent → HTTP 302 (application/json, 0 bytes), not a 4xx refusal'],
