@@ -2,22 +2,8 @@
 // check per rule of the pages (../shared/providers/prism-oauth2-token.txt = "page",
 // NOTES.md), each citing the line it enforces. They run in this order, sharing a Session.
 import { isLoopbackHost } from '../providers/urls.js';
-import { NetworkError, NotLoggedInError, ProviderError } from '../cli/errors.js';
-import { ask, asObject, bogus, codeRequest, judgeRefusal, refreshRequest, remember, said, scrub, unmet as unmetReason, userRequest, type Need, type Outcome, type Session } from './session.js';
-
-export interface Check {
-  id: string;
-  name: string;
-  /** The line of the provider page (or spec) this check enforces. */
-  cites: string;
-  needs: readonly Need[];
-  run(s: Session): Promise<Outcome> | Outcome;
-}
-
-const pass = (detail: string): Outcome => ({ status: 'pass', detail });
-const fail = (detail: string): Outcome => ({ status: 'fail', detail });
-const warn = (detail: string): Outcome => ({ status: 'warn', detail });
-const skip = (detail: string): Outcome => ({ status: 'skip', detail });
+import { NotLoggedInError, ProviderError } from '../cli/errors.js';
+import { ask, asObject, bogus, codeRequest, fail, judgeRefusal, pass, refreshRequest, remember, said, scrub, skip, userRequest, warn, type Check, type Session } from './session.js';
 
 const field = (s: Session, name: string) => s.issued?.[name];
 const REFRESH = 'refresh grant';
@@ -230,23 +216,3 @@ export const CHECKS: readonly Check[] = [
     },
   },
 ];
-
-/** Runs every check in order; a request that gets no answer fails that check, not the run. */
-export async function runChecks(s: Session): Promise<{ id: string; name: string; status: Outcome['status']; detail: string }[]> {
-  const results = [];
-  for (const check of CHECKS) {
-    const reason = check.id === 'https' ? undefined : unmetReason(s, check.needs);
-    let outcome: Outcome;
-    if (reason) outcome = skip(reason);
-    else {
-      try {
-        outcome = await check.run(s);
-      } catch (err) {
-        if (!(err instanceof NetworkError)) throw err;
-        outcome = fail(`no usable answer: ${scrub(s, err.message)}`);
-      }
-    }
-    results.push({ id: check.id, name: check.name, ...outcome });
-  }
-  return results;
-}

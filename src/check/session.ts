@@ -7,6 +7,7 @@ import type { Obtained } from '../cli/login-flow.js';
 import { send, type HttpContext, type HttpRequest, type HttpResponse } from '../oauth/http.js';
 import { REDACTED } from '../oauth/redact.js';
 import { visible } from '../cli/output.js';
+import { NetworkError } from '../cli/errors.js';
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -17,6 +18,43 @@ export interface Outcome {
 
 /** What a check needs from the checks before it; without it, it is skipped (with the reason). */
 export type Need = 'request' | 'code' | 'issued' | 'refresh' | 'access' | 'browser';
+
+/** One check: data (what it is, the line it enforces, what it needs) and the function that judges. */
+export interface Check {
+  id: string;
+  name: string;
+  /** The line of the provider page (or spec) this check enforces. */
+  cites: string;
+  needs: readonly Need[];
+  run(s: Session): Promise<Outcome> | Outcome;
+}
+
+export const pass = (detail: string): Outcome => ({ status: 'pass', detail });
+export const fail = (detail: string): Outcome => ({ status: 'fail', detail });
+export const warn = (detail: string): Outcome => ({ status: 'warn', detail });
+export const skip = (detail: string): Outcome => ({ status: 'skip', detail });
+
+export interface Result extends Outcome {
+  id: string;
+  name: string;
+}
+
+/** Runs the checks in order; a request that gets no answer fails that check, not the run. */
+export async function runChecks(s: Session, checks: readonly Check[]): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const check of checks) {
+    const reason = unmet(s, check.needs);
+    let outcome: Outcome;
+    try {
+      outcome = reason ? skip(reason) : await check.run(s);
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+      outcome = fail(`no usable answer: ${scrub(s, err.message)}`);
+    }
+    results.push({ id: check.id, name: check.name, ...outcome });
+  }
+  return results;
+}
 
 export interface Session {
   options: Options;

@@ -53,7 +53,8 @@ export async function run(opts: CheckOptions, deps: Deps): Promise<void> {
     return url.protocol === 'http:' && !isLoopbackHost(url.hostname);
   });
   const { httpContext } = await import('../tokens.js');
-  const { runChecks } = await import('../../check/prism.js');
+  const { CHECKS } = await import('../../check/prism.js');
+  const { runChecks } = await import('../../check/session.js');
   const session = {
     options,
     client,
@@ -65,7 +66,7 @@ export async function run(opts: CheckOptions, deps: Deps): Promise<void> {
     secrets: new Set([client.clientSecret, ...(given ? [given.code] : [])]),
   };
   if (!session.blocked) await reachable(options, session.http);
-  const checks = await runChecks(session);
+  const checks = await runChecks(session, CHECKS);
   const count = (status: string) => checks.filter((c) => c.status === status).length;
   const summary = { passed: count('pass'), failed: count('fail'), warnings: count('warn'), skipped: count('skip') };
   if (opts.json) writeJson(deps, { provider: 'prism', checks, ...summary });
