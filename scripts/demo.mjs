@@ -53,6 +53,12 @@ try {
   token(['refresh', '-p', 'priava']);
   token(['show', '-p', 'priava', '--json'], {}, (out) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(out)).filter(([k]) => k !== 'access_token' && k !== 'jwt'))));
 
+  section('A live check of every profile');
+  token(['status']);
+
+  section('Check the PRISM service against the PRISM pages (stores nothing)');
+  token(['check', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], { TOKEN_CLIENT_SECRET: 'prism-demo-secret' });
+
   section('Use a token inside another command');
   token(['exec', '-p', 'brightpattern', '--', process.execPath, '-e', 'console.log("child sees:", process.env.TOKEN_AUTH_HEADER.slice(0, 28) + "…")']);
 
