@@ -1,8 +1,6 @@
 // token status: a live check of every profile (renewing when needed, PRISM's identity);
 // and token list's "expired (renewable)".
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
@@ -20,12 +18,11 @@ beforeEach(async () => {
 });
 afterEach(() => cfg.cleanup());
 
-const secrets = () => cfg.read('credentials.json').secrets as Record<string, string>;
 function expire(name: string): void {
-  const p = cfg.read('profiles.json');
-  p.profiles[name].token.expiresAt = Date.now() - 1000;
-  p.profiles[name].token.obtainedAt = Date.now() - 3_601_000;
-  writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json'), JSON.stringify(p));
+  const p = cfg.profile(name);
+  p.token.expiresAt = Date.now() - 1000;
+  p.token.obtainedAt = Date.now() - 3_601_000;
+  cfg.writeProfile(name, p);
 }
 
 describe('token status', () => {
@@ -34,11 +31,12 @@ describe('token status', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^prism {10}prism {10}ok {2}valid for (59m \d+s|1h) +admin \(Sandbox Admin\)$/);
-    expect(lines[1]).toMatch(/^brightpattern {2}brightpattern {2}ok {2}valid for (59m \d+s|1h)$/);
+    // In name order, as list shows them.
+    expect(lines[0]).toMatch(/^brightpattern {2}brightpattern {2}ok {2}valid for (59m \d+s|1h)$/);
+    expect(lines[1]).toMatch(/^prism {10}prism {10}ok {2}valid for (59m \d+s|1h) +admin \(Sandbox Admin\)$/);
     const user = sb.requests.filter((q) => q.endpoint === 'prism-user');
     expect(user).toHaveLength(1);
-    expect(user[0]!.headers['x-prism-access-token']).toBe(secrets()['prism:access_token']);
+    expect(user[0]!.headers['x-prism-access-token']).toBe(cfg.secret('prism', 'access_token'));
     expect(sb.requests.filter((q) => q.endpoint.endsWith('-token'))).toHaveLength(0); // fresh: nothing renewed
   });
 
@@ -46,7 +44,7 @@ describe('token status', () => {
     expire('brightpattern');
     const r = await runCli(['status', '--json'], { env: cfg.env });
     expect(r.code).toBe(0);
-    const [prism, bp] = JSON.parse(r.stdout);
+    const [bp, prism] = JSON.parse(r.stdout);
     expect(prism).toMatchObject({ profile: 'prism', provider: 'prism', ok: true, refreshed: false, user: 'admin (Sandbox Admin)' });
     expect(bp).toMatchObject({ profile: 'brightpattern', provider: 'brightpattern', ok: true, refreshed: true, user: null, expires_in: 3600 });
     expect(sb.requests.filter((q) => q.endpoint === 'bp-token')).toHaveLength(1);
@@ -54,24 +52,26 @@ describe('token status', () => {
 
   it('one good and one revoked profile: exit 3, the failure in its line, the good one still ok', async () => {
     expect((await loginPrism(sb, cfg.env, ['-p', 'revoked'])).code).toBe(0);
-    sb.state.retireRefreshToken(secrets()['revoked:refresh_token']!);
+    sb.state.retireRefreshToken(cfg.secret('revoked', 'refresh_token')!);
     expire('revoked');
     const r = await runCli(['status'], { env: cfg.env });
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^prism +prism +ok +valid for .* admin \(Sandbox Admin\)$/);
-    expect(lines[1]).toMatch(/^brightpattern +brightpattern +ok +valid for /);
+    expect(lines[0]).toMatch(/^brightpattern +brightpattern +ok +valid for /);
+    expect(lines[1]).toMatch(/^prism +prism +ok +valid for .* admin \(Sandbox Admin\)$/);
     expect(lines[2]).toBe('revoked        prism          failed  PRISM refused: invalid_grant: the refresh token is invalid or expired');
+    // The refused refresh token is dead now (SPEC): never sent again, and list no longer calls it renewable.
     const json = await runCli(['status', '--json'], { env: cfg.env });
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)[2]).toEqual({
       profile: 'revoked',
       provider: 'prism',
       ok: false,
-      error: { code: 'provider_refused', message: 'PRISM refused: invalid_grant: the refresh token is invalid or expired', hint: 'the login has expired or was revoked; run: token login -p revoked --force' },
+      error: { code: 'provider_refused', message: 'PRISM refused the refresh token of profile revoked earlier (invalid_grant); it is not sent again', hint: 'run: token login -p revoked --force' },
     });
+    expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +revoked +prism +expired +file$/m);
   });
 
   it('a token the PRISM user API refuses is a failure (exit 3), though it has not expired', async () => {
