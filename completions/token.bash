@@ -5,7 +5,7 @@
 # Succeeds when word $2 is a flag that takes a value, given command $1 ("" before one).
 _token_takes_value() {
   case "$1 $2" in
-    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"sandbox --port"|"sandbox --ttl"|*" --profile"|*" -p") return 0 ;;
+    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"check --client-id"|"check --code"|"check --port"|"check --timeout"|"check --service-url"|"check --authorize-url"|"check --redirect-uri"|"check --scope"|"sandbox --port"|"sandbox --ttl"|"sandbox --prism-quirk"|*" --profile"|*" -p") return 0 ;;
   esac
   return 1
 }
@@ -39,6 +39,7 @@ _token() {
   if [[ -n $flag ]]; then
     case "$cmd $flag" in
       "login --region") list=(APAC EU US) ;;
+      "sandbox --prism-quirk") list=(drops-state post-only accepts-wrong-secret ignores-client-header reusable-code ignores-redirect-uri token-type-missing string-expires-in no-refresh-token no-rotation accepts-bogus-refresh html-errors user-no-envelope user-accepts-invalid-token) ;;
       *" --profile"|*" -p") while IFS= read -r w; do list+=("$w"); done < <(token __complete profiles 2>/dev/null) ;;
     esac
   elif [[ $cur == -* ]]; then
@@ -56,18 +57,21 @@ _token() {
       curl) list=(--request -X --header -H --data -d --bearer --hide-token) ;;
       exec) list=(--bearer) ;;
       list) list=(--json) ;;
+      status) list=(--json) ;;
       logout) list=(--all --yes -y) ;;
-      sandbox) list=(--port --ttl) ;;
+      check) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --json --allow-http --service-url --authorize-url --redirect-uri --scope) ;;
+      sandbox) list=(--port --ttl --prism-quirk) ;;
     esac
     list+=(--version --profile -p --verbose -v --no-color)
   elif [[ -z $cmd ]]; then
-    list=(login refresh show curl exec list use logout completion sandbox help)
+    list=(login refresh show curl exec list status use logout check completion sandbox help)
   elif [[ -z $arg ]]; then
     case "$cmd" in
       login) list=(prism priava brightpattern bp) ;;
       use) while IFS= read -r w; do list+=("$w"); done < <(token __complete profiles 2>/dev/null) ;;
+      check) list=(prism) ;;
       completion) list=(bash zsh fish) ;;
-      help) list=(login refresh show curl exec list use logout completion sandbox) ;;
+      help) list=(login refresh show curl exec list status use logout check completion sandbox) ;;
     esac
   fi
   for w in "${list[@]}"; do

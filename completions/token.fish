@@ -4,7 +4,7 @@
 # Succeeds when word $argv[2] is a flag that takes a value, given command $argv[1] ("" before one).
 function __token_takes_value
     switch "$argv[1] $argv[2]"
-        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'sandbox --port' 'sandbox --ttl' '* --profile' '* -p'
+        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'check --client-id' 'check --code' 'check --port' 'check --timeout' 'check --service-url' 'check --authorize-url' 'check --redirect-uri' 'check --scope' 'sandbox --port' 'sandbox --ttl' 'sandbox --prism-quirk' '* --profile' '* -p'
             return 0
     end
     return 1
@@ -103,15 +103,32 @@ complete -c token -n "__token_at exec" -l bearer -d 'TOKEN_AUTH_HEADER as Author
 complete -c token -n "__token_at exec --rest" -x -a '(__token_rest)'
 complete -c token -n "__token_at ''" -a list -d 'list profiles'
 complete -c token -n "__token_at list" -l json -d 'print JSON'
+complete -c token -n "__token_at ''" -a status -d 'check live that each profile still gives a valid token (and, for PRISM, whose)'
+complete -c token -n "__token_at status" -l json -d 'print a JSON array'
 complete -c token -n "__token_at ''" -a use -d 'set the default profile'
 complete -c token -n "__token_at use ''" -a '(token __complete profiles-with-provider 2>/dev/null)'
 complete -c token -n "__token_at ''" -a logout -d 'delete a profile'\''s secrets and settings'
 complete -c token -n "__token_at logout" -l all -d 'every profile'
 complete -c token -n "__token_at logout" -s y -l yes -d 'do not ask first (without a terminal nothing is asked)'
+complete -c token -n "__token_at ''" -a check -d 'check a PRISM partner service against the PRISM pages (stores nothing)'
+complete -c token -n "__token_at check" -l client-id -x -d 'OAuth client id (Bright Pattern: the login ID)'
+complete -c token -n "__token_at check" -l client-secret-stdin -d 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)'
+complete -c token -n "__token_at check" -l code -x -d 'skip the browser and exchange this authorization code'
+complete -c token -n "__token_at check" -l no-browser -d 'print the authorization URL instead of opening a browser'
+complete -c token -n "__token_at check" -l port -x -d 'loopback port for the redirect (0 = any free port)'
+complete -c token -n "__token_at check" -l timeout -x -d 'seconds to wait for the browser callback'
+complete -c token -n "__token_at check" -l json -d 'print the results as JSON'
+complete -c token -n "__token_at check" -l allow-http -d 'run the checks over plain http:// to a non-loopback host (the https check still fails)'
+complete -c token -n "__token_at check" -l service-url -x -d 'prism: required; the service API domain'
+complete -c token -n "__token_at check" -l authorize-url -x -d 'prism: authorization page (default <service-url>/oauth/authorize)'
+complete -c token -n "__token_at check" -l redirect-uri -x -d 'prism: redirect URI (default http://127.0.0.1:<port>/callback)'
+complete -c token -n "__token_at check" -l scope -x -d 'prism: scope to request'
+complete -c token -n "__token_at check ''" -a 'prism'
 complete -c token -n "__token_at ''" -a completion -d 'print the shell completion script'
 complete -c token -n "__token_at completion ''" -a 'bash zsh fish'
 complete -c token -n "__token_at ''" -a sandbox -d 'run local PRISM, Priava and Bright Pattern endpoints to try token against'
 complete -c token -n "__token_at sandbox" -l port -x -d 'port on 127.0.0.1 (0 = any free port)'
 complete -c token -n "__token_at sandbox" -l ttl -x -d 'lifetime of issued access tokens in seconds'
+complete -c token -n "__token_at sandbox" -l prism-quirk -x -a 'drops-state post-only accepts-wrong-secret ignores-client-header reusable-code ignores-redirect-uri token-type-missing string-expires-in no-refresh-token no-rotation accepts-bogus-refresh html-errors user-no-envelope user-accepts-invalid-token' -d 'make the PRISM service depart from its pages this way (repeatable; see below)'
 complete -c token -n "__token_at ''" -a help -d 'show help for a command'
-complete -c token -n "__token_at help ''" -a 'login refresh show curl exec list use logout completion sandbox'
+complete -c token -n "__token_at help ''" -a 'login refresh show curl exec list status use logout check completion sandbox'

@@ -71,7 +71,7 @@ rmSync(old, { recursive: true, force: true });
 
 // Help texts, written once per build so `token --help` need not load commander
 // (src/cli/static-output.ts). Produced by the CLI itself, before the files exist.
-const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
+const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status', 'use', 'logout', 'check', 'completion', 'sandbox'];
 const run = (args) => execFileSync(process.execPath, [`${root}bin/token.js`, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const help = { token: run(['--help']) };
 for (const c of commands) help[c] = run([c, '--help']);

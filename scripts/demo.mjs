@@ -57,6 +57,12 @@ try {
     return `${JSON.stringify(shown)}\n${dim('(the demo leaves out "access_token" and "jwt" here; token prints them)')}`;
   });
 
+  section('A live check of every profile');
+  token(['status']);
+
+  section('Check the PRISM service against the PRISM pages (stores nothing)');
+  token(['check', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], { TOKEN_CLIENT_SECRET: 'prism-demo-secret' });
+
   section('Use a token inside another command');
   token(['exec', '-p', 'brightpattern', '--', process.execPath, '-e', 'console.log("child sees:", process.env.TOKEN_AUTH_HEADER.slice(0, 28) + "…")']);
 

@@ -79,3 +79,6 @@ export class ChildExitError extends TokenError {
     super('internal', `command exited with ${exitCode}`);
   }
 }
+
+/** The outcome is already on stdout (`check`, `status`): only the exit code is left to set. */
+export class ReportedFailure extends ChildExitError {}

@@ -118,7 +118,7 @@ function profileQuietly(storage: Storage, name: string): ProfileSettings | undef
 }
 
 /** Prompts (TTY only) for what is missing; a profile logged in again keeps its client secret. */
-async function askMissing(opts: LoginOptions, prompter: Prompter | undefined, storedSecrets?: () => Promise<LongSecrets | undefined>): Promise<ClientAuth> {
+export async function askMissing(opts: Pick<LoginOptions, 'provider' | 'providerFlags' | 'clientId' | 'clientSecret' | 'reuseStoredSecret'>, prompter: Prompter | undefined, storedSecrets?: () => Promise<LongSecrets | undefined>): Promise<ClientAuth> {
   const { provider } = opts;
   // toLoginOptions has already refused missing values when there is no prompter.
   const ask = prompter!;
@@ -163,7 +163,7 @@ function flagLabel(flag: string): string {
   return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
 }
 
-interface Obtained {
+export interface Obtained {
   code: string;
   /** The redirect_uri sent to the authorize step, to repeat in the exchange. */
   redirectUri?: string;
@@ -171,6 +171,9 @@ interface Obtained {
   pasted?: boolean;
   /** The state this login sent, which a pasted URL must carry. */
   state?: string | null;
+  /** With acceptAnyState: the state sent, and the one that came back (undefined: none). */
+  sentState?: string | null;
+  returnedState?: string;
 }
 
 /** The code of a callback, or the provider's refusal (error=access_denied, ...) as exit 3. */
@@ -182,15 +185,19 @@ function codeOf(callback: Callback, provider: Provider): string {
   return callback.code!;
 }
 
-/** The authorization-code leg: loopback capture, paste, or --code. */
-async function obtainCode(
+/**
+ * The authorization-code leg: loopback capture, paste, or --code. acceptAnyState (`check
+ * prism`): a callback with a missing or wrong state is taken and reported, not refused.
+ */
+export async function obtainCode(
   provider: Provider,
   options: Options,
   client: ClientAuth,
-  opts: LoginOptions,
+  opts: Pick<LoginOptions, 'code' | 'port' | 'browser' | 'timeoutS'>,
   deps: Deps,
   prompter: Prompter | undefined,
   whileWaiting: () => void,
+  acceptAnyState = false,
 ): Promise<Obtained> {
   const given = typeof options.redirectUri === 'string' ? new URL(options.redirectUri) : undefined;
   if (given && given.protocol === 'http:' && isLoopbackHost(given.hostname) && opts.port !== 0 && Number(given.port || 80) !== opts.port) {
@@ -212,9 +219,10 @@ async function obtainCode(
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
   const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
+  const demanded = acceptAnyState ? null : state;
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
-    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })
+    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state: demanded, provider: provider.name })
     : undefined;
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
@@ -231,8 +239,8 @@ async function obtainCode(
     }
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
-    const callback = await waitForCode({ deps, listener, state, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
-    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state };
+    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
+    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
   } finally {
     listener?.close();
   }

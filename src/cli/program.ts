@@ -13,6 +13,8 @@ import * as use from './commands/use.js';
 import * as logout from './commands/logout.js';
 import * as completion from './commands/completion.js';
 import * as sandbox from './commands/sandbox.js';
+import * as check from './commands/check.js';
+import * as status from './commands/status.js';
 
 export const VERSION = '0.1.0';
 
@@ -39,7 +41,7 @@ export function buildProgram(deps: Deps): Command {
       writeErr: (s) => void deps.stderr.write(s),
       outputError: () => undefined, // main.ts prints the one `token: ...` line
     });
-  for (const command of [login, refresh, show, curl, exec, list, use, logout, completion, sandbox]) {
+  for (const command of [login, refresh, show, curl, exec, list, status, use, logout, check, completion, sandbox]) {
     const sub = command.register(program, deps);
     sub.exitOverride().configureOutput({ outputError: () => undefined });
   }

@@ -34,7 +34,7 @@ export function parsePasted(text: string, state: string | null): Callback | stri
     const error = params.get('error');
     if (error) return { error, errorDescription: params.get('error_description') ?? undefined };
     const code = params.get('code');
-    return code ? { code } : 'that URL has no code';
+    return code ? { code, ...(state === null && got !== null ? { state: got } : {}) } : 'that URL has no code';
   }
   if (/\s/.test(t)) return 'a code has no spaces';
   return { code: t };

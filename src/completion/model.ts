@@ -2,6 +2,7 @@
 import type { Command, Option } from 'commander';
 import { PROVIDER_NAMES, PROVIDERS } from '../providers/index.js';
 import { REGIONS } from '../providers/priava.js';
+import { PRISM_QUIRKS } from '../sandbox/quirks.js';
 
 /** `profiles` means: ask `token __complete profiles` at completion time. */
 export type Values = readonly string[] | 'profiles' | 'none';
@@ -33,11 +34,13 @@ export interface CompletionModel {
 const VALUES_BY_FLAG: Record<string, Values> = {
   '--profile': 'profiles',
   '--region': REGIONS,
+  '--prism-quirk': Object.keys(PRISM_QUIRKS),
 };
 
 const ARGS_BY_COMMAND: Record<string, Values> = {
   login: PROVIDER_NAMES,
   use: 'profiles',
+  check: ['prism'],
   completion: ['bash', 'zsh', 'fish'],
 };
 

@@ -7,6 +7,8 @@ import { callbackPage } from './pages.js';
 
 export interface Callback {
   code?: string;
+  /** The state that came back, when the listener was not told to demand one. */
+  state?: string;
   error?: string;
   errorDescription?: string;
   /** Typed or pasted on the terminal rather than received by the listener. */
@@ -64,7 +66,7 @@ export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
     if (!code) return reply(res, 400, 'Sign-in refused', 'The response carried no code.');
     done = true;
     reply(res, 200, 'Signed in', 'You are signed in to token. You can close this tab and return to the terminal.');
-    settle({ code });
+    settle({ code, ...(opts.state === null && q.get('state') !== null ? { state: q.get('state')! } : {}) });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 

@@ -62,10 +62,22 @@ export const prism: Provider = {
     headers: { 'x-prism-access-token': token, accept: 'application/json' },
   }),
 
-  describeIdentity(body) {
-    const user = (body as { data?: { user?: { userId?: unknown; userName?: unknown } } })?.data?.user;
-    if (!user || typeof user.userId !== 'string') return undefined;
-    return typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId;
+  // NOTES.md: {"success":true,"errorCode":0,...,"data":{"user":{"userId":"admin","userName":"..."}}};
+  // on failure the same envelope with success false, errorName and message.
+  readIdentity(status, text) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown; data?: { user?: { userId?: unknown; userName?: unknown } } };
+    if (status === 401 || status === 403 || e.success === false) {
+      return { refused: [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ') };
+    }
+    const user = status < 300 ? e.data?.user : undefined;
+    if (!user || typeof user.userId !== 'string') return {};
+    return { user: typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId };
   },
 };
 

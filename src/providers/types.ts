@@ -44,5 +44,6 @@ export interface Provider {
   defaultApiUrl(options: Options): string;
   /** `show --verify`: the identity endpoint, where one exists. */
   verifyRequest?(options: Options, accessToken: string): HttpRequest;
-  describeIdentity?(body: unknown): string | undefined;
+  /** Reads the identity endpoint's answer: who it is, a refusal (its words), or neither ({}). */
+  readIdentity?(status: number, body: string): { user?: string; refused?: string };
 }

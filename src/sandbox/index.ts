@@ -6,9 +6,10 @@ import { bpApi, bpToken } from './brightpattern.js';
 import { json, type Req } from './http-util.js';
 import { priavaApi, priavaAuthorize, priavaToken } from './priava.js';
 import { prismAuthorize, prismToken, prismUser } from './prism.js';
+import { isPrismQuirk, PRISM_QUIRKS, type PrismQuirk } from './quirks.js';
 import { CLIENTS, SandboxState, type Endpoint, type Fault, type RecordedRequest, type SandboxConfig } from './state.js';
 
-export { CLIENTS, type Endpoint, type Fault, type RecordedRequest, type SandboxConfig };
+export { CLIENTS, PRISM_QUIRKS, isPrismQuirk, type PrismQuirk, type Endpoint, type Fault, type RecordedRequest, type SandboxConfig };
 
 export interface Sandbox {
   port: number;
@@ -47,6 +48,7 @@ export interface SandboxOptions {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState();
   Object.assign(state.config, opts.config);
+  state.config.prismQuirks = [...state.config.prismQuirks];
   const sockets = new Set<Socket>();
 
   const server = createServer((incoming, res) => {
@@ -132,6 +134,7 @@ function control(req: Req, res: ServerResponse, state: SandboxState): void {
     const patch = JSON.parse(req.body || '{}') as Partial<SandboxConfig>;
     if (typeof patch.accessTokenTtl === 'number') state.config.accessTokenTtl = patch.accessTokenTtl;
     if (typeof patch.rotateRefreshTokens === 'boolean') state.config.rotateRefreshTokens = patch.rotateRefreshTokens;
+    if (Array.isArray(patch.prismQuirks)) state.config.prismQuirks = patch.prismQuirks.filter(isPrismQuirk);
     json(res, 200, state.config);
     return;
   }

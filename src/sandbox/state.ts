@@ -1,6 +1,7 @@
 // The sandbox's in-memory world: clients, codes (single use), refresh tokens
 // (rotating), access tokens (with expiry), recorded requests and injected faults.
 import { randomBytes } from 'node:crypto';
+import type { PrismQuirk } from './quirks.js';
 
 export type Endpoint = 'prism-authorize' | 'prism-token' | 'prism-user' | 'priava-authorize' | 'priava-token' | 'priava-api' | 'bp-token' | 'bp-api';
 
@@ -33,6 +34,8 @@ export interface SandboxConfig {
   accessTokenTtl: number;
   /** Issue a new refresh token on every refresh (the old one then fails with invalid_grant). */
   rotateRefreshTokens: boolean;
+  /** Departures of the PRISM service from its pages (quirks.ts); none by default. */
+  prismQuirks: PrismQuirk[];
 }
 
 export const CLIENTS = {
@@ -50,7 +53,7 @@ interface Grant {
 
 export class SandboxState {
   readonly requests: RecordedRequest[] = [];
-  readonly config: SandboxConfig = { accessTokenTtl: 3600, rotateRefreshTokens: true };
+  readonly config: SandboxConfig = { accessTokenTtl: 3600, rotateRefreshTokens: true, prismQuirks: [] };
   private readonly faults = new Map<Endpoint, Fault[]>();
   private readonly codes = new Map<string, Grant>();
   private readonly refreshTokens = new Map<string, Grant>();
@@ -77,11 +80,15 @@ export class SandboxState {
     return code;
   }
 
-  /** Single use: a second exchange of the same code fails. */
-  redeemCode(code: string): Grant | undefined {
+  /** Single use: a second exchange of the same code fails (unless `keep`, a quirk). */
+  redeemCode(code: string, keep = false): Grant | undefined {
     const grant = this.codes.get(code);
-    this.codes.delete(code);
+    if (!keep) this.codes.delete(code);
     return grant;
+  }
+
+  quirk(name: PrismQuirk): boolean {
+    return this.config.prismQuirks.includes(name);
   }
 
   issueTokens(grant: Grant, withRefresh: boolean, jwt = false): { accessToken: string; refreshToken?: string; expiresIn: number } {

@@ -18,7 +18,7 @@ import { loginBp, loginPrism } from '../helpers/logins.js';
 import { missingParts } from '../helpers/real.js';
 
 const BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'; // Debian's bash-completion
-const SUBCOMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'use', 'logout', 'completion', 'sandbox'];
+const SUBCOMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status', 'use', 'logout', 'check', 'completion', 'sandbox'];
 const COMMANDS = [...SUBCOMMANDS, 'help'];
 // The last two are hostile: offered as they are, never run or globbed (the shells run in the temp dir).
 const HOSTILE = ['$(touch pwned)', '*'];
@@ -32,10 +32,12 @@ const FLAGS: Record<string, string[]> = {
   curl: ['--request', '--header', '--data', '--bearer', '--hide-token'],
   exec: ['--bearer'],
   list: ['--json'],
+  status: ['--json'],
   use: [],
   logout: ['--all', '--yes'],
+  check: ['--client-id', '--client-secret-stdin', '--code', '--no-browser', '--port', '--timeout', '--json', '--allow-http', '--service-url', '--authorize-url', '--redirect-uri', '--scope'],
   completion: [],
-  sandbox: ['--port', '--ttl'],
+  sandbox: ['--port', '--ttl', '--prism-quirk'],
 };
 
 type Shell = 'bash' | 'zsh' | 'fish';
@@ -57,7 +59,7 @@ const CASES: Case[] = [
   { line: 'token ', exactly: COMMANDS },
   { line: 'token lo', exactly: ['login', 'logout'] },
   { line: 'token -p work ', exactly: COMMANDS },
-  ...Object.entries(FLAGS).map(([cmd, flags]) => ({ line: `token ${cmd} --`, including: [...flags, ...GLOBAL_FLAGS], without: cmd === 'login' ? ['--raw'] : ['--client-id'] })),
+  ...Object.entries(FLAGS).map(([cmd, flags]) => ({ line: `token ${cmd} --`, including: [...flags, ...GLOBAL_FLAGS], without: cmd === 'login' || cmd === 'check' ? ['--raw'] : ['--client-id'] })),
   { line: 'token curl -', including: ['-X', '-H', '-d', '-p', '-v'] },
   { line: 'token show --header --r', exactly: ['--raw'] }, // --header takes no value here, only in curl
   { line: 'token login ', exactly: ['prism', 'priava', 'brightpattern', 'bp'] },
@@ -86,6 +88,9 @@ const CASES: Case[] = [
   { line: 'token exec --bearer -- sh -', without: ['--bearer', '--profile'] },
   { line: 'token curl -- ', exactly: [] },
   { line: 'token completion ', exactly: ['bash', 'zsh', 'fish'] },
+  { line: 'token check ', exactly: ['prism'] },
+  { line: 'token check prism --region', exactly: [] }, // only prism's flags
+  { line: 'token sandbox --prism-quirk reu', exactly: ['reusable-code'] },
 ];
 
 beforeAll(async () => {

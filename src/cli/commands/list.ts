@@ -20,11 +20,16 @@ export function register(program: Command, deps: Deps): Command {
     .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
 }
 
+/** What renews it without a login: a refresh token not refused, or Bright Pattern's client secret (every login stores one). */
+function renewable(p: ProfileSettings): boolean {
+  return p.provider === 'brightpattern' || (p.hasRefreshToken === true && !p.refreshRefused);
+}
+
 function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {
   if (!p.token) return { status: 'none', text: 'none' };
   if (p.token.expiresAt === null) return { status: 'valid', text: 'valid (no expiry given)' };
   const left = p.token.expiresAt - now;
-  return left > 0 ? { status: 'valid', text: `valid for ${formatDuration(left)}` } : { status: 'expired', text: 'expired' };
+  return left > 0 ? { status: 'valid', text: `valid for ${formatDuration(left)}` } : { status: 'expired', text: renewable(p) ? 'expired (renewable)' : 'expired' };
 }
 
 export async function run(opts: ListOptions, deps: Deps): Promise<void> {

@@ -47,28 +47,12 @@ export function register(program: Command, deps: Deps): Command {
   const cmd = program
     .command('login')
     .description('log in and store the tokens: prism, priava, brightpattern (bp)')
-    .argument('[provider]', 'prism | priava | brightpattern (bp); may be left out to log in again to an existing -p profile')
-    .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
-    .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
-    .option('--code <code>', 'skip the browser and exchange this authorization code')
-    .option('--no-browser', 'print the authorization URL instead of opening a browser')
-    .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
-    .addOption(new Option('--timeout <s>', 'seconds to wait for the browser callback').default('300', '300'))
+    .argument('[provider]', 'prism | priava | brightpattern (bp); may be left out to log in again to an existing -p profile');
+  addClientOptions(cmd)
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
     .option('--allow-http', 'allow plain http:// to non-loopback hosts');
-  // Provider flags; one shared by several providers says what it means for each.
-  const byFlag = new Map<string, { key: string; notes: string[] }>();
-  for (const provider of Object.values(PROVIDERS)) {
-    for (const f of provider.flags) {
-      const entry = byFlag.get(f.flag) ?? { key: f.key, notes: [] };
-      entry.notes.push(`${provider.id}: ${f.required ? 'required; ' : ''}${f.description}`);
-      byFlag.set(f.flag, entry);
-    }
-  }
-  for (const [flag, { key, notes }] of byFlag) {
-    cmd.option(key === 'sandbox' ? flag : `${flag} <value>`, notes.join('. '));
-  }
+  addProviderFlags(cmd, Object.values(PROVIDERS));
   cmd.addHelpText(
     'after',
     `
@@ -84,6 +68,33 @@ Examples:
     const { login } = await import('../login-flow.js');
     await login(opts, deps);
   });
+}
+
+/** The client and authorization-code options `login` and `check prism` share. */
+export function addClientOptions(cmd: Command): Command {
+  return cmd
+    .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
+    .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
+    .option('--code <code>', 'skip the browser and exchange this authorization code')
+    .option('--no-browser', 'print the authorization URL instead of opening a browser')
+    .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
+    .addOption(new Option('--timeout <s>', 'seconds to wait for the browser callback').default('300', '300'));
+}
+
+/** Provider flags; one shared by several providers says what it means for each. */
+export function addProviderFlags(cmd: Command, providers: readonly Provider[]): Command {
+  const byFlag = new Map<string, { key: string; notes: string[] }>();
+  for (const provider of providers) {
+    for (const f of provider.flags) {
+      const entry = byFlag.get(f.flag) ?? { key: f.key, notes: [] };
+      entry.notes.push(`${provider.id}: ${f.required ? 'required; ' : ''}${f.description}`);
+      byFlag.set(f.flag, entry);
+    }
+  }
+  for (const [flag, { key, notes }] of byFlag) {
+    cmd.option(key === 'sandbox' ? flag : `${flag} <value>`, notes.join('. '));
+  }
+  return cmd;
 }
 
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
@@ -106,6 +117,20 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   }
   const provider = providerById(providerName ?? existing!.provider);
   const again = existing?.provider === provider.id ? existing : undefined;
+  return { ...(await parseClientFlags(provider, flags, deps, again)), profile: name ?? provider.id };
+}
+
+/**
+ * The flags of one provider's authorization → options, without a profile (`check prism`
+ * has none). `again`: the profile logged in again, whose flags and secret may be reused.
+ */
+export async function parseClientFlags(
+  provider: Provider,
+  flags: LoginFlags,
+  deps: Deps,
+  again?: ProfileSettings,
+  command = `token login ${provider.id}`,
+): Promise<Omit<LoginOptions, 'profile'>> {
   const port = intFlag(flags.port ?? '0', '--port', 0, 65535);
   const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
   if (flags.clientId !== undefined && flags.clientId.trim() === '') throw new UsageError('--client-id is empty');
@@ -135,12 +160,11 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     ];
     if (missing.length) {
       const why = again && !reuseStoredSecret && !clientSecret ? ` (the stored client secret is only sent to the token endpoint and client id it was given for)` : '';
-      throw new UsageError(`missing ${missing.join(', ')}${why}`, `not a terminal, so nothing is asked; see: token login ${provider.id} --help`);
+      throw new UsageError(`missing ${missing.join(', ')}${why}`, `not a terminal, so nothing is asked; see: ${command} --help`);
     }
   }
   return {
     provider,
-    profile: name ?? provider.id,
     clientId,
     clientSecret,
     reuseStoredSecret,

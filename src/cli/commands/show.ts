@@ -4,11 +4,11 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
-import { currentToken, httpContext, type Current, type Reported } from '../tokens.js';
+import { currentToken, type Current, type Reported } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
-import { NetworkError, ProviderError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export interface ShowOptions {
   profile?: string;
@@ -121,25 +121,10 @@ export function localTime(ms: number): string {
 /** --verify: PRISM's GET /prism/v1/service/user; providers without one say so on stderr. */
 async function verify(cur: Current, deps: Deps, verbose: boolean): Promise<string | null> {
   const provider = providerById(cur.profile.provider);
-  if (!provider.verifyRequest || !provider.describeIdentity) {
+  if (!provider.verifyRequest || !provider.readIdentity) {
     deps.stderr.write(`${provider.name} has no identity endpoint; --verify checks nothing more\n`);
     return null;
   }
-  const { send } = await import('../../oauth/http.js');
-  const res = await send(provider.verifyRequest(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
-  let body: unknown;
-  try {
-    body = JSON.parse(res.body);
-  } catch {
-    body = undefined;
-  }
-  // PRISM's envelope on failure: {success:false, errorCode, errorName, message}.
-  const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown };
-  const detail = [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ');
-  if (res.status === 401 || res.status === 403 || e.success === false) {
-    throw new ProviderError(`${provider.name} rejected the token${detail ? `: ${detail}` : ''} (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
-  }
-  const who = res.status < 300 ? provider.describeIdentity(body) : undefined;
-  if (!who) throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
-  return who;
+  const { identify } = await import('../identity.js');
+  return identify(cur, deps, verbose);
 }
