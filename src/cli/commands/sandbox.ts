@@ -31,14 +31,16 @@ export async function run(opts: { port: string; ttl: string }, deps: Deps): Prom
   w('  token curl -p brightpattern');
   // Machine-readable too, for scripts that start the sandbox: the base URL on stdout.
   deps.stdout.write(`${sb.url}\n`);
-  // Ctrl-C is how a sandbox ends, not a cancel: set main's SIGINT handler aside, close, exit 0.
-  const mainHandlers = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
+  // Ctrl-C is how a sandbox ends, not a cancel: close, exit 0.
+  let release = () => undefined as void;
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
+    release = deps.onInterrupt(() => {
+      resolve();
+      return 'handled';
+    });
     process.once('SIGTERM', resolve);
   });
+  release();
   await sb.close();
-  for (const h of mainHandlers) process.on('SIGINT', h);
   w('token sandbox stopped');
 }
