@@ -1,5 +1,5 @@
 // login(opts, deps): ask for what is missing (TTY only), get a token, store it.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
 import type { LoginOptions } from './commands/login.js';
@@ -11,6 +11,7 @@ import type { ProfileSettings } from '../store/settings.js';
 import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
+import type { HttpRequest } from '../oauth/http.js';
 import { waitForCode } from './wait-for-code.js';
 import { httpContext, tokenMeta } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
@@ -42,9 +43,13 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
       exchange.warm();
       warmLocks();
     };
-    const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
-    set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
+    const { code, redirectUri, codeVerifier } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
+    const request = withCodeVerifier(provider.codeRequest!(options, client, code, redirectUri), codeVerifier);
+    set = await (await exchange.load()).requestToken(request, provider.name, http, deps.now);
     if (redirectUri) saved.redirectUri = redirectUri;
+    if (!set.refreshToken) {
+      deps.stderr.write(`token: ${provider.name} sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p ${name} --force\n`);
+    }
   }
   const profile: ProfileSettings = {
     provider: provider.id,
@@ -128,6 +133,20 @@ interface Obtained {
   code: string;
   /** The redirect_uri sent to the authorize step, to repeat in the exchange. */
   redirectUri?: string;
+  /** --pkce: the secret whose S256 hash went to the authorize URL (RFC 7636 §4.5). */
+  codeVerifier?: string;
+}
+
+/** RFC 7636 §4.1-4.2: 32 random bytes as a 43-character verifier, its challenge BASE64URL(SHA256(verifier)). */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** The code exchange with code_verifier added where the provider's other parameters go. */
+function withCodeVerifier(req: HttpRequest, codeVerifier: string | undefined): HttpRequest {
+  if (!codeVerifier) return req;
+  return req.form ? { ...req, form: { ...req.form, code_verifier: codeVerifier } } : { ...req, query: { ...req.query, code_verifier: codeVerifier } };
 }
 
 /** The authorization-code leg: loopback capture, paste, or --code. */
@@ -159,15 +178,22 @@ async function obtainCode(
   if (!loopback && !prompter) {
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
-  const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
+  // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
+  // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener
+  // takes one code, and only while this login waits.
+  const builds = typeof options.authorizeUrl === 'string';
+  const pkce = opts.providerFlags.pkce === true;
+  if (pkce && !builds) throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
+  const state = builds && opts.providerFlags.noState !== true ? randomBytes(24).toString('base64url') : null;
+  const challenge = pkce ? pkcePair() : undefined;
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
-    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })
+    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name, registered: !!given })
     : undefined;
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
     const redirectUri = typeof options.redirectUri === 'string' ? options.redirectUri : defaultRedirect(listener!.port);
-    const url = authorizeUrl(provider, options, client.clientId, redirectUri, state);
+    const url = authorizeUrl(options, client.clientId, redirectUri, state, challenge?.challenge);
     const c = paint(deps, 'stderr');
     if (url) {
       deps.stderr.write(`Open this URL to sign in to ${provider.name}:\n  ${c.cyan(url)}\n`);
@@ -184,7 +210,7 @@ async function obtainCode(
       const text = callback.errorDescription ? `${callback.error}: ${callback.errorDescription}` : callback.error;
       throw new ProviderError(`${provider.name} refused the sign-in: ${text}`, 0, callback.error, callback.errorDescription);
     }
-    return { code: callback.code!, redirectUri };
+    return { code: callback.code!, redirectUri, codeVerifier: challenge?.verifier };
   } finally {
     listener?.close();
   }
@@ -198,13 +224,18 @@ function defaultRedirect(port: number): string {
  * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
-function authorizeUrl(provider: Provider, options: Options, clientId: string, redirectUri: string, state: string | null): string | undefined {
+function authorizeUrl(options: Options, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string | undefined {
   if (typeof options.authorizeUrl !== 'string') return undefined;
   const url = new URL(options.authorizeUrl);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('redirect_uri', redirectUri);
+  if (typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
   if (state) url.searchParams.set('state', state);
-  if (provider.id === 'prism' && typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
+  // RFC 7636 §4.3.
+  if (codeChallenge) {
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
   return url.toString();
 }

@@ -19,6 +19,9 @@ export interface LoginFlags {
   force?: boolean;
   json?: boolean;
   allowHttp?: boolean;
+  /** --no-state sets this false. */
+  state?: boolean;
+  pkce?: boolean;
   verbose?: boolean;
   [providerFlag: string]: unknown;
 }
@@ -55,7 +58,13 @@ export function register(program: Command, deps: Deps): Command {
     .option('--timeout <s>', 'seconds to wait for the browser callback', '300')
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
-    .option('--allow-http', 'allow plain http:// to non-loopback hosts');
+    .option('--allow-http', 'allow plain http:// to non-loopback hosts')
+    .option('--pkce', 'prism, priava: send a PKCE S256 code_challenge with the authorize URL and its code_verifier with the code exchange (RFC 7636)')
+    .option(
+      '--no-state',
+      'prism, priava: send no state with the authorize URL token builds, and take a callback without one, for a server that drops it. ' +
+        'Risk: any page that can reach the printed loopback URL can then log you in to its own account (login CSRF)',
+    );
   // Provider flags; one shared by several providers says what it means for each.
   const byFlag = new Map<string, { key: string; notes: string[] }>();
   for (const provider of Object.values(PROVIDERS)) {
@@ -91,15 +100,17 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
   // Logging in again to an existing profile reuses what it was logged in with (gh auth login does too).
-  const name = flags.profile ?? (providerName ? providerById(providerName).id : undefined);
+  // SPEC: -p, or TOKEN_PROFILE (the flag wins), for every command including login.
+  const named = flags.profile ?? (deps.env.TOKEN_PROFILE || undefined);
+  const name = named ?? (providerName ? providerById(providerName).id : undefined);
   const existing = name !== undefined ? openStorage(deps.env).read().profiles[name] : undefined;
   if (!providerName && !existing) {
     throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
   }
   const provider = providerById(providerName ?? existing!.provider);
   const again = existing?.provider === provider.id ? existing : undefined;
-  if (flags.profile !== undefined && !PROFILE_NAME.test(flags.profile)) {
-    throw new UsageError(`profile name ${JSON.stringify(flags.profile)} is not allowed`, 'use letters, digits and . _ @ + - (at most 64, starting with a letter or digit)');
+  if (named !== undefined && !PROFILE_NAME.test(named)) {
+    throw new UsageError(`profile name ${JSON.stringify(named)}${flags.profile === undefined ? ' (from TOKEN_PROFILE)' : ''} is not allowed`, 'use letters, digits and . _ @ + - (at most 64, starting with a letter or digit)');
   }
   const port = intFlag(flags.port ?? '0', '--port', 0, 65535);
   const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
@@ -107,7 +118,13 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   if (flags.code !== undefined && (flags.code === '' || /\s/.test(flags.code))) {
     throw new UsageError(`--code ${JSON.stringify(flags.code)} is not an authorization code (it is empty or has spaces)`);
   }
-  if (flags.code !== undefined && provider.flow === 'client_credentials') throw new UsageError(`--code does not apply to ${provider.name} (client credentials)`);
+  if (provider.flow === 'client_credentials') {
+    const codeFlow = [flags.code !== undefined && '--code', flags.pkce && '--pkce', flags.state === false && '--no-state'].filter(Boolean);
+    if (codeFlow.length) throw new UsageError(`${codeFlow.join(', ')} does not apply to ${provider.name} (client credentials)`);
+  }
+  if (flags.pkce && flags.code !== undefined) {
+    throw new UsageError('--pkce and --code conflict: the code_verifier belongs to the authorize URL token builds, not to a code obtained elsewhere');
+  }
   for (const f of Object.values(PROVIDERS).flatMap((p) => p.flags)) {
     if (flags[f.key] !== undefined && !provider.flags.some((own) => own.key === f.key)) {
       throw new UsageError(`${f.flag} does not apply to ${provider.id}`);
@@ -116,7 +133,13 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   let clientSecret = deps.env.TOKEN_CLIENT_SECRET || undefined;
   if (flags.clientSecretStdin) clientSecret = await readSecretFromStdin(deps);
 
-  const providerFlags: Options = { allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true };
+  // --pkce, like the provider flags, is remembered for `token login -p <profile>` again.
+  const providerFlags: Options = {
+    allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true,
+    ...((flags.pkce ?? again?.loginFlags?.pkce) === true ? { pkce: true } : {}),
+    // Never remembered: a login again sends state unless --no-state is given again.
+    ...(flags.state === false ? { noState: true } : {}),
+  };
   for (const f of provider.flags) providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
   const clientId = flags.clientId ?? again?.clientId;
 
