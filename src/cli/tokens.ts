@@ -114,7 +114,13 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
     throw new TokenError('internal', `profile ${name} in profiles.json has no ${missing.join(' or ')}`, `run: token login -p ${name} --force`);
   }
   if (provider.flow === 'authorization_code' && !secrets.refresh_token) {
-    throw new NotLoggedInError(`the token of profile ${name} has expired and there is no refresh token`, `run: token login -p ${name} --force`);
+    // `refresh` of a token that is still valid: say what is missing, not that it expired.
+    const expiresAt = profile.token?.expiresAt;
+    const valid = secrets.access_token && (expiresAt === null || (expiresAt !== undefined && expiresAt > ctx.deps.now()));
+    throw new NotLoggedInError(
+      valid ? `profile ${name} has no refresh token, so its token cannot be renewed` : `the token of profile ${name} has expired and there is no refresh token`,
+      valid ? `log in again when it expires: token login -p ${name} --force` : `run: token login -p ${name} --force`,
+    );
   }
   if (!secrets.client_secret) {
     throw new NotLoggedInError(`profile ${name} has no client secret stored`, `run: token login -p ${name} --force`);
