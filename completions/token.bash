@@ -31,7 +31,7 @@ _token() {
     esac
   elif [[ $cur == -* ]]; then
     case "$cmd" in
-      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http --service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
+      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http --pkce --no-state --service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
       refresh) list=(--json) ;;
       show) list=(--raw --json --header --bearer --no-refresh --verify) ;;
       curl) list=(--request -X --header -H --data -d --bearer --hide-token) ;;

@@ -59,12 +59,8 @@ export function register(program: Command, deps: Deps): Command {
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
     .option('--allow-http', 'allow plain http:// to non-loopback hosts')
-    .option('--pkce', 'prism, priava: send a PKCE S256 code_challenge with the authorize URL and its code_verifier with the code exchange (RFC 7636)')
-    .option(
-      '--no-state',
-      'prism, priava: send no state with the authorize URL token builds, and take a callback without one, for a server that drops it. ' +
-        'Risk: any page that can reach the printed loopback URL can then log you in to its own account (login CSRF)',
-    );
+    .option('--pkce', 'prism, priava: PKCE (RFC 7636, S256) on the authorize URL and the code exchange')
+    .option('--no-state', 'prism, priava: no state on the authorize URL, for a server that drops it (risk: see below)');
   // Provider flags; one shared by several providers says what it means for each.
   const byFlag = new Map<string, { key: string; notes: string[] }>();
   for (const provider of Object.values(PROVIDERS)) {
@@ -85,7 +81,13 @@ Examples:
   token login prism --service-url https://api.example.com --client-id my-client
   pass show priava | token login priava --region APAC --client-id abc --client-secret-stdin \\
       --redirect-uri http://127.0.0.1:8765/callback
-  token login -p prism --force        log in again with the stored settings`,
+  token login -p prism --force        log in again with the stored settings
+
+State: when token builds the authorize URL (prism; priava with --authorize-url) it
+sends a random state and refuses a callback without it. Without state (--no-state,
+or a priava login without --authorize-url) the listener takes the first code that
+reaches its port while the login waits: any web page or local process that gets
+there first can log you in to an account of its choosing (login CSRF).`,
   );
   return cmd.action(async (provider: string | undefined, _opts, c: Command) => {
     const opts = await toLoginOptions(provider, optionsOf<LoginFlags>(c), deps);
