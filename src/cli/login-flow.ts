@@ -1,5 +1,5 @@
 // login(opts, deps): ask for what is missing (TTY only), get a token, store it.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from './errors.js';
 import type { LoginOptions } from './commands/login.js';
@@ -12,6 +12,7 @@ import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { HttpRequest } from '../oauth/http.js';
+import { pkcePair } from '../oauth/pkce.js';
 import { waitForCode } from './wait-for-code.js';
 import { httpContext, tokenMeta } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
@@ -135,12 +136,6 @@ interface Obtained {
   redirectUri?: string;
   /** --pkce: the secret whose S256 hash went to the authorize URL (RFC 7636 §4.5). */
   codeVerifier?: string;
-}
-
-/** RFC 7636 §4.1-4.2: 32 random bytes as a 43-character verifier, its challenge BASE64URL(SHA256(verifier)). */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 /** The code exchange with code_verifier added where the provider's other parameters go. */

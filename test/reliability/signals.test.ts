@@ -97,4 +97,12 @@ describe('Ctrl-C', () => {
     expect(leftovers()).toEqual([]);
     expect(JSON.stringify(cfg.read('profiles.json'))).toBe(before);
   });
+
+  it('is how `token sandbox` stops: exit 0, no "cancelled"', async () => {
+    const r = await interruptWhen(['sandbox'], (stderr) => stderr.includes('listening on'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(r.stderr).toMatch(/token sandbox stopped\n$/);
+    expect(r.stderr).not.toContain('cancelled');
+  });
 });
