@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
+import { profileNames } from '../helpers/stored.js';
 import { freePort } from '../helpers/real.js';
 
 let sb: Sandbox;
@@ -61,7 +62,7 @@ describe('--pkce', () => {
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames(cfg.env)).toEqual([]);
   });
 });
 
@@ -84,7 +85,7 @@ describe('TOKEN_PROFILE', () => {
   it('names the profile login creates; -p wins over it', async () => {
     expect((await loginBp(sb, { ...cfg.env, TOKEN_PROFILE: 'work' })).code).toBe(0);
     expect((await loginBp(sb, { ...cfg.env, TOKEN_PROFILE: 'work' }, ['-p', 'home'])).code).toBe(0);
-    expect(Object.keys(cfg.read('profiles.json').profiles).sort()).toEqual(['home', 'work']);
+    expect(await profileNames(cfg.env)).toEqual(['home', 'work']);
   });
 
   it('a name it may not carry is exit 2 saying where it came from', async () => {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOT, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
+import { profileNames } from '../helpers/stored.js';
 import { freePort, missingParts } from '../helpers/real.js';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 
@@ -150,7 +151,7 @@ describe.skipIf(skip)('Priava-shaped flows against oidc-provider', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: Priava refused the sign-in: invalid_request: .*PKCE/m);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames(cfg.env)).toEqual([]);
   });
 
   it('a wrong client secret is refused at the code exchange: exit 3, nothing stored', async () => {
@@ -163,7 +164,7 @@ describe.skipIf(skip)('Priava-shaped flows against oidc-provider', () => {
     expect(r.stderr).toMatch(/^token: .*invalid_client/m);
     expect(r.stderr).not.toContain('not-the-secret');
     expect(tokenCalls()).toBe(before + 1);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames(cfg.env)).toEqual([]);
   });
 
   it('a client without the refresh grant: login says no refresh token came, refresh says exactly that (exit 5)', async () => {

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
 import { loginPrism } from '../helpers/logins.js';
+import { profileNames, storedToken } from '../helpers/stored.js';
 
 let sb: Sandbox;
 let cfg: TempConfig;
@@ -68,7 +69,7 @@ describe('Ctrl-C', () => {
     expect(r.code).toBe(130);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/\ntoken: cancelled\n$/);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames(cfg.env)).toEqual([]);
   });
 
   it('during a login wait with --json: the JSON error on stdout, exit 130', async () => {
@@ -81,7 +82,7 @@ describe('Ctrl-C', () => {
   it.each([[[]], [['--json']]])('during a refresh against a hanging token endpoint %j: cancelled, exit 130, no temp file or lock left', async (extra) => {
     const login = await loginPrism(sb, cfg.env, ['--timeout', '20']);
     expect(login.code).toBe(0);
-    const before = JSON.stringify(cfg.read('profiles.json'));
+    const before = await storedToken(cfg.env, 'prism');
     sb.failNext('prism-token', { hang: true });
     const hanging = () => sb.requests.filter((q) => q.endpoint === 'prism-token').length === 2;
     const r = await interruptWhen(['refresh', '-p', 'prism', ...extra], hanging);
@@ -95,7 +96,7 @@ describe('Ctrl-C', () => {
       expect(r.stderr).toBe('token: cancelled\n');
     }
     expect(leftovers()).toEqual([]);
-    expect(JSON.stringify(cfg.read('profiles.json'))).toBe(before);
+    expect(await storedToken(cfg.env, 'prism')).toEqual(before);
   });
 
   it('is how `token sandbox` stops: exit 0, no "cancelled"', async () => {
