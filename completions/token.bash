@@ -44,11 +44,11 @@ _token() {
     esac
   elif [[ $cur == -* ]]; then
     case "$cmd" in
-      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http)
+      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http --pkce --no-state)
         case "$arg" in
           '') list+=(--service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
           prism) list+=(--service-url --authorize-url --redirect-uri --scope) ;;
-          priava) list+=(--authorize-url --redirect-uri --region --sandbox --api-url --token-url) ;;
+          priava) list+=(--authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url) ;;
           brightpattern|bp) list+=(--tenant --url) ;;
         esac
         ;;

@@ -30,6 +30,41 @@ export interface Deps {
   /** Opens a URL in the user's browser ($BROWSER, else the platform opener). */
   openBrowser(url: string): Promise<void>;
   prompter(): Promise<Prompter>;
+  /**
+   * Ctrl-C (SIGINT) has one owner, main.ts. A command registers here what must happen
+   * first (undo, close, release); returns a function that unregisters it. A handler that
+   * returns 'handled' keeps the process running (exec: the child owns Ctrl-C; sandbox:
+   * it is how the sandbox stops); otherwise main prints `token: cancelled` and exits 130.
+   */
+  onInterrupt(handler: InterruptHandler): () => void;
+}
+
+export type InterruptHandler = () => void | 'handled' | Promise<void | 'handled'>;
+
+/** The handlers registered through Deps.onInterrupt, most recent first when run. */
+export function interruptRegistry() {
+  const handlers: InterruptHandler[] = [];
+  return {
+    add(handler: InterruptHandler): () => void {
+      handlers.push(handler);
+      return () => {
+        const i = handlers.lastIndexOf(handler);
+        if (i !== -1) handlers.splice(i, 1);
+      };
+    },
+    /** Runs every handler (a failing one does not stop the rest); true when one took the signal over. */
+    async run(): Promise<boolean> {
+      let handled = false;
+      for (const handler of [...handlers].reverse()) {
+        try {
+          if ((await handler()) === 'handled') handled = true;
+        } catch {
+          // Cleanup on the way out: the process is cancelled whatever one handler did.
+        }
+      }
+      return handled;
+    },
+  };
 }
 
 /** Prompts need a terminal on both ends: stdin to type, stderr to show them. */
@@ -98,5 +133,7 @@ export function realDeps(): Deps {
     },
     openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, process.env),
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
+    // main() owns SIGINT and puts its own registry here before any command runs.
+    onInterrupt: () => () => undefined,
   };
 }

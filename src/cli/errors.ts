@@ -7,7 +7,9 @@ export type ErrorCode =
   | 'provider_refused'
   | 'network'
   | 'not_logged_in'
-  | 'cancelled';
+  | 'cancelled'
+  | 'command_not_executable'
+  | 'command_not_found';
 
 // SPEC.md "Exit codes".
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -17,6 +19,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   network: 4,
   not_logged_in: 5,
   cancelled: 130,
+  // `token exec`, as shells do.
+  command_not_executable: 126,
+  command_not_found: 127,
 };
 
 /** An error's first message line: enough for one `token:` line, never a stack. */

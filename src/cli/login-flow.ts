@@ -10,6 +10,8 @@ import { tokenEndpointOrigin } from '../providers/index.js';
 import { checkTransport, isLoopbackHost, parseUrlFlag } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
+import type { HttpRequest } from '../oauth/http.js';
+import { pkcePair } from '../oauth/pkce.js';
 import { pasteAgain, waitForCode } from './wait-for-code.js';
 import type { Callback } from '../oauth/loopback.js';
 import { cachedToken, httpContext } from './tokens.js';
@@ -45,7 +47,8 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     const { requestToken } = await exchange.load();
     for (;;) {
       try {
-        set = await requestToken(provider.codeRequest!(options, client, obtained.code, obtained.redirectUri), provider.name, http, deps.now);
+        const request = withCodeVerifier(provider.codeRequest!(options, client, obtained.code, obtained.redirectUri), obtained.codeVerifier);
+        set = await requestToken(request, provider.name, http, deps.now);
         break;
       } catch (err) {
         // A pasted code the provider refused (a typo, a stale code): on a terminal, paste again.
@@ -55,6 +58,9 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
       }
     }
     if (obtained.redirectUri) saved.redirectUri = obtained.redirectUri;
+    if (!set.refreshToken) {
+      deps.stderr.write(`token: ${provider.name} sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p ${name} --force\n`);
+    }
   }
   const profile: ProfileSettings = {
     provider: provider.id,
@@ -174,6 +180,14 @@ export interface Obtained {
   /** With acceptAnyState: the state sent, and the one that came back (undefined: none). */
   sentState?: string | null;
   returnedState?: string;
+  /** --pkce: the secret whose S256 hash went to the authorize URL (RFC 7636 §4.5). */
+  codeVerifier?: string;
+}
+
+/** The code exchange with code_verifier added where the provider's other parameters go. */
+function withCodeVerifier(req: HttpRequest, codeVerifier: string | undefined): HttpRequest {
+  if (!codeVerifier) return req;
+  return req.form ? { ...req, form: { ...req.form, code_verifier: codeVerifier } } : { ...req, query: { ...req.query, code_verifier: codeVerifier } };
 }
 
 /** The code of a callback, or the provider's refusal (error=access_denied, ...) as exit 3. */
@@ -193,7 +207,7 @@ export async function obtainCode(
   provider: Provider,
   options: Options,
   client: ClientAuth,
-  opts: Pick<LoginOptions, 'code' | 'port' | 'browser' | 'timeoutS'>,
+  opts: Pick<LoginOptions, 'code' | 'port' | 'browser' | 'timeoutS'> & { providerFlags?: LoginOptions['providerFlags'] },
   deps: Deps,
   prompter: Prompter | undefined,
   whileWaiting: () => void,
@@ -218,16 +232,23 @@ export async function obtainCode(
   if (!loopback && !prompter) {
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
-  const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
+  // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
+  // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener
+  // takes one code, and only while this login waits.
+  const builds = typeof options.authorizeUrl === 'string';
+  const pkce = opts.providerFlags?.pkce === true;
+  if (pkce && !builds) throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
+  const state = builds && opts.providerFlags?.noState !== true ? randomBytes(24).toString('base64url') : null;
   const demanded = acceptAnyState ? null : state;
+  const challenge = pkce ? pkcePair() : undefined;
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
-    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state: demanded, provider: provider.name })
+    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state: demanded, provider: provider.name, registered: !!given })
     : undefined;
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
     const redirectUri = typeof options.redirectUri === 'string' ? options.redirectUri : defaultRedirect(listener!.port);
-    const url = authorizeUrl(provider, options, client.clientId, redirectUri, state);
+    const url = authorizeUrl(options, client.clientId, redirectUri, state, challenge?.challenge);
     const c = paint(deps, 'stderr');
     if (url) {
       deps.stderr.write(`Open this URL to sign in to ${provider.name}:\n  ${c.cyan(url)}\n`);
@@ -240,7 +261,7 @@ export async function obtainCode(
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
     const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
-    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
+    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, codeVerifier: challenge?.verifier, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
   } finally {
     listener?.close();
   }
@@ -254,13 +275,18 @@ function defaultRedirect(port: number): string {
  * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
-function authorizeUrl(provider: Provider, options: Options, clientId: string, redirectUri: string, state: string | null): string | undefined {
+function authorizeUrl(options: Options, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string | undefined {
   if (typeof options.authorizeUrl !== 'string') return undefined;
   const url = new URL(options.authorizeUrl);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('redirect_uri', redirectUri);
+  if (typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
   if (state) url.searchParams.set('state', state);
-  if (provider.id === 'prism' && typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
+  // RFC 7636 §4.3.
+  if (codeChallenge) {
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
   return url.toString();
 }

@@ -1,13 +1,11 @@
 // The ONLY place that sets the exit code and writes errors (STYLE.md).
-import { realDeps, type Deps } from './deps.js';
+import { interruptRegistry, realDeps, type Deps } from './deps.js';
 import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from './errors.js';
 import { fastShow, parseFastShow } from './fast-show.js';
 import { printStatic } from './static-output.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
-  // Ctrl-C outside a prompt: files are replaced by rename and secrets are written before
-  // the settings that point at them, so exiting here leaves the old state or the new one.
-  process.once('SIGINT', () => void report(new CancelledError(), deps, wantsJson(argv)).then((code) => finish(deps, code)));
+  onSigint(argv, deps);
   let code = 0;
   try {
     const fast = parseFastShow(argv);
@@ -17,6 +15,30 @@ export async function main(argv: string[], deps: Deps = realDeps()): Promise<voi
     code = await report(err, deps, wantsJson(argv));
   }
   await finish(deps, code);
+}
+
+/**
+ * The one owner of Ctrl-C. Files are replaced by rename and secrets are written before the
+ * settings that point at them, so exiting here leaves the old state or the new one; what a
+ * command registered with deps.onInterrupt runs first. `on`, not `once`, and never removed:
+ * a library's own handler (signal-exit, under proper-lockfile) re-raises the signal when it
+ * finds itself the only listener, which would kill the process before the message is out.
+ */
+function onSigint(argv: string[], deps: Deps): void {
+  const interrupts = interruptRegistry();
+  deps.onInterrupt = interrupts.add;
+  let cancelling = false;
+  process.on('SIGINT', () => {
+    if (cancelling) return;
+    cancelling = true;
+    void (async () => {
+      if (await interrupts.run()) {
+        cancelling = false;
+        return;
+      }
+      await finish(deps, await report(new CancelledError(), deps, wantsJson(argv)));
+    })();
+  });
 }
 
 /** With --json, errors are {"error":{...}} on stdout: the one failure that writes there (SPEC). */

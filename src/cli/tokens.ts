@@ -87,10 +87,13 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     const secrets = await storage.secrets(name, profile);
     // The disk space for the answer first: a full disk stops the refresh before the server rotates.
     const reserved = storage.reserve(name);
+    // Ctrl-C while the request is out leaves nothing behind (SPEC): the reservation goes.
+    const unregister = ctx.deps.onInterrupt?.(() => reserved.release()) ?? (() => undefined);
     let set: TokenSet;
     try {
       set = await requestRenewal(ctx, name, profile, secrets);
     } catch (err) {
+      unregister();
       reserved.release();
       if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
         // A newer refresh token stored meanwhile (by a writer that did not hold our lock) wins.
@@ -112,6 +115,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
     const next: ProfileSettings = { ...profile, token: cachedToken(set), hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken) };
     delete next.refreshRefused;
+    unregister();
     await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined, reserved);
     return current(name, next, true);
   });
@@ -121,7 +125,13 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
   const provider = providerById(profile.provider);
   if (!secrets) throw new NotLoggedInError(`profile ${name} has no client secret stored`, relogin(name));
   if (provider.flow === 'authorization_code' && !secrets.refreshToken) {
-    throw new NotLoggedInError(`profile ${name} has no refresh token, so its token cannot be renewed`, relogin(name));
+    // `refresh` of a token that is still valid: say what is missing, not that it expired.
+    const expiresAt = profile.token?.expiresAt;
+    const valid = !!profile.token && (expiresAt === null || (expiresAt !== undefined && expiresAt > ctx.deps.now()));
+    throw new NotLoggedInError(
+      valid ? `profile ${name} has no refresh token, so its token cannot be renewed` : `the token of profile ${name} has expired and there is no refresh token`,
+      valid ? `log in again when it expires: token login -p ${name} --force` : relogin(name),
+    );
   }
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
   const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.clientSecret }, secrets.refreshToken);

@@ -23,6 +23,8 @@ export interface LoopbackOptions {
   /** The state sent to the authorize URL; null when the flow has none (Priava). */
   state: string | null;
   provider: string;
+  /** The port comes from a registered --redirect-uri, so another --port cannot help. */
+  registered?: boolean;
 }
 
 export interface Loopback {
@@ -74,7 +76,12 @@ export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new UsageError(`port ${opts.port} on ${bindAddress} is already in use`, 'pass --port <n> with a free port (or 0 for any), or free that one')
+          ? new UsageError(
+              `port ${opts.port} on ${bindAddress} is already in use`,
+              opts.registered
+                ? 'the port comes from --redirect-uri: free that port, or register another redirect URI with the provider and pass it as --redirect-uri'
+                : 'pass --port <n> with a free port (or 0 for any), or free that one',
+            )
           : err.code === 'EACCES'
             ? new UsageError(`not allowed to listen on port ${opts.port}`, 'use a port above 1023')
             : err,

@@ -21,7 +21,8 @@ export const priava: Provider = {
     { key: 'sandbox', flag: '--sandbox', description: `use Priava's sandbox API (${PRIAVA_SANDBOX_API_URL})` },
     { key: 'apiUrl', flag: '--api-url', description: `API base URL (default ${PRIAVA_API_URL})` },
     { key: 'tokenUrl', flag: '--token-url', description: 'token URL (default <api-url>/rest/oauth/token)' },
-    { key: 'authorizeUrl', flag: '--authorize-url', description: 'a page to open in the browser (optional)' },
+    { key: 'authorizeUrl', flag: '--authorize-url', description: 'an OAuth authorize URL: token adds the request parameters and state, and opens it (optional)' },
+    { key: 'scope', flag: '--scope', description: 'scope to request (sent to --authorize-url)' },
   ],
 
   resolveOptions(flags) {
@@ -38,7 +39,8 @@ export const priava: Provider = {
     // NOTES.md: the full token URL is uncertain, hence --token-url.
     const tokenUrl = typeof flags.tokenUrl === 'string' ? parseUrlFlag(flags.tokenUrl, '--token-url').toString() : `${apiUrl}/rest/oauth/token`;
     const authorizeUrl = typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : undefined;
-    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl };
+    if (typeof flags.scope === 'string' && !authorizeUrl) throw new UsageError('--scope needs --authorize-url: the scope goes on the authorize URL token builds');
+    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl, scope: flags.scope };
   },
 
   endpoints: (o) => [String(o.tokenUrl), String(o.apiUrl), ...(o.authorizeUrl ? [String(o.authorizeUrl)] : [])],

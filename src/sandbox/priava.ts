@@ -16,13 +16,15 @@ export function priavaAuthorize(req: Req, res: ServerResponse, state: SandboxSta
   if (problems.length) return html(res, 400, `<h1>Bad request</h1><p>missing ${problems.join(', ')}</p>`);
   if (p.get('client_id') !== client.clientId) return html(res, 400, '<h1>Bad request</h1><p>unknown client_id</p>');
   const redirectUri = p.get('redirect_uri')!;
+  // RFC 6749 §4.1.2: a state sent is sent back (token sends one when it builds this URL).
+  const echo = { state: p.get('state') ?? undefined };
   if (req.method === 'GET') {
     const hidden: Record<string, string> = {};
     for (const [k, v] of p) hidden[k] = v;
     return html(res, 200, consentPage('Priava', client.clientId, redirectUri, hidden));
   }
-  if (p.get('decision') !== 'approve') return redirect(res, withParams(redirectUri, { error: 'access_denied', error_description: 'The user denied the request' }));
-  return redirect(res, withParams(redirectUri, { code: state.issueCode({ provider: 'priava', clientId: client.clientId, redirectUri }) }));
+  if (p.get('decision') !== 'approve') return redirect(res, withParams(redirectUri, { error: 'access_denied', error_description: 'The user denied the request', ...echo }));
+  return redirect(res, withParams(redirectUri, { code: state.issueCode({ provider: 'priava', clientId: client.clientId, redirectUri }), ...echo }));
 }
 
 export function priavaToken(req: Req, res: ServerResponse, state: SandboxState): number {

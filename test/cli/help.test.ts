@@ -67,6 +67,13 @@ describe('prebuilt help', () => {
     expect(await runCli(['nope'])).toMatchObject({ code: 2, stderr: "token: unknown command 'nope'\nsee: token --help\n" });
   });
 
+  it('login --help offers --pkce and --no-state and says what going without state risks', () => {
+    const help = helpOf(p.commands.find((c) => c.name() === 'login')!);
+    expect(help).toMatch(/--pkce +prism, priava: PKCE \(RFC 7636, S256\)/);
+    expect(help).toMatch(/--no-state +prism, priava: no state on the authorize URL/);
+    expect(help.replace(/\s+/g, ' ')).toContain('any web page or local process that gets there first can log you in to an account of its choosing (login CSRF)');
+  });
+
   it('an unknown command with --help still goes to commander, which shows the top help', async () => {
     const top = readFileSync(join(ROOT, 'dist', 'help', 'token.txt'), 'utf8');
     expect(await runCli(['nope', '--help'])).toMatchObject({ code: 0, stdout: top, stderr: '' });

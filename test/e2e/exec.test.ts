@@ -110,11 +110,25 @@ describe('with a valid token', () => {
     expect(r.code).toBe(4);
   });
 
-  it('a command that does not exist is one clean error line, exit 2', async () => {
+  it('a command that does not exist is one clean error line, exit 127 as shells say', async () => {
     const r = await runCli(['exec', '--', 'token-test-no-such-command'], { env: cfg.env });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(127);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: cannot run "token-test-no-such-command": command not found\n');
+  });
+
+  it('a file that cannot be run is exit 126 as shells say', async () => {
+    const r = await runCli(['exec', '--', cfg.dir], { env: cfg.env });
+    expect(r.code).toBe(126);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`token: cannot run ${JSON.stringify(cfg.dir)}: permission denied\n`);
+  });
+
+  it('an empty command is a usage error, exit 2', async () => {
+    const r = await runCli(['exec', '--', '', 'arg'], { env: cfg.env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('token: the command is empty\nusage: token exec -- <command...>\n');
   });
 
   it.each([[['exec']], [['exec', '--']], [['exec', '-p', 'work', '--']]])('no command at all (%j) is a usage error, exit 2', async (args) => {

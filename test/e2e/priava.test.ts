@@ -26,7 +26,9 @@ describe('token login priava', () => {
     expect(r.code).toBe(0);
     const authorize = sb.requests.find((q) => q.endpoint === 'priava-authorize')!;
     expect(authorize.query.redirect_uri).toBe(redirectUri);
-    expect(authorize.query.state).toBeUndefined(); // no state in this flow
+    // token builds this authorize URL (--authorize-url), so it sends state (SPEC); the sandbox echoes it.
+    expect(authorize.query.state).toMatch(/^[\w-]{32}$/);
+    expect(authorize.query.code_challenge).toBeUndefined(); // no --pkce: exactly the page's requests
     const [req] = tokenRequests();
     expect(req!.method).toBe('POST');
     expect(req!.path).toBe('/priava/api/rest/oauth/token');

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ROOT, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
@@ -121,5 +121,75 @@ describe('the loopback listener', () => {
     expect((await login).code).toBe(0);
     expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(`http://localhost:${port}/cb`);
     expect(CLIENTS.prism.clientId).toBe(url.searchParams.get('client_id'));
+  });
+});
+
+describe('the loopback listener for Priava', () => {
+  const priavaArgs = (redirectUri: string, extra: string[] = []) => [
+    'login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl, '--redirect-uri', redirectUri, '--timeout', '20', ...extra,
+  ];
+  const secretEnv = () => ({ env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret } });
+
+  it('with --authorize-url: sends a random state and refuses a callback without it or with another one; the wait goes on', async () => {
+    const redirect = `http://127.0.0.1:${await freePort()}/priava/cb`;
+    const login = runCli(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl]), secretEnv());
+    const url = await authorizeUrl();
+    const state = url.searchParams.get('state')!;
+    expect(Buffer.from(state, 'base64url').length).toBeGreaterThanOrEqual(16); // >= 128 bits
+    const forged = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
+    expect(await get(`${redirect}?code=${forged}`)).toMatchObject({ status: 400, body: expect.stringContaining('did not carry the state') });
+    expect((await get(`${redirect}?code=${forged}&state=${state.slice(1)}x`)).status).toBe(400);
+    const location = await approve(url);
+    expect(new URL(location).searchParams.get('state')).toBe(state);
+    expect((await get(location)).status).toBe(200);
+    const r = await login;
+    expect(r.code).toBe(0);
+    const exchange = sb.requests.filter((q) => q.endpoint === 'priava-token');
+    expect(exchange).toHaveLength(1);
+    expect(exchange[0]!.form!.code).toBe(new URL(location).searchParams.get('code'));
+  });
+
+  it('--no-state sends none and takes a callback without one (for a server that drops it)', async () => {
+    const redirect = `http://127.0.0.1:${await freePort()}/priava/cb`;
+    const login = runCli(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl, '--no-state']), secretEnv());
+    const url = await authorizeUrl();
+    expect(url.searchParams.has('state')).toBe(false);
+    const code = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
+    expect((await get(`${redirect}?code=${code}`)).status).toBe(200);
+    expect((await login).code).toBe(0);
+  });
+
+  it('without --authorize-url (an admin-made code, no state): takes exactly one code, and only while the login waits', async () => {
+    const port = await freePort();
+    const redirect = `http://127.0.0.1:${port}/priava/cb`;
+    const login = runCli(priavaArgs(redirect), secretEnv());
+    const issue = () => sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
+    const first = issue();
+    let landed = await get(`${redirect}?code=${first}`).catch(() => undefined);
+    for (let i = 0; i < 200 && !landed; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      landed = await get(`${redirect}?code=${first}`).catch(() => undefined);
+    }
+    expect(landed!.status).toBe(200);
+    const second = await get(`${redirect}?code=${issue()}`).catch((err: NodeJS.ErrnoException) => ({ status: err.code, body: '' }));
+    expect([410, 'ECONNREFUSED', 'ECONNRESET']).toContain(second.status);
+    const r = await login;
+    expect(r.code).toBe(0);
+    expect(sb.requests.filter((q) => q.endpoint === 'priava-token').map((q) => q.form!.code)).toEqual([first]);
+    // The login is over: nothing listens on the redirect URI any more.
+    await expect(get(`${redirect}?code=${issue()}`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('a busy port that comes from --redirect-uri: the hint says to free it or register another redirect URI, not --port', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    const r = await runCli(priavaArgs(`http://127.0.0.1:${port}/cb`), secretEnv());
+    blocker.close();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `token: port ${port} on 127.0.0.1 is already in use\nthe port comes from --redirect-uri: free that port, or register another redirect URI with the provider and pass it as --redirect-uri\n`,
+    );
   });
 });

@@ -6,6 +6,8 @@ import { formatDuration, isoTime, shorten, visible } from '../../src/cli/output.
 import { localTime } from '../../src/cli/commands/show.js';
 import { parsePasted } from '../../src/cli/wait-for-code.js';
 import { parseFastShow } from '../../src/cli/fast-show.js';
+import { interruptRegistry } from '../../src/cli/deps.js';
+import { pkcePair, s256 } from '../../src/oauth/pkce.js';
 
 describe('shellQuote', () => {
   it.each([["it's"], ['a b'], ['$(rm -rf /)'], ['`x`'], ['"q"'], ['\\'], ['plain-arg_1.0:/x@y=z'], ['']])('round-trips %j through sh', (arg) => {
@@ -68,4 +70,40 @@ describe('parseFastShow', () => {
     '%j goes through commander',
     (argv) => expect(parseFastShow(argv)).toBeUndefined(),
   );
+});
+
+describe('PKCE (RFC 7636)', () => {
+  it('S256 of the RFC’s Appendix B verifier is its challenge', () => {
+    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+  });
+  it('a verifier is 43 unreserved characters, new every time, and its challenge matches', () => {
+    const a = pkcePair();
+    const b = pkcePair();
+    expect(a.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.verifier).not.toBe(b.verifier);
+    expect(a.challenge).toBe(s256(a.verifier));
+  });
+});
+
+describe('interruptRegistry (what main runs on Ctrl-C)', () => {
+  it('runs the handlers most recent first, past a failing one, and not those unregistered', async () => {
+    const r = interruptRegistry();
+    const ran: string[] = [];
+    r.add(() => void ran.push('first'));
+    const off = r.add(() => void ran.push('removed'));
+    r.add(() => {
+      throw new Error('cleanup failed');
+    });
+    r.add(async () => void ran.push('last'));
+    off();
+    expect(await r.run()).toBe(false);
+    expect(ran).toEqual(['last', 'first']);
+  });
+  it("a handler answering 'handled' keeps the process running (exec, sandbox)", async () => {
+    const r = interruptRegistry();
+    const off = r.add(() => 'handled');
+    expect(await r.run()).toBe(true);
+    off();
+    expect(await r.run()).toBe(false);
+  });
 });

@@ -8,7 +8,7 @@ import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
-import { ChildExitError, UsageError } from '../errors.js';
+import { ChildExitError, TokenError, UsageError } from '../errors.js';
 
 export interface ExecOptions {
   profile?: string;
@@ -29,7 +29,7 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(command: string[], opts: ExecOptions, deps: Deps): Promise<number> {
-  if (command.length === 0) throw new UsageError('nothing to run', 'usage: token exec -- <command...>');
+  if (command.length === 0 || command[0] === '') throw new UsageError(command.length ? 'the command is empty' : 'nothing to run', 'usage: token exec -- <command...>');
   const storage = openStorage(deps.env);
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
@@ -38,24 +38,25 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
   const [file, ...args] = command;
   const child = spawn(file!, args, { stdio: 'inherit', env });
   // The child gets Ctrl-C from the terminal itself; we only wait for it and pass its
-  // exit code through, so main's "cancelled" handler is set aside meanwhile. A SIGTERM
-  // sent to token alone is passed on to the child.
-  const ignore = () => undefined;
+  // exit code through, so main does not cancel meanwhile. A SIGTERM sent to token alone
+  // is passed on to the child.
+  const release = deps.onInterrupt(() => 'handled');
   const forward = () => void child.kill('SIGTERM');
-  const onInterrupt = process.rawListeners('SIGINT') as (() => void)[];
-  process.removeAllListeners('SIGINT');
-  process.on('SIGINT', ignore);
   process.on('SIGTERM', forward);
   try {
     return await new Promise<number>((resolve, reject) => {
-      child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new UsageError(`cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`)),
-      );
+      child.once('error', (err: NodeJS.ErrnoException) => reject(spawnError(file!, err)));
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     });
   } finally {
-    process.off('SIGINT', ignore);
     process.off('SIGTERM', forward);
-    for (const listener of onInterrupt) process.on('SIGINT', listener);
+    release();
   }
+}
+
+/** As shells do: 127 for a command that is not found, 126 for one that cannot be run. */
+function spawnError(file: string, err: NodeJS.ErrnoException): TokenError {
+  if (err.code === 'ENOENT') return new TokenError('command_not_found', `cannot run ${JSON.stringify(file)}: command not found`);
+  if (err.code === 'EACCES') return new TokenError('command_not_executable', `cannot run ${JSON.stringify(file)}: permission denied`);
+  return new TokenError('command_not_executable', `cannot run ${JSON.stringify(file)}: ${err.message}`);
 }

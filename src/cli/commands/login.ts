@@ -20,6 +20,9 @@ export interface LoginFlags {
   force?: boolean;
   json?: boolean;
   allowHttp?: boolean;
+  /** --no-state sets this false. */
+  state?: boolean;
+  pkce?: boolean;
   verbose?: boolean;
   [providerFlag: string]: unknown;
 }
@@ -51,7 +54,9 @@ export function register(program: Command, deps: Deps): Command {
   addClientOptions(cmd)
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
-    .option('--allow-http', 'allow plain http:// to non-loopback hosts');
+    .option('--allow-http', 'allow plain http:// to non-loopback hosts')
+    .option('--pkce', 'prism, priava: PKCE (RFC 7636, S256) on the authorize URL and the code exchange')
+    .option('--no-state', 'prism, priava: no state on the authorize URL, for a server that drops it (risk: see below)');
   addProviderFlags(cmd, Object.values(PROVIDERS));
   cmd.addHelpText(
     'after',
@@ -61,7 +66,13 @@ Examples:
   token login prism --service-url https://api.example.com --client-id my-client
   pass show priava | token login priava --region APAC --client-id abc --client-secret-stdin \\
       --redirect-uri http://127.0.0.1:8765/callback
-  token login -p prism --force        log in again with the stored settings`,
+  token login -p prism --force        log in again with the stored settings
+
+State: when token builds the authorize URL (prism; priava with --authorize-url) it
+sends a random state and refuses a callback without it. Without state (--no-state,
+or a priava login without --authorize-url) the listener takes the first code that
+reaches its port while the login waits: any web page or local process that gets
+there first can log you in to an account of its choosing (login CSRF).`,
   );
   return cmd.action(async (provider: string | undefined, _opts, c: Command) => {
     const opts = await toLoginOptions(provider, optionsOf<LoginFlags>(c), deps);
@@ -100,8 +111,10 @@ export function addProviderFlags(cmd: Command, providers: readonly Provider[]): 
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
 export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
   // Logging in again to an existing profile reuses what it was logged in with (gh auth login does too).
-  const name = flags.profile ?? (providerName ? providerById(providerName).id : undefined);
-  if (flags.profile !== undefined) checkProfileName(flags.profile);
+  // SPEC: -p, or TOKEN_PROFILE (the flag wins), for every command including login.
+  const named = flags.profile ?? (deps.env.TOKEN_PROFILE || undefined);
+  const name = named ?? (providerName ? providerById(providerName).id : undefined);
+  if (named !== undefined) checkProfileName(named, flags.profile === undefined ? 'profile name (from TOKEN_PROFILE)' : 'profile name');
   let existing: ProfileSettings | undefined;
   if (name !== undefined) {
     const storage = openStorage(deps.env);
@@ -137,7 +150,13 @@ export async function parseClientFlags(
   if (flags.code !== undefined && (flags.code === '' || /\s/.test(flags.code))) {
     throw new UsageError(`--code ${JSON.stringify(flags.code)} is not an authorization code (it is empty or has spaces)`);
   }
-  if (flags.code !== undefined && provider.flow === 'client_credentials') throw new UsageError(`--code does not apply to ${provider.name} (client credentials)`);
+  if (provider.flow === 'client_credentials') {
+    const codeFlow = [flags.code !== undefined && '--code', flags.pkce && '--pkce', flags.state === false && '--no-state'].filter(Boolean);
+    if (codeFlow.length) throw new UsageError(`${codeFlow.join(', ')} does not apply to ${provider.name} (client credentials)`);
+  }
+  if (flags.pkce && flags.code !== undefined) {
+    throw new UsageError('--pkce and --code conflict: the code_verifier belongs to the authorize URL token builds, not to a code obtained elsewhere');
+  }
   for (const f of Object.values(PROVIDERS).flatMap((p) => p.flags)) {
     if (flags[f.key] !== undefined && !provider.flags.some((own) => own.key === f.key)) {
       throw new UsageError(`${f.flag} does not apply to ${provider.id}`);
@@ -146,7 +165,13 @@ export async function parseClientFlags(
   let clientSecret = deps.env.TOKEN_CLIENT_SECRET || undefined;
   if (flags.clientSecretStdin) clientSecret = await readSecretFromStdin(deps);
 
-  const providerFlags: Options = { allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true };
+  // --pkce, like the provider flags, is remembered for `token login -p <profile>` again.
+  const providerFlags: Options = {
+    allowHttp: flags.allowHttp === true || again?.loginFlags?.allowHttp === true,
+    ...((flags.pkce ?? again?.loginFlags?.pkce) === true ? { pkce: true } : {}),
+    // Never remembered: a login again sends state unless --no-state is given again.
+    ...(flags.state === false ? { noState: true } : {}),
+  };
   for (const f of provider.flags) providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
   const clientId = flags.clientId ?? again?.clientId;
   // The stored client secret is reused only for the same token endpoint and client id (SPEC).

@@ -55,14 +55,16 @@ export async function run(opts: SandboxOptions, deps: Deps): Promise<void> {
   w('Requests are logged below: time, method, path with its parameters (secrets redacted), status.');
   // For scripts that start the sandbox, the base URL alone on stdout; a terminal has it in the banner.
   if (!(deps.stdout as { isTTY?: boolean }).isTTY) deps.stdout.write(`${sb.url}\n`);
-  // Ctrl-C is how a sandbox ends, not a cancel: set main's SIGINT handler aside, close, exit 0.
-  const mainHandlers = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
+  // Ctrl-C is how a sandbox ends, not a cancel: close, exit 0.
+  let release = () => undefined as void;
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
+    release = deps.onInterrupt(() => {
+      resolve();
+      return 'handled';
+    });
     process.once('SIGTERM', resolve);
   });
+  release();
   await sb.close();
-  for (const h of mainHandlers) process.on('SIGINT', h);
   w('token sandbox stopped');
 }
