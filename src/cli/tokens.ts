@@ -9,6 +9,7 @@ import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
 import type { Selected } from './profile.js';
 import { NotLoggedInError, ProviderError, TokenError } from './errors.js';
+import { requiredMs } from './min-ttl.js';
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
 export const EXPIRY_MARGIN_MS = 60_000;
@@ -30,14 +31,16 @@ export interface TokenContext {
   deps: Deps;
   storage: Storage;
   verbose: boolean;
+  /** --min-ttl: renew when less than this is left (an unknown expiry is renewed too). */
+  minTtlMs?: number;
 }
 
-/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min). */
-export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
+/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min), or more than minTtlMs. */
+export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: number): boolean {
   if (!meta) return false;
-  if (meta.expiresAt === null) return true;
+  if (meta.expiresAt === null) return minTtlMs === undefined;
   const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
-  return meta.expiresAt - now > margin;
+  return meta.expiresAt - now > (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs));
 }
 
 /**
@@ -51,7 +54,7 @@ export async function currentToken(ctx: TokenContext, { name, profile }: Selecte
   const kinds: readonly SecretKind[] = askRefreshToken ? ['access_token', 'refresh_token'] : ['access_token'];
   const secrets = await (await ctx.storage.secretsOf(profile)).read(name, kinds);
   const now = ctx.deps.now();
-  if (secrets.access_token && profile.token && isFresh(profile.token, now)) {
+  if (secrets.access_token && profile.token && isFresh(profile.token, now, ctx.minTtlMs)) {
     return current(name, profile, secrets, false, kinds);
   }
   // --no-refresh: the margin is for renewing early; a token not yet expired is still given out.
@@ -83,7 +86,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     };
     const before = await read();
     const renewedMeanwhile = (p: ProfileSettings) => (p.token?.obtainedAt ?? -Infinity) >= opts.since;
-    if (before.secrets.access_token && (renewedMeanwhile(before.profile) || (!opts.force && isFresh(before.profile.token, ctx.deps.now())))) {
+    if (before.secrets.access_token && (renewedMeanwhile(before.profile) || (!opts.force && isFresh(before.profile.token, ctx.deps.now(), ctx.minTtlMs)))) {
       return reported(name, before.profile, before.secrets);
     }
     let set: TokenSet;
