@@ -12,6 +12,7 @@ import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { waitForCode } from './wait-for-code.js';
+import { importRefreshToken } from './import-refresh-token.js';
 import { httpContext, tokenMeta } from './tokens.js';
 import { formatDuration, paint, writeJson } from './output.js';
 
@@ -37,6 +38,8 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
     set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+  } else if (opts.importRefreshToken) {
+    set = await importRefreshToken(provider, options, client, opts.importRefreshToken.token, { deps, prompter, http, load: exchange.load });
   } else {
     const whileWaiting = () => {
       exchange.warm();
@@ -65,7 +68,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     return;
   }
   const c = paint(deps, 'stderr');
-  const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
+  const validity = set.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
   deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${store.location})\n`);
 }
 
