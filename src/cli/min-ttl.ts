@@ -71,8 +71,9 @@ export function shortTtlWarning(cur: Pick<Current, 'profile' | 'meta'>, minTtl: 
 
 /** Writes the warning (if any) for the token about to be given out. */
 export async function warnShortTtl(deps: Deps, cur: Pick<Current, 'profile' | 'meta'>, minTtl: number | undefined): Promise<void> {
-  if (minTtl === undefined) return;
-  // output.ts brings chalk: loaded only when there may be something to say.
+  const { expiresAt } = cur.meta;
+  if (minTtl === undefined || (expiresAt !== null && expiresAt - deps.now() >= minTtl)) return;
+  // output.ts brings chalk: loaded only when there is something to say.
   const { formatDuration } = await import('./output.js');
   const line = shortTtlWarning(cur, minTtl, deps.now(), formatDuration);
   if (line) deps.stderr.write(`${line}\n`);
