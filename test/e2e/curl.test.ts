@@ -130,6 +130,22 @@ describe('token curl --run', () => {
     expect(sb.requests).toHaveLength(0);
   });
 
+  it('without curl on PATH, an expired token is not renewed first: curl is looked for before anything is sent', async () => {
+    const other = tempConfig();
+    onTestFinished(() => other.cleanup());
+    sb.state.config.accessTokenTtl = 1;
+    onTestFinished(() => void (sb.state.config.accessTokenTtl = 3600));
+    expect((await loginBp(sb, other.env)).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    sb.requests.length = 0;
+    const empty = join(other.dir, 'empty-bin');
+    mkdirSync(empty);
+    const r = await runCli(['curl', '--run'], { env: { ...other.env, PATH: empty } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^token: curl is not on PATH\n/);
+    expect(sb.requests).toHaveLength(0);
+  });
+
   it.each([
     [['-d', '@-'], /cannot read data from it too/],
     [['--', '--data-binary', '@-'], /cannot read data from it too/],
