@@ -50,6 +50,7 @@ describe('printing the curl line', () => {
     const r = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, '-sS'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("token: unknown option '-sS'\ncurl's own options go after --, e.g. token curl URL -- -sS --fail\n");
     const two = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, 'extra'], { env: cfg.env });
     expect(two.code).toBe(2);
     expect(two.stderr).toBe("token: one URL only, got 2\ncurl's own arguments go after --, e.g. token curl URL -- -sS --fail\n");
