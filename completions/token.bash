@@ -5,7 +5,7 @@
 # Succeeds when word $2 is a flag that takes a value, given command $1 ("" before one).
 _token_takes_value() {
   case "$1 $2" in
-    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"check --client-id"|"check --code"|"check --port"|"check --timeout"|"check --service-url"|"check --authorize-url"|"check --redirect-uri"|"check --scope"|"sandbox --port"|"sandbox --ttl"|"sandbox --prism-quirk"|*" --profile"|*" -p") return 0 ;;
+    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"show --min-ttl"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"curl --min-ttl"|"exec --min-ttl"|"check --client-id"|"check --code"|"check --port"|"check --timeout"|"check --service-url"|"check --authorize-url"|"check --redirect-uri"|"check --scope"|"sandbox --port"|"sandbox --ttl"|"sandbox --prism-quirk"|*" --profile"|*" -p") return 0 ;;
   esac
   return 1
 }
@@ -44,7 +44,7 @@ _token() {
     esac
   elif [[ $cur == -* ]]; then
     case "$cmd" in
-      login) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --force --json --allow-http --pkce --no-state)
+      login) list=(--client-id --client-secret-stdin --code --refresh-token-stdin --no-browser --port --timeout --force --json --allow-http --pkce --no-state)
         case "$arg" in
           '') list+=(--service-url --authorize-url --redirect-uri --scope --region --sandbox --api-url --token-url --tenant --url) ;;
           prism) list+=(--service-url --authorize-url --redirect-uri --scope) ;;
@@ -53,13 +53,13 @@ _token() {
         esac
         ;;
       refresh) list=(--json) ;;
-      show) list=(--raw --json --header --bearer --no-refresh --verify) ;;
-      curl) list=(--request -X --header -H --data -d --bearer --hide-token) ;;
-      exec) list=(--bearer) ;;
+      show) list=(--raw --json --header --bearer --no-refresh --verify --min-ttl) ;;
+      curl) list=(--request -X --header -H --data -d --bearer --hide-token --run --min-ttl) ;;
+      exec) list=(--bearer --min-ttl) ;;
       list) list=(--json) ;;
       status) list=(--json) ;;
       logout) list=(--all --yes -y) ;;
-      check) list=(--client-id --client-secret-stdin --code --no-browser --port --timeout --json --allow-http --service-url --authorize-url --redirect-uri --scope) ;;
+      check) list=(--client-id --client-secret-stdin --code --refresh-token-stdin --no-browser --port --timeout --json --allow-http --service-url --authorize-url --redirect-uri --scope) ;;
       sandbox) list=(--port --ttl --prism-quirk) ;;
     esac
     list+=(--version --profile -p --verbose -v --no-color)

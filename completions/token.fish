@@ -4,7 +4,7 @@
 # Succeeds when word $argv[2] is a flag that takes a value, given command $argv[1] ("" before one).
 function __token_takes_value
     switch "$argv[1] $argv[2]"
-        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'check --client-id' 'check --code' 'check --port' 'check --timeout' 'check --service-url' 'check --authorize-url' 'check --redirect-uri' 'check --scope' 'sandbox --port' 'sandbox --ttl' 'sandbox --prism-quirk' '* --profile' '* -p'
+        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'show --min-ttl' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'curl --min-ttl' 'exec --min-ttl' 'check --client-id' 'check --code' 'check --port' 'check --timeout' 'check --service-url' 'check --authorize-url' 'check --redirect-uri' 'check --scope' 'sandbox --port' 'sandbox --ttl' 'sandbox --prism-quirk' '* --profile' '* -p'
             return 0
     end
     return 1
@@ -66,6 +66,7 @@ complete -c token -n "__token_at ''" -a login -d 'log in and store the tokens: p
 complete -c token -n "__token_at login" -l client-id -x -d 'OAuth client id (Bright Pattern: the login ID)'
 complete -c token -n "__token_at login" -l client-secret-stdin -d 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)'
 complete -c token -n "__token_at login" -l code -x -d 'skip the browser and exchange this authorization code'
+complete -c token -n "__token_at login" -l refresh-token-stdin -d 'prism, priava: import a refresh token from stdin instead of signing in (client secret from TOKEN_CLIENT_SECRET)'
 complete -c token -n "__token_at login" -l no-browser -d 'print the authorization URL instead of opening a browser'
 complete -c token -n "__token_at login" -l port -x -d 'loopback port for the redirect (0 = any free port)'
 complete -c token -n "__token_at login" -l timeout -x -d 'seconds to wait for the browser callback'
@@ -94,14 +95,18 @@ complete -c token -n "__token_at show" -l header -d 'print the ready HTTP header
 complete -c token -n "__token_at show" -l bearer -d 'with --header: Authorization: Bearer even for PRISM'
 complete -c token -n "__token_at show" -l no-refresh -d 'never refresh; an expired token is an error'
 complete -c token -n "__token_at show" -l verify -d 'also ask the provider'\''s identity endpoint who the token belongs to'
-complete -c token -n "__token_at ''" -a curl -d 'print a ready-to-run curl command with the auth header'
+complete -c token -n "__token_at show" -l min-ttl -x -d 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)'
+complete -c token -n "__token_at ''" -a curl -d 'print a ready-to-run curl command with the auth header, or run it (--run)'
 complete -c token -n "__token_at curl" -s X -l request -x -d 'HTTP method'
 complete -c token -n "__token_at curl" -s H -l header -x -d 'extra header (repeatable)'
 complete -c token -n "__token_at curl" -s d -l data -x -d 'request body'
 complete -c token -n "__token_at curl" -l bearer -d 'Authorization: Bearer even for PRISM (which uses x-prism-access-token)'
 complete -c token -n "__token_at curl" -l hide-token -d 'print a pipeline that keeps the token out of shell history and argv'
+complete -c token -n "__token_at curl" -l run -d 'run curl now, the auth header on its stdin (never on argv); exit with curl'\''s code'
+complete -c token -n "__token_at curl" -l min-ttl -x -d 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)'
 complete -c token -n "__token_at ''" -a exec -d 'run a command with TOKEN_ACCESS_TOKEN and TOKEN_AUTH_HEADER in its environment'
 complete -c token -n "__token_at exec" -l bearer -d 'TOKEN_AUTH_HEADER as Authorization: Bearer even for PRISM'
+complete -c token -n "__token_at exec" -l min-ttl -x -d 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)'
 complete -c token -n "__token_at exec --rest" -x -a '(__token_rest)'
 complete -c token -n "__token_at ''" -a list -d 'list profiles'
 complete -c token -n "__token_at list" -l json -d 'print JSON'
@@ -116,6 +121,7 @@ complete -c token -n "__token_at ''" -a check -d 'check a PRISM partner service 
 complete -c token -n "__token_at check" -l client-id -x -d 'OAuth client id (Bright Pattern: the login ID)'
 complete -c token -n "__token_at check" -l client-secret-stdin -d 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)'
 complete -c token -n "__token_at check" -l code -x -d 'skip the browser and exchange this authorization code'
+complete -c token -n "__token_at check" -l refresh-token-stdin -d 'prism, priava: import a refresh token from stdin instead of signing in (client secret from TOKEN_CLIENT_SECRET)'
 complete -c token -n "__token_at check" -l no-browser -d 'print the authorization URL instead of opening a browser'
 complete -c token -n "__token_at check" -l port -x -d 'loopback port for the redirect (0 = any free port)'
 complete -c token -n "__token_at check" -l timeout -x -d 'seconds to wait for the browser callback'

@@ -7,15 +7,17 @@ import { selectProfile } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
+import { minTtlFor, warnShortTtl } from './min-ttl.js';
 
 interface FastShow {
   raw: boolean;
   bearer: boolean;
   noRefresh: boolean;
   profile?: string;
+  minTtl?: string;
 }
 
-/** Parses `show` with only --raw/--header, --bearer, --no-refresh, -p/--profile; else undefined. */
+/** Parses `show` with only --raw/--header, --bearer, --no-refresh, -p/--profile, --min-ttl; else undefined. */
 export function parseFastShow(argv: string[]): FastShow | undefined {
   if (argv[0] !== 'show') return undefined;
   const out: FastShow = { raw: false, bearer: false, noRefresh: false };
@@ -28,15 +30,19 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
     else if (a === '--no-refresh') out.noRefresh = true;
     else if ((a === '-p' || a === '--profile') && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) out.profile = argv[++i];
     else if (a.startsWith('--profile=') && a.length > 10) out.profile = a.slice(10);
+    else if (a === '--min-ttl' && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) out.minTtl = argv[++i];
+    else if (a.startsWith('--min-ttl=')) out.minTtl = a.slice(10);
     else return undefined;
   }
   return out.raw !== header ? out : undefined;
 }
 
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
+  const minTtlMs = minTtlFor(opts.minTtl, opts.noRefresh, deps.env);
   const storage = openStorage(deps.env);
   try {
-    const cur = await currentToken({ deps, storage, verbose: false }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
+    const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
+    await warnShortTtl(deps, cur, minTtlMs);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
       return;

@@ -16,6 +16,7 @@ import { pasteAgain, waitForCode } from './wait-for-code.js';
 import type { Callback } from '../oauth/loopback.js';
 import { cachedToken, httpContext } from './tokens.js';
 import { formatDuration, paint, visible, writeJson } from './output.js';
+import { importRefreshToken } from './import-refresh-token.js';
 
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const { provider, profile: name } = opts;
@@ -41,6 +42,8 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
     set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+  } else if (opts.importRefreshToken) {
+    set = await importRefreshToken(provider, options, client, opts.importRefreshToken.token, { deps, prompter, http, load: exchange.load });
   } else {
     const whileWaiting = () => exchange.warm();
     let obtained = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
@@ -80,7 +83,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     return;
   }
   const c = paint(deps, 'stderr');
-  const validity = set.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
+  const validity = set.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
   const where = store === 'keychain' ? 'the OS keychain' : `${storage.dir}/profiles/${name}.json`;
   deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${where})\n`);
 }

@@ -70,6 +70,10 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
     const [message = '', ...more] = err.message.replace(/^error: /, '').split('\n');
     const suggestion = /^\(Did you mean (.+)\?\)$/.exec(more.join(' ').trim())?.[1];
     const help = `see: token ${commandOf(program, argv)}--help`;
+    // `token curl URL -sS`: curl's own options are welcome, after -- (they would shadow ours otherwise).
+    if (err.code === 'commander.unknownOption' && !suggestion && argv.find((a) => !a.startsWith('-')) === 'curl') {
+      throw new UsageError(message, "curl's own options go after --, e.g. token curl URL -- -sS --fail");
+    }
     throw new UsageError(message, suggestion ? `did you mean ${suggestion}? ${help}` : help);
   }
 }

@@ -10,6 +10,7 @@ import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
 import type { Selected } from './profile.js';
 import { NotLoggedInError, ProviderError, TokenError, type ErrorCode } from './errors.js';
+import { requiredMs } from './min-ttl.js';
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
 export const EXPIRY_MARGIN_MS = 60_000;
@@ -30,14 +31,16 @@ export interface TokenContext {
   deps: Deps;
   storage: Storage;
   verbose: boolean;
+  /** --min-ttl: renew when less than this is left (an unknown expiry is renewed too). */
+  minTtlMs?: number;
 }
 
-/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min). */
-export function isFresh(meta: TokenMeta | undefined, now: number): boolean {
+/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min), or more than minTtlMs. */
+export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: number): boolean {
   if (!meta) return false;
-  if (meta.expiresAt === null) return true;
+  if (meta.expiresAt === null) return minTtlMs === undefined;
   const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
-  return meta.expiresAt - now > margin;
+  return meta.expiresAt - now > (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs));
 }
 
 function relogin(name: string): string {
@@ -48,7 +51,7 @@ function relogin(name: string): string {
 export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, _askRefreshToken?: boolean): Promise<Current> {
   const now = ctx.deps.now();
   const token = profile.token;
-  if (token && isFresh(token, now)) return current(name, profile, false);
+  if (token && isFresh(token, now, ctx.minTtlMs)) return current(name, profile, false);
   const unexpired = token && token.expiresAt !== null && token.expiresAt > now;
   // A refused refresh token cannot help: the access token serves until it expires (SPEC).
   if (unexpired && profile.refreshRefused) {
@@ -75,7 +78,7 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     const profile = storage.profile(name);
     if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, 'run: token login');
     const token = profile.token;
-    if (token && (token.obtainedAt >= opts.since || (!opts.force && isFresh(token, ctx.deps.now())))) {
+    if (token && (token.obtainedAt >= opts.since || (!opts.force && isFresh(token, ctx.deps.now(), ctx.minTtlMs)))) {
       return current(name, profile, false);
     }
     const earlier = readFailure(storage.dir, name, opts.since);

@@ -22,3 +22,15 @@ function decodePart(part: string): Record<string, unknown> | null {
     return null;
   }
 }
+
+/**
+ * The `exp` claim (RFC 7519 §4.1.4, seconds since the epoch) in epoch ms, when the token is a
+ * JWT that has a numeric one a Date can hold; else undefined. Decoded, not verified: it only
+ * says when to renew.
+ */
+export function jwtExpiry(token: string): number | undefined {
+  const exp = decodeJwt(token)?.claims.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= 0) return undefined;
+  const ms = exp * 1000;
+  return Number.isNaN(new Date(ms).getTime()) ? undefined : ms;
+}

@@ -1,6 +1,7 @@
 // The wire's token response (snake_case) and its one conversion to the domain TokenSet.
 import { NetworkError, ProviderError } from '../cli/errors.js';
 import { send, type HttpContext, type HttpRequest } from './http.js';
+import { jwtExpiry } from './jwt.js';
 
 /** RFC 6749 §5.1, as the three provider pages show it. */
 export interface TokenResponse {
@@ -15,7 +16,7 @@ export interface TokenSet {
   accessToken: string;
   /** Normalised: any case of "bearer" becomes "Bearer" (SPEC "Responses from servers"). */
   tokenType: string;
-  /** epoch ms; null when the server sent no expires_in */
+  /** epoch ms; from expires_in, else a JWT access token's exp; null when neither says (unknown) */
   expiresAt: number | null;
   refreshToken?: string;
   scope?: string;
@@ -56,6 +57,8 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
       throw bad(`expires_in is ${JSON.stringify(r.expires_in)}`);
     }
     expiresAt = now + seconds * 1000;
+  } else {
+    expiresAt = jwtExpiry(r.access_token) ?? null;
   }
   const type = (r.token_type as string | undefined) || 'Bearer';
   const set: TokenSet = {

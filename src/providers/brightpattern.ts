@@ -43,4 +43,5 @@ export const brightpattern: Provider = {
 
   authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.url}/configapi/v2`,
+  apiBase: (o) => String(o.url),
 };

@@ -68,6 +68,7 @@ export const priava: Provider = {
 
   authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.apiUrl}/rest`,
+  apiBase: (o) => String(o.apiUrl),
 };
 
 function tokenPost(o: Record<string, unknown>, form: Record<string, string>) {

@@ -55,6 +55,7 @@ export const prism: Provider = {
     bearer ? { name: 'Authorization', value: `${type} ${token}` } : { name: 'x-prism-access-token', value: token },
 
   defaultApiUrl: (o) => `${o.serviceUrl}/prism/v1/service/user`,
+  apiBase: (o) => String(o.serviceUrl),
 
   verifyRequest: (o, token) => ({
     method: 'GET',

@@ -42,6 +42,8 @@ export interface Provider {
   authHeader(accessToken: string, tokenType: string, bearer?: boolean): AuthHeader;
   /** `token curl` without a URL. */
   defaultApiUrl(options: Options): string;
+  /** What `token curl /a/path` joins a path to: the API's base URL, without a trailing slash. */
+  apiBase(options: Options): string;
   /** `show --verify`: the identity endpoint, where one exists. */
   verifyRequest?(options: Options, accessToken: string): HttpRequest;
   /** Reads the identity endpoint's answer: who it is, a refusal (its words), or neither ({}). */

@@ -27,7 +27,7 @@ function renewable(p: ProfileSettings): boolean {
 
 function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {
   if (!p.token) return { status: 'none', text: 'none' };
-  if (p.token.expiresAt === null) return { status: 'valid', text: 'valid (no expiry given)' };
+  if (p.token.expiresAt === null) return { status: 'valid', text: 'valid, expiry unknown' };
   const left = p.token.expiresAt - now;
   return left > 0 ? { status: 'valid', text: `valid for ${formatDuration(left)}` } : { status: 'expired', text: renewable(p) ? 'expired (renewable)' : 'expired' };
 }

@@ -13,6 +13,7 @@ export interface LoginFlags {
   profile?: string;
   clientId?: string;
   clientSecretStdin?: boolean;
+  refreshTokenStdin?: boolean;
   code?: string;
   browser: boolean;
   port?: string;
@@ -36,6 +37,8 @@ export interface LoginOptions {
   /** Logging in again to a profile of this provider: its stored client secret may be reused. */
   reuseStoredSecret: boolean;
   code?: string;
+  /** --refresh-token-stdin: import a refresh token instead of signing in; undefined token: ask for it (TTY). */
+  importRefreshToken?: { token?: string };
   browser: boolean;
   port: number;
   timeoutS: number;
@@ -67,6 +70,8 @@ Examples:
   pass show priava | token login priava --region APAC --client-id abc --client-secret-stdin \\
       --redirect-uri http://127.0.0.1:8765/callback
   token login -p prism --force        log in again with the stored settings
+  printf %s "$RT" | TOKEN_CLIENT_SECRET=... token login prism --service-url https://api.example.com \\
+      --client-id my-client --refresh-token-stdin      import a refresh token (CI, headless)
 
 State: when token builds the authorize URL (prism; priava with --authorize-url) it
 sends a random state and refuses a callback without it. Without state (--no-state,
@@ -87,6 +92,7 @@ export function addClientOptions(cmd: Command): Command {
     .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
     .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
     .option('--code <code>', 'skip the browser and exchange this authorization code')
+    .option('--refresh-token-stdin', 'prism, priava: import a refresh token from stdin instead of signing in (client secret from TOKEN_CLIENT_SECRET)')
     .option('--no-browser', 'print the authorization URL instead of opening a browser')
     .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
     .addOption(new Option('--timeout <s>', 'seconds to wait for the browser callback').default('300', '300'));
@@ -162,6 +168,8 @@ export async function parseClientFlags(
       throw new UsageError(`${f.flag} does not apply to ${provider.id}`);
     }
   }
+  const importing = flags.refreshTokenStdin === true;
+  if (importing) checkImport(provider, flags);
   let clientSecret = deps.env.TOKEN_CLIENT_SECRET || undefined;
   if (flags.clientSecretStdin) clientSecret = await readSecretFromStdin(deps);
 
@@ -181,19 +189,23 @@ export async function parseClientFlags(
     const missing = [
       ...(clientId ? [] : ['--client-id']),
       ...provider.flags.filter((f) => f.required && providerFlags[f.key] === undefined).map((f) => f.flag),
-      ...(clientSecret || reuseStoredSecret ? [] : ['TOKEN_CLIENT_SECRET or --client-secret-stdin']),
+      ...(clientSecret || reuseStoredSecret ? [] : [importing ? 'TOKEN_CLIENT_SECRET (stdin carries the refresh token)' : 'TOKEN_CLIENT_SECRET or --client-secret-stdin']),
     ];
     if (missing.length) {
       const why = again && !reuseStoredSecret && !clientSecret ? ` (the stored client secret is only sent to the token endpoint and client id it was given for)` : '';
       throw new UsageError(`missing ${missing.join(', ')}${why}`, `not a terminal, so nothing is asked; see: ${command} --help`);
     }
   }
+  if (importing && deps.stdinIsTTY && !canPrompt(deps)) throw new UsageError('--refresh-token-stdin needs the refresh token piped in, e.g. printf %s "$REFRESH_TOKEN" | token login ...');
+  // On a terminal it is asked for (hidden) with the other prompts.
+  const importRefreshToken = importing ? { token: deps.stdinIsTTY ? undefined : await readRefreshTokenFromStdin(deps) } : undefined;
   return {
     provider,
     clientId,
     clientSecret,
     reuseStoredSecret,
     code: flags.code,
+    importRefreshToken,
     browser: flags.browser !== false,
     port,
     timeoutS,
@@ -238,4 +250,21 @@ async function readSecretFromStdin(deps: Deps): Promise<string> {
   const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   if (!secret) throw new UsageError('--client-secret-stdin: stdin was empty');
   return secret;
+}
+
+/** --refresh-token-stdin: for the providers that have refresh tokens, and alone on stdin. */
+function checkImport(provider: Provider, flags: LoginFlags): void {
+  if (provider.flow !== 'authorization_code') throw new UsageError(`--refresh-token-stdin does not apply to ${provider.name}: it issues no refresh tokens`, `run: token login ${provider.id} (client credentials need no browser)`);
+  if (flags.clientSecretStdin) throw new UsageError('--refresh-token-stdin and --client-secret-stdin cannot both read stdin', 'give the client secret in TOKEN_CLIENT_SECRET');
+  if (flags.code !== undefined) throw new UsageError('--refresh-token-stdin and --code conflict: give one');
+}
+
+/** The refresh token piped in: one trailing line break is dropped; empty, or several lines, is a usage error. */
+async function readRefreshTokenFromStdin(deps: Deps): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of deps.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const token = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!token) throw new UsageError('--refresh-token-stdin: stdin was empty', 'pipe the refresh token in, e.g. printf %s "$REFRESH_TOKEN" | token login ...');
+  if (/[\r\n]/.test(token)) throw new UsageError('--refresh-token-stdin: stdin has more than one line; a refresh token is one');
+  return token;
 }

@@ -31,6 +31,6 @@ export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
     writeJson(deps, meta);
     return;
   }
-  const left = cur.meta.expiresAt === null ? 'no expiry given' : `valid for ${formatDuration(cur.meta.expiresAt - deps.now())}`;
+  const left = cur.meta.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(cur.meta.expiresAt - deps.now())}`;
   deps.stderr.write(`Refreshed profile ${name} (${left})\n`);
 }

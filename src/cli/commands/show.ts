@@ -9,6 +9,7 @@ import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
 import { UsageError } from '../errors.js';
+import { addMinTtlOption, minTtlFor, warnShortTtl } from '../min-ttl.js';
 
 export interface ShowOptions {
   profile?: string;
@@ -19,10 +20,11 @@ export interface ShowOptions {
   verify?: boolean;
   bearer?: boolean;
   verbose?: boolean;
+  minTtl?: string;
 }
 
 export function register(program: Command, deps: Deps): Command {
-  return program
+  const cmd = program
     .command('show')
     .description('show the current access token (refreshing it first when it expires within 60 s)')
     .option('--raw', 'print only the access token and a newline')
@@ -30,18 +32,20 @@ export function register(program: Command, deps: Deps): Command {
     .option('--header', 'print the ready HTTP header line')
     .option('--bearer', 'with --header: Authorization: Bearer even for PRISM')
     .option('--no-refresh', 'never refresh; an expired token is an error')
-    .option('--verify', "also ask the provider's identity endpoint who the token belongs to")
-    .action(async (_opts, cmd: Command) => run(optionsOf<ShowOptions>(cmd), deps));
+    .option('--verify', "also ask the provider's identity endpoint who the token belongs to");
+  return addMinTtlOption(cmd).action(async (_opts, cmd: Command) => run(optionsOf<ShowOptions>(cmd), deps));
 }
 
 export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const formats = [opts.raw, opts.json, opts.header].filter(Boolean).length;
   if (formats > 1) throw new UsageError('choose one of --raw, --json, --header');
+  const minTtlMs = minTtlFor(opts.minTtl, !opts.refresh, deps.env);
   const storage = openStorage(deps.env);
-  const ctx = { deps, storage, verbose: !!opts.verbose };
+  const ctx = { deps, storage, verbose: !!opts.verbose, minTtlMs };
   if (opts.raw || opts.header) {
     // The token alone: no other secret is read (each is a keychain call).
     const cur = await currentToken(ctx, await selectProfile(storage, opts.profile, deps.env), !opts.refresh);
+    await warnShortTtl(deps, cur, minTtlMs);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
     } else {
@@ -52,6 +56,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   }
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken(ctx, selected, !opts.refresh, true);
+  await warnShortTtl(deps, cur, minTtlMs);
   const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
   const isDefault = selected.isDefault;
   if (opts.json) {
@@ -90,7 +95,7 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
     ['provider', providerById(cur.profile.provider).name],
     ['token', shorten(cur.accessToken)],
     ['type', cur.meta.tokenType],
-    ['expires', expiresAt === null ? 'unknown (no expires_in)' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
+    ['expires', expiresAt === null ? 'expiry unknown' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
     ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
     ['refresh token', cur.hasRefreshToken ? 'yes' : 'no'],
     ['store', cur.profile.store === 'keychain' ? 'OS keychain' : 'file (credentials.json)'],
