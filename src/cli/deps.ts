@@ -3,6 +3,7 @@
 import type { Writable, Readable } from 'node:stream';
 import { writeSync } from 'node:fs';
 import { builtin } from '../store/builtin.js';
+import { createRedactor, type Redactor } from '../oauth/redact.js';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -30,6 +31,8 @@ export interface Deps {
   /** Opens a URL in the user's browser ($BROWSER, else the platform opener). */
   openBrowser(url: string): Promise<void>;
   prompter(): Promise<Prompter>;
+  /** Every secret this run has sent, read or received: hidden in traces and error text. */
+  secrets: Redactor;
 }
 
 /** Prompts need a terminal on both ends: stdin to type, stderr to show them. */
@@ -98,5 +101,6 @@ export function realDeps(): Deps {
     },
     openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, process.env),
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
+    secrets: createRedactor(),
   };
 }

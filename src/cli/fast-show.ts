@@ -7,6 +7,7 @@ import { selectProfile } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
+import { checkStoredToken } from './stored-token.js';
 
 interface FastShow {
   raw: boolean;
@@ -37,6 +38,7 @@ export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   try {
     const cur = await currentToken({ deps, storage, verbose: false }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
+    checkStoredToken(cur);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
       return;

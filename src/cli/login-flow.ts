@@ -27,6 +27,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     if (!yes) throw new CancelledError();
   }
   const client = await askMissing(opts, prompter, existing && opts.reuseStoredSecret ? () => storage.secrets(name, existing) : undefined);
+  provider.checkClient?.(client);
   const options = provider.resolveOptions(opts.providerFlags);
   const origin = tokenEndpointOrigin(provider, options);
   const allowHttp = opts.providerFlags.allowHttp === true;
@@ -212,6 +213,7 @@ async function obtainCode(
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
   const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
+  deps.secrets?.add(state);
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
     ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })

@@ -7,6 +7,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { shellQuote } from '../shell-quote.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface CurlOptions {
   profile?: string;
@@ -35,6 +36,7 @@ export async function run(url: string | undefined, opts: CurlOptions, deps: Deps
   const storage = openStorage(deps.env);
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
+  checkStoredToken(cur);
   const provider = providerById(cur.profile.provider);
   const target = url ?? provider.defaultApiUrl(cur.profile.options);
   const extra: string[] = [];

@@ -9,6 +9,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { ChildExitError, UsageError } from '../errors.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface ExecOptions {
   profile?: string;
@@ -33,6 +34,7 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
   const storage = openStorage(deps.env);
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose }, selected, false);
+  checkStoredToken(cur);
   const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };
   const [file, ...args] = command;

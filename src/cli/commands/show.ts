@@ -9,6 +9,7 @@ import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
 import { NetworkError, ProviderError, UsageError } from '../errors.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface ShowOptions {
   profile?: string;
@@ -42,6 +43,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   if (opts.raw || opts.header) {
     // The token alone: no other secret is read (each is a keychain call).
     const cur = await currentToken(ctx, await selectProfile(storage, opts.profile, deps.env), !opts.refresh);
+    checkStoredToken(cur);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
     } else {
@@ -88,7 +90,7 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
   const rows: [string, string][] = [
     ['profile', `${cur.name}${isDefault ? ' (default)' : ''}`],
     ['provider', providerById(cur.profile.provider).name],
-    ['token', shorten(cur.accessToken)],
+    ['token', visible(shorten(cur.accessToken))],
     ['type', cur.meta.tokenType],
     ['expires', expiresAt === null ? 'unknown (no expires_in)' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
     ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
@@ -98,10 +100,11 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
   if (user !== undefined) rows.push(['user', user === null ? '(unknown)' : visible(user)]);
   const jwt = decodeJwt(cur.accessToken);
   if (jwt) {
-    rows.push(['jwt header', JSON.stringify(jwt.header)]);
+    // Server-made, every part of it: JSON.stringify leaves DEL and C1 (a one-byte CSI) raw.
+    rows.push(['jwt header', visible(JSON.stringify(jwt.header))]);
     for (const [k, v] of Object.entries(jwt.claims)) {
       const time = (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
-      rows.push([`jwt ${visible(k)}`, `${typeof v === 'string' ? visible(v) : JSON.stringify(v)}${time}`]);
+      rows.push([`jwt ${visible(k)}`, `${visible(typeof v === 'string' ? v : JSON.stringify(v))}${time}`]);
     }
   }
   const width = Math.max(...rows.map(([k]) => k.length));
