@@ -53,10 +53,15 @@ export function fullUrl(req: HttpRequest): string {
 
 export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResponse> {
   const url = fullUrl(req);
-  const host = new URL(url).host;
+  const { host, username, password } = new URL(url);
   const timeoutMs = requestTimeoutMs(ctx.env);
   checkHeaders(req.headers);
   const secrets = ctx.secrets ?? createRedactor();
+  // The URL flags refuse these; a hand-edited profile may still hold them. fetch would too, as "request failed".
+  if (username || password) {
+    secrets.add(password, safeDecode(password));
+    throw new UsageError(`the URL for ${host} holds a user name or password (user:password@)`, 'remove them from the profile: token login -p <profile> --force');
+  }
   secrets.add(...secretsOfRequest(req.headers, { ...req.query, ...req.form }));
   // Every line is redacted by value and escaped, whatever the layer above it let through.
   const trace = ctx.trace && ((line: string) => ctx.trace!(visible(secrets.redact(line))));
@@ -183,15 +188,16 @@ function proxySetting(env: NodeJS.ProcessEnv, lower: string, upper: string): str
 function proxyCredentials(proxy: string): string[] {
   if (!proxy) return [];
   const { username, password } = new URL(proxy);
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
   if (!username && !password) return [];
-  return [password, decode(password), `${username}:${password}`, Buffer.from(`${decode(username)}:${decode(password)}`).toString('base64')];
+  return [password, safeDecode(password), `${username}:${password}`, Buffer.from(`${safeDecode(username)}:${safeDecode(password)}`).toString('base64')];
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them, undici's agent honours them. */

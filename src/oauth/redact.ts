@@ -27,10 +27,12 @@ export function isSecretHeader(name: string): boolean {
   return SECRET_HEADERS.has(name.toLowerCase());
 }
 
-/** The values a request sends in secret fields: a header's whole value and its credential part. */
+/** The values a request sends in secret fields: a header's whole value, and an Authorization's credential. */
 export function secretsOfRequest(headers: Record<string, string>, params: Record<string, string>): string[] {
   const out: string[] = [];
-  for (const [k, v] of Object.entries(headers)) if (isSecretHeader(k)) out.push(v, v.replace(/^\S+\s+/, ''));
+  for (const [k, v] of Object.entries(headers)) {
+    if (isSecretHeader(k)) out.push(v, ...(/authorization$/i.test(k) ? [v.replace(/^\S+\s+/, '')] : []));
+  }
   for (const [k, v] of Object.entries(params)) if (isSecretKey(k)) out.push(v);
   return out;
 }
@@ -51,10 +53,10 @@ export function redactParams(params: URLSearchParams): string {
   return out.toString().replaceAll(encodeURIComponent(REDACTED), REDACTED);
 }
 
+/** The URL without user:password and with its secret parameters blanked. */
 export function redactUrl(url: string): string {
   const u = new URL(url);
-  if (!u.search) return url;
-  return `${u.origin}${u.pathname}?${redactParams(u.searchParams)}`;
+  return `${u.origin}${u.pathname}${u.search ? `?${redactParams(u.searchParams)}` : ''}`;
 }
 
 const FORM_SHAPE = /^[\w.%+-]+=[^&\s]*(?:&[\w.%+-]+=[^&\s]*)*$/;

@@ -187,6 +187,16 @@ describe('the CLI', () => {
     writeFileSync(path, JSON.stringify(v, null, 2));
   }
 
+  it('refuses a hand-edited stored URL with user:password on refresh (exit 2), never showing the password, also with -v', async () => {
+    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    editJson(profiles(), (p) => (p.profiles.brightpattern.options.url = sb.bpUrl.replace('//', '//me:pw-secret-9@')));
+    sb.requests.length = 0;
+    const r = await runCli(['refresh', '-v'], { env: cfg.env });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe(`token: the URL for 127.0.0.1:${sb.port} holds a user name or password (user:password@)\nremove them from the profile: token login -p <profile> --force\n`);
+    expect(sb.requests).toEqual([]);
+  });
+
   it('refuses a stored secret a header cannot carry on refresh (exit 2), sending nothing', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
     editJson(credentials(), (c) => (c.secrets['prism:client_secret'] = 'prism-demo-secret\nX-Evil: 1'));

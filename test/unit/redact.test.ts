@@ -1,7 +1,7 @@
 // Redaction by value: every secret the process knows is hidden wherever it appears,
 // however encoded, whatever the content type (SPEC "Responses from servers").
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redactBody } from '../../src/oauth/redact.js';
+import { createRedactor, redactBody, redactUrl } from '../../src/oauth/redact.js';
 
 const TOKEN = 'eyJ0.a+b/c=d~e f"g&h';
 
@@ -47,6 +47,13 @@ describe('a redactor', () => {
     const r = createRedactor();
     r.learn('{"code":"NOT_FOUND","state":"whatever","error":"invalid_grant"}');
     expect(r.redact('NOT_FOUND whatever invalid_grant')).toBe('NOT_FOUND whatever invalid_grant');
+  });
+});
+
+describe('redactUrl', () => {
+  it('drops user:password and blanks secret parameters', () => {
+    expect(redactUrl('https://me:pw@h.example/t')).toBe('https://h.example/t');
+    expect(redactUrl('https://me:pw@h.example/t?grant_type=refresh_token&refresh_token=R&x_token=X')).toBe('https://h.example/t?grant_type=refresh_token&refresh_token=[redacted]&x_token=[redacted]');
   });
 });
 
