@@ -235,9 +235,9 @@ async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<type
 type ConnectResult = { statusCode: number; socket: { destroy(): void } };
 
 /**
- * The proxy's connection, whose CONNECT answer is checked here: undici 6 goes on with a
- * refused tunnel as if it were open, so a 403 or 407 showed as a hang or a reset. The
- * proxy is named by host only: its URL may hold a password.
+ * The proxy's connection, whose CONNECT answer is checked here: undici 6 reports a refused
+ * tunnel as an aborted request (and then goes on with the closed socket), naming neither
+ * the proxy nor its answer. The proxy is named by host only: its URL may hold a password.
  */
 function checkedProxy<P extends object>(pool: P, proxy: URL): P {
   const connect = (pool as unknown as { connect(opts: { path?: string }): Promise<ConnectResult> }).connect.bind(pool);
