@@ -2,6 +2,9 @@
 // however encoded, whatever the content type (SPEC "Responses from servers").
 import { describe, expect, it } from 'vitest';
 import { createRedactor, redactBody, redactUrl } from '../../src/oauth/redact.js';
+import { report } from '../../src/cli/main.js';
+import { ProviderError } from '../../src/cli/errors.js';
+import type { Deps } from '../../src/cli/deps.js';
 
 const TOKEN = 'eyJ0.a+b/c=d~e f"g&h';
 
@@ -66,5 +69,37 @@ describe('redactBody', () => {
     ['text/html', '<html>A</html>', '(14 bytes, not JSON)'],
   ])('blanks secret fields of a %s answer by name, whatever it holds', (type, body, want) => {
     expect(redactBody(body, type)).toBe(want);
+  });
+});
+
+describe('error text, as main prints it', () => {
+  const SECRET = 'rt-9f8e7d6c5b4a';
+  const fake = () => {
+    const out = { stdout: '', stderr: '' };
+    const secrets = createRedactor();
+    secrets.add(SECRET);
+    const deps = {
+      env: {},
+      stdout: { write: (s: string, cb?: () => void) => ((out.stdout += s), cb?.(), true) },
+      stderr: { write: (s: string) => ((out.stderr += s), true) },
+      stderrIsTTY: false,
+      noColor: true,
+      secrets,
+    } as unknown as Deps;
+    return { out, deps };
+  };
+  const err = new ProviderError(`X refused: invalid_grant: token ${encodeURIComponent(SECRET)} is gone\u009b2J\u007f`, 400, 'invalid_grant', undefined, `not ${SECRET}`);
+
+  it('hides every known secret and escapes control characters, on stderr', async () => {
+    const { out, deps } = fake();
+    expect(await report(err, deps, false)).toBe(3);
+    expect(out).toEqual({ stdout: '', stderr: 'token: X refused: invalid_grant: token [redacted] is gone\\u009b2J\\u007f\nnot [redacted]\n' });
+  });
+
+  it('and in the --json error on stdout, the same string to a parser', async () => {
+    const { out, deps } = fake();
+    await report(err, deps, true);
+    expect(out.stdout).not.toMatch(/[\u007f-\u009f]/);
+    expect(JSON.parse(out.stdout)).toEqual({ error: { code: 'provider_refused', message: 'X refused: invalid_grant: token [redacted] is gone\u009b2J\u007f', hint: 'not [redacted]' } });
   });
 });
