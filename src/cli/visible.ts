@@ -8,8 +8,3 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 export function visible(text: string): string {
   return text.replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-
-/** Whether text has a character visible() would escape. */
-export function hasControl(text: string): boolean {
-  return /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(text);
-}
