@@ -1,10 +1,8 @@
 // Odd input from users, files and servers (issue 16): each is one `token:` line, the SPEC
 // exit code, nothing on stdout, nothing sent where nothing may be, no secret shown.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { join } from 'node:path';
 import { requestToken } from '../../src/oauth/token-response.js';
 import { send } from '../../src/oauth/http.js';
 import { prism } from '../../src/providers/prism.js';
@@ -14,6 +12,7 @@ import { checkStoredToken } from '../../src/cli/stored-token.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
+import { replaceStored, storedValues } from '../helpers/stored.js';
 
 /** A local HTTP server answering every request with `answer`, counting the requests. */
 async function answering(answer: (res: import('node:http').ServerResponse) => void) {
@@ -136,6 +135,12 @@ describe('a stored token that is damaged', () => {
 
 // The built CLI, end to end.
 let sb: Sandbox;
+/** The profiles the CLI reports: nothing stored means none. */
+async function profileNames(): Promise<string[]> {
+  const r = await runCli(['list', '--json'], { env: cfg.env });
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout || '[]') as { name: string }[]).map((p) => p.name);
+}
 let cfg: TempConfig;
 beforeAll(async () => (sb = await startSandbox()));
 afterAll(() => sb.close());
@@ -163,7 +168,7 @@ describe('the CLI', () => {
     const r = await runCli(args, { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'client-secret-1' } });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(`token: ${flag} must not hold a user name or password (user:password@)\ngive the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt\n`);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames()).toEqual([]);
   });
 
   it.each([
@@ -176,20 +181,16 @@ describe('the CLI', () => {
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(`token: ${message}, which PRISM cannot receive: it goes in the x-prism-client-secret header\ncheck the value given; it is sent exactly as given\n`);
     expect(sb.requests).toEqual([]);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames()).toEqual([]);
   });
 
-  const credentials = () => join(cfg.env.TOKEN_CONFIG_DIR!, 'credentials.json');
-  const profiles = () => join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles.json');
-  function editJson(path: string, change: (v: any) => void) {
-    const v = JSON.parse(readFileSync(path, 'utf8'));
-    change(v);
-    writeFileSync(path, JSON.stringify(v, null, 2));
-  }
+  const dir = () => cfg.env.TOKEN_CONFIG_DIR!;
+  /** A hand edit of one stored value, wherever this store keeps it. */
+  const edit = (from: string, to: string) => expect(replaceStored(dir(), from, to)).toBeGreaterThan(0);
 
   it('refuses a hand-edited stored URL with user:password on refresh (exit 2), never showing the password, also with -v', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    editJson(profiles(), (p) => (p.profiles.brightpattern.options.url = sb.bpUrl.replace('//', '//me:pw-secret-9@')));
+    edit(sb.bpUrl, sb.bpUrl.replace('//', '//me:pw-secret-9@'));
     sb.requests.length = 0;
     const r = await runCli(['refresh', '-v'], { env: cfg.env });
     expect(r).toMatchObject({ code: 2, stdout: '' });
@@ -199,7 +200,7 @@ describe('the CLI', () => {
 
   it('refuses a stored secret a header cannot carry on refresh (exit 2), sending nothing', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    editJson(credentials(), (c) => (c.secrets['prism:client_secret'] = 'prism-demo-secret\nX-Evil: 1'));
+    edit(CLIENTS.prism.clientSecret, `${CLIENTS.prism.clientSecret}\nX-Evil: 1`);
     sb.requests.length = 0;
     const r = await runCli(['refresh'], { env: cfg.env });
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: the value for the x-prism-client-secret header has a line break, which no HTTP header can carry\ncheck the value given (or stored) for it\n' });
@@ -207,13 +208,14 @@ describe('the CLI', () => {
   });
 
   it.each([
-    ['an access token with a line break', (c: any) => (c.secrets['brightpattern:access_token'] = 'abc\nX-Evil: 1'), undefined, 'access token'],
-    ['an access token with a C1 control', (c: any) => (c.secrets['brightpattern:access_token'] = 'abc\u009b2Jdef'), undefined, 'access token'],
-    ['a token type with a line break', undefined, (p: any) => (p.profiles.brightpattern.token.tokenType = 'Bearer\nX-Evil: 1'), 'token type'],
-  ])('refuses %s for show --raw, --header, curl and exec (exit 2), printing nothing', async (_name, creds, prof, what) => {
+    ['an access token with a line break', 'access token', (at: string) => edit(at, `${at}\nX-Evil: 1`)],
+    ['an access token with a C1 control', 'access token', (at: string) => edit(at, `${at}\u009b2J`)],
+    ['a token type with a line break', 'token type', () => edit('Bearer', 'Bearer\nX-Evil: 1')],
+  ])('refuses %s for show --raw, --header, curl and exec (exit 2), printing nothing', async (_name, what, damage) => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    if (creds) editJson(credentials(), creds);
-    if (prof) editJson(profiles(), prof);
+    const at = storedValues(dir(), /access_?token/i);
+    expect(at).toHaveLength(1);
+    damage(at[0]!);
     const want = `token: the stored ${what} of profile brightpattern is damaged (it has a space, a line break or another character no token has); not printing it\nlog in again to replace it: token login -p brightpattern --force\n`;
     for (const args of [['show', '--raw'], ['show', '--header'], ['show', '--raw', '-v'], ['curl'], ['exec', '--', 'true']]) {
       const r = await runCli(args, { env: cfg.env });
@@ -282,6 +284,6 @@ describe('a proxy that refuses CONNECT', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(new RegExp(`\\ntoken: the proxy 127\\.0\\.0\\.1:\\d+ refused to connect to example\\.brightpattern\\.com:443: HTTP 407 Proxy Authentication Required\\nthe proxy wants credentials: check the user name and password in the proxy variable\\n$`));
     for (const s of ['pr0xy-pa55', 'client-secret-1', Buffer.from('me:pr0xy-pa55').toString('base64')]) expect(r.stderr).not.toContain(s);
-    expect(cfg.exists('profiles.json')).toBe(false);
+    expect(await profileNames()).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import { priava } from '../../src/providers/priava.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginPrism } from '../helpers/logins.js';
+import { storedValues } from '../helpers/stored.js';
 
 interface Answer {
   status: number;
@@ -111,9 +112,12 @@ describe('the built CLI with -v', () => {
   it.each(ROWS)('refresh answered with %s shows no secret on stderr', async (_name, make, exit) => {
     const login = await loginPrism(sb, cfg.env, ['-v']);
     expect(login.code, login.stderr).toBe(0);
-    const stored = cfg.read('credentials.json').secrets as Record<string, string>;
-    const pick = (suffix: string) => Object.entries(stored).find(([k]) => k.endsWith(suffix))![1];
-    const known = { at: pick('access_token'), rt: pick('refresh_token'), secret: pick('client_secret') };
+    const pick = (key: RegExp) => {
+      const found = storedValues(cfg.env.TOKEN_CONFIG_DIR!, key);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+    const known = { at: pick(/access_?token/i), rt: pick(/refresh_?token/i), secret: pick(/client_?secret/i) };
     sb.failNext('prism-token', make(known));
     const r = await runCli(['refresh', '-v'], { env: cfg.env });
     expect(r.code, r.stderr).toBe(exit);
