@@ -3,6 +3,7 @@
 import type { Writable, Readable } from 'node:stream';
 import { writeSync } from 'node:fs';
 import { builtin } from '../store/builtin.js';
+import { createRedactor, type Redactor } from '../oauth/redact.js';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -37,6 +38,8 @@ export interface Deps {
    * it is how the sandbox stops); otherwise main prints `token: cancelled` and exits 130.
    */
   onInterrupt(handler: InterruptHandler): () => void;
+  /** Every secret this run has sent, read or received: hidden in traces and error text. */
+  secrets: Redactor;
 }
 
 export type InterruptHandler = () => void | 'handled' | Promise<void | 'handled'>;
@@ -135,5 +138,6 @@ export function realDeps(): Deps {
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
     // main() owns SIGINT and puts its own registry here before any command runs.
     onInterrupt: () => () => undefined,
+    secrets: createRedactor(),
   };
 }

@@ -8,6 +8,7 @@ import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
 import { minTtlFor, warnShortTtl } from './min-ttl.js';
+import { checkStoredToken } from './stored-token.js';
 
 interface FastShow {
   raw: boolean;
@@ -43,6 +44,7 @@ export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   try {
     const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
     await warnShortTtl(deps, cur, minTtlMs);
+    checkStoredToken(cur);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
       return;

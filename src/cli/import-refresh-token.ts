@@ -21,6 +21,7 @@ export interface ImportContext {
 export async function importRefreshToken(provider: Provider, options: Options, client: ClientAuth, given: string | undefined, ctx: ImportContext): Promise<TokenSet> {
   // toLoginOptions has read a piped token; without one, stdin is a terminal and prompts may be used.
   const refreshToken = given ?? (await ctx.prompter!.password(`${provider.name} refresh token:`)).trim();
+  ctx.deps.secrets?.add(refreshToken);
   const { requestToken } = await ctx.load();
   let set: TokenSet;
   try {

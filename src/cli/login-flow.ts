@@ -30,6 +30,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     if (!yes) throw new CancelledError();
   }
   const client = await askMissing(opts, prompter, existing && opts.reuseStoredSecret ? () => storage.secrets(name, existing) : undefined);
+  provider.checkClient?.(client);
   const options = provider.resolveOptions(opts.providerFlags);
   const origin = tokenEndpointOrigin(provider, options);
   const allowHttp = opts.providerFlags.allowHttp === true;
@@ -244,6 +245,7 @@ export async function obtainCode(
   const state = builds && opts.providerFlags?.noState !== true ? randomBytes(24).toString('base64url') : null;
   const demanded = acceptAnyState ? null : state;
   const challenge = pkce ? pkcePair() : undefined;
+  deps.secrets?.add(state);
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
     ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state: demanded, provider: provider.name, registered: !!given })

@@ -52,12 +52,14 @@ export async function report(err: unknown, deps: Deps, json: boolean): Promise<n
   const known = err instanceof TokenError ? err : fileSystemError(err);
   const code = known?.code ?? 'internal';
   const debug = !!deps.env.TOKEN_DEBUG;
-  const message = known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`;
-  const hint = known ? known.hint : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
+  // Error text may quote a server, which may echo a secret: every one this run knows is hidden.
+  const hide = (text: string) => deps.secrets?.redact(text) ?? text;
+  const message = hide(known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`);
+  const hint = known ? known.hint && hide(known.hint) : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
   const output = await import('./output.js');
   const red = output.paint(deps, 'stderr');
   if (json) {
-    deps.stdout.write(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } }) + '\n');
+    output.writeJson(deps, { error: { code, message, ...(hint ? { hint } : {}) } }, true);
   } else {
     // One line each, whatever a server put in its error text (a line break, a terminal escape);
     // only TOKEN_DEBUG's stack trace keeps its lines.

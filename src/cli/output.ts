@@ -1,6 +1,9 @@
 // Small formatting helpers shared by the commands: colour, durations, JSON.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Deps } from './deps.js';
+import { visible } from './visible.js';
+
+export { visible };
 
 /** Colour only on a TTY; NO_COLOR and --no-color turn it off (SPEC "Shape"). */
 export function paint(deps: Deps, stream: 'stdout' | 'stderr'): ChalkInstance {
@@ -29,8 +32,11 @@ export function formatDuration(ms: number): string {
     .join(' ');
 }
 
-export function writeJson(deps: Deps, value: unknown): void {
-  deps.stdout.write(JSON.stringify(value, null, 2) + '\n');
+/** JSON on stdout; DEL and C1, which JSON.stringify leaves raw, as \u escapes (the same string to a parser). */
+export function writeJson(deps: Deps, value: unknown, oneLine = false): void {
+  // Its only raw line breaks are the layout's: string contents have theirs escaped already.
+  const text = JSON.stringify(value, null, oneLine ? undefined : 2);
+  deps.stdout.write(text.split('\n').map(visible).join('\n') + '\n');
 }
 
 /** "abcd…wxyz (412 chars)": enough to tell tokens apart, never enough to use one. */
@@ -46,7 +52,3 @@ export function isoTime(ms: number | null | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-/** Text from a server (a JWT claim, a user name) as terminal-safe text: control characters but tab escaped, not obeyed. */
-export function visible(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

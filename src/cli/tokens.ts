@@ -137,6 +137,7 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
     );
   }
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
+  ctx.deps.secrets?.add(secrets.clientSecret, secrets.refreshToken, profile.token?.accessToken);
   const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.clientSecret }, secrets.refreshToken);
   // Secrets go only to the server they were issued for (SPEC "Secrets are bound").
   const origin = new URL(req.url).origin;
@@ -152,7 +153,7 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
 
 export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
   const { stderr } = ctx.deps;
-  return { env: ctx.deps.env, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
+  return { env: ctx.deps.env, secrets: ctx.deps.secrets, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
 }
 
 /** The non-secret half of a token response. */

@@ -1,9 +1,12 @@
 // One HTTP exchange with the limits SPEC "Responses from servers" sets: a request
 // timeout, a 1 MiB body cap, no redirects followed, errors as exit-4 NetworkErrors,
 // and an optional -v trace with every secret redacted.
+import { STATUS_CODES } from 'node:http';
 import { createFetch, type FetchOptions } from 'ofetch';
 import { NetworkError, UsageError } from '../cli/errors.js';
-import { redactHeaders, redactUrl, redactBody } from './redact.js';
+import { visible } from '../cli/visible.js';
+import { headerValueProblem } from './header-value.js';
+import { createRedactor, redactHeaders, redactUrl, redactBody, secretsOfRequest, type Redactor } from './redact.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_TIMEOUT_S = 30;
@@ -27,6 +30,8 @@ export interface HttpContext {
   env: NodeJS.ProcessEnv;
   /** -v: trace each exchange here, redacted. */
   trace?: (line: string) => void;
+  /** The process's secrets: what this exchange sends and receives is added before anything is traced. */
+  secrets?: Redactor;
 }
 
 export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
@@ -48,14 +53,24 @@ export function fullUrl(req: HttpRequest): string {
 
 export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResponse> {
   const url = fullUrl(req);
-  const host = new URL(url).host;
+  const { host, username, password } = new URL(url);
   const timeoutMs = requestTimeoutMs(ctx.env);
+  checkHeaders(req.headers);
+  const secrets = ctx.secrets ?? createRedactor();
+  // The URL flags refuse these; a hand-edited profile may still hold them. fetch would too, as "request failed".
+  if (username || password) {
+    secrets.add(password, safeDecode(password));
+    throw new UsageError(`the URL for ${host} holds a user name or password (user:password@)`, 'remove them from the profile: token login -p <profile> --force');
+  }
+  secrets.add(...secretsOfRequest(req.headers, { ...req.query, ...req.form }));
+  // Every line is redacted by value and escaped, whatever the layer above it let through.
+  const trace = ctx.trace && ((line: string) => ctx.trace!(visible(secrets.redact(line))));
   const body = req.form ? new URLSearchParams(req.form).toString() : undefined;
-  ctx.trace?.(`> ${req.method} ${redactUrl(url)}`);
-  for (const [k, v] of Object.entries(redactHeaders(req.headers))) ctx.trace?.(`> ${k}: ${v}`);
-  if (body !== undefined) ctx.trace?.(`> ${redactBody(body, 'form')}`);
+  trace?.(`> ${req.method} ${redactUrl(url)}`);
+  for (const [k, v] of Object.entries(redactHeaders(req.headers))) trace?.(`> ${k}: ${v}`);
+  if (body !== undefined) trace?.(`> ${redactBody(body, 'form')}`);
 
-  const $fetch = createFetch({ fetch: await fetchFor(ctx.env) });
+  const $fetch = createFetch({ fetch: await fetchFor(ctx.env, secrets) });
   // Our own signal, not ofetch's `timeout`: it must also cover reading the body.
   const signal = AbortSignal.timeout(timeoutMs);
   const options: FetchOptions<'stream'> = {
@@ -72,15 +87,25 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   try {
     response = await $fetch.raw(url, options);
     const text = await readCapped(response, host);
-    ctx.trace?.(`< HTTP ${response.status}`);
+    // Learn the tokens it carries before a line of it is shown, whatever it says it is.
     const shown: Record<string, string> = {};
     response.headers.forEach((v, k) => (shown[k] = v));
-    for (const [k, v] of Object.entries(redactHeaders(shown))) ctx.trace?.(`< ${k}: ${v}`);
-    if (text) ctx.trace?.(`< ${redactBody(text, response.headers.get('content-type') ?? '')}`);
+    for (const v of [text, ...Object.values(shown)]) secrets.learn(v);
+    trace?.(`< HTTP ${response.status}`);
+    for (const [k, v] of Object.entries(redactHeaders(shown))) trace?.(`< ${k}: ${v}`);
+    if (text) trace?.(`< ${redactBody(text, response.headers.get('content-type') ?? '')}`);
     return { status: response.status, headers: response.headers, body: text };
   } catch (err) {
     if (err instanceof NetworkError) throw err;
     throw describeFailure(err, host, timeoutMs, signal.aborted);
+  }
+}
+
+/** A header value fetch would refuse, change or mangle is a bad input (exit 2), never a network error. */
+function checkHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerValueProblem(value);
+    if (problem) throw new UsageError(`the value for the ${name} header ${problem}, which no HTTP header can carry`, 'check the value given (or stored) for it');
   }
 }
 
@@ -104,6 +129,10 @@ async function readCapped(response: Response, host: string): Promise<string> {
 }
 
 function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut: boolean): NetworkError {
+  // A refusal found on the way (a proxy's answer to CONNECT) says more than the wrapper.
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 6; e = e.cause as typeof e, i++) {
+    if (e instanceof NetworkError) return e;
+  }
   if (timedOut) {
     return new NetworkError(
       `no answer from ${host} within ${timeoutMs / 1000} s`,
@@ -155,10 +184,29 @@ function proxySetting(env: NodeJS.ProcessEnv, lower: string, upper: string): str
   return withScheme;
 }
 
+/** A proxy URL's credentials, as given and as undici sends them (Basic), for redaction. */
+function proxyCredentials(proxy: string): string[] {
+  if (!proxy) return [];
+  const { username, password } = new URL(proxy);
+  if (!username && !password) return [];
+  return [password, safeDecode(password), `${username}:${password}`, Buffer.from(`${safeDecode(username)}:${safeDecode(password)}`).toString('base64')];
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them, undici's agent honours them. */
-async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
+async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<typeof fetch> {
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
   if (!proxied) return globalThis.fetch;
+  const httpProxy = proxySetting(env, 'http_proxy', 'HTTP_PROXY');
+  const httpsProxy = proxySetting(env, 'https_proxy', 'HTTPS_PROXY');
+  secrets.add(...proxyCredentials(httpProxy), ...proxyCredentials(httpsProxy));
   // undici is CommonJS: bundled with code splitting, its chunk has only a default export.
   const loaded = await import('undici');
   const undici = loaded.default ?? loaded;
@@ -172,13 +220,39 @@ async function fetchFor(env: NodeJS.ProcessEnv): Promise<typeof fetch> {
   try {
     // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
     dispatcher = new undici.EnvHttpProxyAgent({
-      httpProxy: proxySetting(env, 'http_proxy', 'HTTP_PROXY'),
-      httpsProxy: proxySetting(env, 'https_proxy', 'HTTPS_PROXY'),
+      httpProxy,
+      httpsProxy,
       noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-    });
+      clientFactory: (origin: URL, opts: object) => checkedProxy(new undici.Pool(origin, opts), origin),
+    } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
   } finally {
     process.emitWarning = emitWarning;
   }
   return ((input: string, init: RequestInit) =>
     undici.fetch(input, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}
+
+type ConnectResult = { statusCode: number; socket: { destroy(): void } };
+
+/**
+ * The proxy's connection, whose CONNECT answer is checked here: undici 6 reports a refused
+ * tunnel as an aborted request (and then goes on with the closed socket), naming neither
+ * the proxy nor its answer. The proxy is named by host only: its URL may hold a password.
+ */
+function checkedProxy<P extends object>(pool: P, proxy: URL): P {
+  const connect = (pool as unknown as { connect(opts: { path?: string }): Promise<ConnectResult> }).connect.bind(pool);
+  (pool as unknown as { connect: typeof connect }).connect = async (opts) => {
+    const result = await connect(opts);
+    if (result.statusCode !== 200) {
+      result.socket.destroy();
+      const status = `${result.statusCode}${STATUS_CODES[result.statusCode] ? ` ${STATUS_CODES[result.statusCode]}` : ''}`;
+      const hint =
+        result.statusCode === 407
+          ? 'the proxy wants credentials: check the user name and password in the proxy variable'
+          : 'check the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or ask the proxy\'s admin';
+      throw new NetworkError(`the proxy ${proxy.host} refused to connect to ${opts.path ?? 'the server'}: HTTP ${status}`, hint);
+    }
+    return result;
+  };
+  return pool;
 }

@@ -84,17 +84,18 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
     const where = to ? safeLocation(to, req.url) : undefined;
     throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
   }
-  // 404/405: no token endpoint at that URL. Its HTML page is no refusal but an answer from
-  // the wrong place (the HTML check below); other 4xx stay refusals, a gateway's HTML 401 too.
-  const noEndpoint = res.status === 404 || res.status === 405;
-  if (res.status >= 400 && res.status < 500 && !(noEndpoint && isHtml && !oauthError(body))) throw refusal(provider, res.status, body, noEndpoint);
+  // 404/405 without an OAuth error: no token endpoint at that URL, whatever the body's
+  // type (SPEC "Commands"). With one, the server spoke OAuth: a refusal, with the URL as hint.
+  const error = oauthError(body);
+  if ((res.status === 404 || res.status === 405) && !error) {
+    throw new NetworkError(`${provider} has no token endpoint at that URL (HTTP ${res.status}${isHtml ? ', an HTML page' : ''})`, 'check the token URL');
+  }
+  if (res.status >= 400 && res.status < 500) throw refusal(provider, res.status, body, res.status === 404 || res.status === 405);
   if (res.status >= 500) {
-    const detail = body && typeof body === 'object' ? oauthError(body) : undefined;
-    throw new NetworkError(`${provider} server error (HTTP ${res.status})${detail ? `: ${detail.text}` : ''}`, 'try again later');
+    throw new NetworkError(`${provider} server error (HTTP ${res.status})${error ? `: ${error.text}` : ''}`, 'try again later');
   }
   if (isHtml) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
   if (body === undefined) throw new NetworkError(`${provider} sent a response that is not valid JSON (HTTP ${res.status})`);
-  const error = oauthError(body);
   if (error) throw new ProviderError(`${provider} refused: ${error.text}`, res.status, error.error, error.description);
   return toTokenSet(body, now(), provider);
 }

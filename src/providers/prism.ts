@@ -2,6 +2,7 @@
 // The customer's service is the OAuth server; the token endpoint is a GET with the
 // parameters in the query string and the client credentials in x-prism-* headers.
 import { UsageError } from '../cli/errors.js';
+import { headerValueProblem } from '../oauth/header-value.js';
 import type { Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 
@@ -27,6 +28,18 @@ export const prism: Provider = {
   },
 
   endpoints: (o) => [String(o.serviceUrl), String(o.authorizeUrl)],
+
+  // The page sends both in x-prism-client-* headers, which cannot carry every character.
+  checkClient(client) {
+    const values: [string, string, string][] = [
+      ['--client-id', client.clientId, 'x-prism-client-id'],
+      ['the client secret', client.clientSecret, 'x-prism-client-secret'],
+    ];
+    for (const [what, value, header] of values) {
+      const problem = headerValueProblem(value);
+      if (problem) throw new UsageError(`${what} ${problem}, which PRISM cannot receive: it goes in the ${header} header`, 'check the value given; it is sent exactly as given');
+    }
+  },
 
   // The page: grant_type, code and redirect_uri in the query; x-prism-client-* headers.
   codeRequest(o, client, code, redirectUri) {

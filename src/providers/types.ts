@@ -34,6 +34,8 @@ export interface Provider {
   resolveOptions(flags: Options): Options;
   /** Every endpoint the profile talks to, for the http:// check. */
   endpoints(options: Options): string[];
+  /** Refuses client credentials this provider cannot send (PRISM: in headers), before any request; throws UsageError. */
+  checkClient?(client: ClientAuth): void;
   /** Code exchange (authorization_code providers). */
   codeRequest?(options: Options, client: ClientAuth, code: string, redirectUri: string | undefined): HttpRequest;
   /** Renewal: a refresh-token grant, or for client-credentials a fresh request. */

@@ -1,15 +1,23 @@
 import { UsageError } from '../cli/errors.js';
 
-/** Parses a user-supplied http(s) URL, naming the flag when it is not one. */
+/**
+ * Parses a user-supplied http(s) URL, naming the flag when it is not one. A user name or
+ * password in it is refused (SPEC "Responses from servers"): it would be stored, shown
+ * and sent to every endpoint built on it. It is never echoed.
+ */
 export function parseUrlFlag(value: string, flag: string): URL {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
+    // reported below
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value) || url?.username || url?.password) {
+    throw new UsageError(`${flag} must not hold a user name or password (user:password@)`, 'give the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt');
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    // "user:pass@host" without a scheme parses as a URL of scheme "user": echo nothing with an @.
+    throw new UsageError(`${flag} must be an http(s) URL${value.includes('@') ? '' : `, got ${JSON.stringify(value)}`}`);
   }
   return url;
 }

@@ -73,7 +73,8 @@ describe('token login brightpattern', () => {
 
   it('a wrong secret is exit 3 with the provider’s words, and nothing is stored', async () => {
     const r = await runCli(['login', 'bp', '--client-id', 'demo.user', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'wrong' },
+      // Not 'wrong': a secret is hidden wherever it appears, also inside the provider's words.
+      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'not-the-api-secret' },
     });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');

@@ -32,9 +32,11 @@ const FAULTS: Row[] = [
   // Its text is shown verbatim but on one line: a line break or a terminal escape is shown, not obeyed.
   ['400 with a line break and an escape in its error text', { status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad\nclient \u001b[2J' }) }, 3, /refused: invalid_client: bad\\u000aclient \\u001b\[2J$/],
   ['401 with an empty body', { status: 401, body: '' }, 3, /refused the request \(HTTP 401\)$/],
-  // A wrong token URL: the HTML page is no token response (exit 4); a bare 404 is still a refusal, with the URL as hint.
+  // A wrong token URL: a 404 or 405 without an OAuth error is no endpoint (exit 4) whatever its type; one with an OAuth error is a refusal, with the URL as hint.
   ['an HTML 401 page (a gateway refusing a bad client)', { status: 401, contentType: 'text/html', body: '<html><body>Unauthorized</body></html>' }, 3, /refused the request \(HTTP 401\)$/],
-  ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /answered with an HTML page \(HTTP 404\), not a token response$/],
+  ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /has no token endpoint at that URL \(HTTP 404, an HTML page\)$/],
+  ['a text/plain 404', { status: 404, contentType: 'text/plain', body: 'Not Found' }, 4, /has no token endpoint at that URL \(HTTP 404\)$/],
+  ['an empty 405', { status: 405, body: '' }, 4, /has no token endpoint at that URL \(HTTP 405\)$/],
   ['a 404 with a JSON error', { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' }, 3, /refused: Not Found$/],
   ['a server that never answers', { hang: true }, 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/],
   ['a body over 1 MiB', { status: 200, bytes: 1024 * 1024 + 10 }, 4, /sent a response over 1 MiB; refusing to read it$/],
@@ -67,7 +69,7 @@ function expectCleanFailure(r: { code: number | null; stdout: string; stderr: st
   expect(first).toMatch(message);
   if (!/no answer|over 1 MiB/.test(first!)) expect(first).toContain(provider);
   expect(rest.length).toBeLessThanOrEqual(1); // at most one hint line, never a stack trace
-  if (/HTTP 404|Not Found/.test(first)) expect(rest).toEqual(['check the token URL']);
+  if (/HTTP 40[45]|Not Found/.test(first)) expect(rest).toEqual(['check the token URL']);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 

@@ -14,6 +14,7 @@ import { shellQuote } from '../shell-quote.js';
 import { ChildExitError, UsageError } from '../errors.js';
 import { waitForChild } from '../child.js';
 import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface CurlOptions {
   profile?: string;
@@ -99,6 +100,7 @@ export async function run(url: string | undefined, curlArgs: string[], opts: Cur
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);
+  checkStoredToken(cur);
   const provider = providerById(cur.profile.provider);
   const target = url === undefined ? provider.defaultApiUrl(cur.profile.options) : url.startsWith('/') ? `${provider.apiBase(cur.profile.options)}${url}` : url;
   const extra: string[] = [];

@@ -10,6 +10,7 @@ import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { ChildExitError, TokenError, UsageError } from '../errors.js';
 import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface ExecOptions {
   profile?: string;
@@ -37,6 +38,7 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);
+  checkStoredToken(cur);
   const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };
   const [file, ...args] = command;

@@ -10,6 +10,7 @@ import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
 import { UsageError } from '../errors.js';
 import { addMinTtlOption, minTtlFor, warnShortTtl } from '../min-ttl.js';
+import { checkStoredToken } from '../stored-token.js';
 
 export interface ShowOptions {
   profile?: string;
@@ -46,6 +47,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     // The token alone: no other secret is read (each is a keychain call).
     const cur = await currentToken(ctx, await selectProfile(storage, opts.profile, deps.env), !opts.refresh);
     await warnShortTtl(deps, cur, minTtlMs);
+    checkStoredToken(cur);
     if (opts.raw) {
       deps.stdout.write(`${cur.accessToken}\n`);
     } else {
@@ -93,7 +95,7 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
   const rows: [string, string][] = [
     ['profile', `${cur.name}${isDefault ? ' (default)' : ''}`],
     ['provider', providerById(cur.profile.provider).name],
-    ['token', shorten(cur.accessToken)],
+    ['token', visible(shorten(cur.accessToken))],
     ['type', cur.meta.tokenType],
     ['expires', expiresAt === null ? 'expiry unknown' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
     ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
@@ -103,10 +105,11 @@ function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: stri
   if (user !== undefined) rows.push(['user', user === null ? '(unknown)' : visible(user)]);
   const jwt = decodeJwt(cur.accessToken);
   if (jwt) {
-    rows.push(['jwt header', JSON.stringify(jwt.header)]);
+    // Server-made, every part of it: JSON.stringify leaves DEL and C1 (a one-byte CSI) raw.
+    rows.push(['jwt header', visible(JSON.stringify(jwt.header))]);
     for (const [k, v] of Object.entries(jwt.claims)) {
       const time = (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
-      rows.push([`jwt ${visible(k)}`, `${typeof v === 'string' ? visible(v) : JSON.stringify(v)}${time}`]);
+      rows.push([`jwt ${visible(k)}`, `${visible(typeof v === 'string' ? v : JSON.stringify(v))}${time}`]);
     }
   }
   const width = Math.max(...rows.map(([k]) => k.length));
