@@ -6,8 +6,9 @@
 // answers `complete -C`. Profile names come from a config dir filled by logging in
 // against the sandbox. Names that could harm a shell are not profile names (storage
 // version 2 refuses them, and ignores such files in profiles/); the scripts must still
-// take whatever `token __complete profiles` prints as data, so the shells' `token`
-// wrapper adds hostile lines to its answer: offered as they are, never run.
+// take whatever `token __complete profiles` (bash, zsh) and `token __complete
+// profiles-with-provider` (fish) print as data, so the shells' `token` wrapper adds
+// hostile lines to both answers: offered as they are, never run, never globbed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const SUBCOMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status
 const COMMANDS = [...SUBCOMMANDS, 'help'];
 // The last two are hostile: offered as they are, never run or globbed (the shells run in the temp dir).
 const HOSTILE = ['$(touch pwned)', '*'];
+const HOSTILE_PROVIDER = 'brightpattern'; // what the wrapper prints beside them for fish
 const PROFILES = ['work', 'ci-bot', 'prism', ...HOSTILE];
 const GLOBAL_FLAGS = ['--profile', '--verbose', '--no-color', '--version'];
 const FLAGS: Record<string, string[]> = {
@@ -78,7 +80,7 @@ const CASES: Case[] = [
   { line: 'token help lo', exactly: ['login', 'logout'] },
   // Login flags for the provider on the line only (or every one before a provider is given).
   { line: 'token login prism --s', exactly: ['--service-url', '--scope'] },
-  { line: 'token login priava --s', exactly: ['--sandbox'] },
+  { line: 'token login priava --s', exactly: ['--scope', '--sandbox'] },
   { line: 'token login bp --', including: ['--tenant', '--url', '--client-id', '--timeout', '--profile'], without: ['--service-url', '--region', '--sandbox', '--redirect-uri'] },
   { line: 'token login -p work --t', exactly: ['--timeout', '--token-url', '--tenant'] },
   // After `token exec ... --` a command of its own, as for sudo; curl's `--` passes words to curl.
@@ -102,15 +104,23 @@ beforeAll(async () => {
   // login refuses such names; files a hand put in profiles/ under them are no profiles and never offered.
   for (const name of HOSTILE) cfg.writeProfile(name, cfg.profile('work'));
   expect((await runCli(['__complete', 'profiles'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual([...real].sort());
+  expect((await runCli(['__complete', 'profiles-with-provider'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual(
+    ['ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort(),
+  );
 
   // `token` on PATH in every shell: a wrapper around this checkout's built CLI, whose
-  // `__complete profiles` answer ends with the hostile lines.
+  // `__complete profiles` answer ends with the hostile lines, and whose
+  // `__complete profiles-with-provider` answer with them as "name<TAB>provider" lines.
   const bin = join(cfg.dir, 'bin');
   mkdirSync(bin);
   const cli = `${sh(process.execPath)} ${sh(BIN)}`;
   writeFileSync(
     join(bin, 'token'),
-    `#!/bin/sh\nif [ "$1" = __complete ] && [ "$2" = profiles ]; then ${cli} "$@" || exit; printf '%s\\n' ${HOSTILE.map(sh).join(' ')}; exit 0; fi\nexec ${cli} "$@"\n`,
+    `#!/bin/sh
+if [ "$1" = __complete ] && [ "$2" = profiles ]; then ${cli} "$@" || exit; printf '%s\\n' ${HOSTILE.map(sh).join(' ')}; exit 0; fi
+if [ "$1" = __complete ] && [ "$2" = profiles-with-provider ]; then ${cli} "$@" || exit; printf '%s\\t%s\\n' ${HOSTILE.map((h) => `${sh(h)} ${HOSTILE_PROVIDER}`).join(' ')}; exit 0; fi
+exec ${cli} "$@"
+`,
   );
   chmodSync(join(bin, 'token'), 0o755);
   const home = join(cfg.dir, 'home');
@@ -162,8 +172,12 @@ describe.each([
     for (const w of c.without ?? []) expect(candidates).not.toContain(w);
   });
 
-  it.skipIf(!!skip)('offers hostile names from `token __complete profiles` without running or globbing them', () => {
-    expect(got.get('token use ')).toEqual(expect.arrayContaining(HOSTILE));
+  // The shells run in cfg.dir, which holds files (bin, home, ...): a globbed `*` would
+  // offer their names instead; a run `$(touch pwned)` would leave a file `pwned` there.
+  // bash's replies are read back as bash reads inserted text (bashRun), so this is the
+  // name once the quoting the script added (printf %q) is undone.
+  it.skipIf(!!skip)('offers hostile names from `token __complete` as they are, without running or globbing them', () => {
+    for (const line of ['token use ', 'token -p ', 'token show --profile ']) expect([...got.get(line)!].sort(), line).toEqual([...PROFILES].sort());
     expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);
   });
 });
@@ -296,10 +310,14 @@ function sh(s: string): string {
 
 describe.skipIf(!!missingParts(['fish'], 'fish completion'))('fish descriptions', () => {
   it('shows each profile’s provider beside its name, not the description of -p', async () => {
+    rmSync(join(cfg.dir, 'pwned'), { force: true });
     const script = `token completion fish | source\ncomplete -C 'token -p '\nprintf '\\x1e\\n'\ncomplete -C 'token use w'`;
     const r = await run('fish', ['--no-config', '-c', script]);
     const [profiles, use] = r.stdout.split('\x1e\n');
-    expect(profiles!.split('\n').filter(Boolean).sort()).toEqual(['*\tbrightpattern', '$(touch pwned)\tbrightpattern', 'ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort());
+    expect(profiles!.split('\n').filter(Boolean).sort()).toEqual(
+      [...HOSTILE.map((h) => `${h}\t${HOSTILE_PROVIDER}`), 'ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort(),
+    );
     expect(use).toBe('work\tbrightpattern\n');
+    expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);
   });
 });
