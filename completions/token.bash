@@ -5,7 +5,7 @@
 # Succeeds when word $2 is a flag that takes a value, given command $1 ("" before one).
 _token_takes_value() {
   case "$1 $2" in
-    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"show --min-ttl"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"curl --min-ttl"|"exec --min-ttl"|"check --client-id"|"check --code"|"check --port"|"check --timeout"|"check --service-url"|"check --authorize-url"|"check --redirect-uri"|"check --scope"|"sandbox --port"|"sandbox --ttl"|"sandbox --prism-quirk"|*" --profile"|*" -p") return 0 ;;
+    "login --client-id"|"login --code"|"login --port"|"login --timeout"|"login --service-url"|"login --authorize-url"|"login --redirect-uri"|"login --scope"|"login --region"|"login --api-url"|"login --token-url"|"login --tenant"|"login --url"|"show --min-ttl"|"curl --request"|"curl -X"|"curl --header"|"curl -H"|"curl --data"|"curl -d"|"curl --min-ttl"|"exec --min-ttl"|"status --min-ttl"|"check --client-id"|"check --code"|"check --port"|"check --timeout"|"check --service-url"|"check --authorize-url"|"check --redirect-uri"|"check --scope"|"sandbox --port"|"sandbox --ttl"|"sandbox --prism-quirk"|*" --profile"|*" -p") return 0 ;;
   esac
   return 1
 }
@@ -57,7 +57,7 @@ _token() {
       curl) list=(--request -X --header -H --data -d --bearer --hide-token --run --min-ttl) ;;
       exec) list=(--bearer --min-ttl) ;;
       list) list=(--json) ;;
-      status) list=(--json) ;;
+      status) list=(--json --min-ttl) ;;
       logout) list=(--all --yes -y) ;;
       check) list=(--client-id --client-secret-stdin --code --refresh-token-stdin --no-browser --port --timeout --json --allow-http --service-url --authorize-url --redirect-uri --scope) ;;
       sandbox) list=(--port --ttl --prism-quirk) ;;

@@ -4,7 +4,7 @@
 # Succeeds when word $argv[2] is a flag that takes a value, given command $argv[1] ("" before one).
 function __token_takes_value
     switch "$argv[1] $argv[2]"
-        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'show --min-ttl' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'curl --min-ttl' 'exec --min-ttl' 'check --client-id' 'check --code' 'check --port' 'check --timeout' 'check --service-url' 'check --authorize-url' 'check --redirect-uri' 'check --scope' 'sandbox --port' 'sandbox --ttl' 'sandbox --prism-quirk' '* --profile' '* -p'
+        case 'login --client-id' 'login --code' 'login --port' 'login --timeout' 'login --service-url' 'login --authorize-url' 'login --redirect-uri' 'login --scope' 'login --region' 'login --api-url' 'login --token-url' 'login --tenant' 'login --url' 'show --min-ttl' 'curl --request' 'curl -X' 'curl --header' 'curl -H' 'curl --data' 'curl -d' 'curl --min-ttl' 'exec --min-ttl' 'status --min-ttl' 'check --client-id' 'check --code' 'check --port' 'check --timeout' 'check --service-url' 'check --authorize-url' 'check --redirect-uri' 'check --scope' 'sandbox --port' 'sandbox --ttl' 'sandbox --prism-quirk' '* --profile' '* -p'
             return 0
     end
     return 1
@@ -112,6 +112,7 @@ complete -c token -n "__token_at ''" -a list -d 'list profiles'
 complete -c token -n "__token_at list" -l json -d 'print JSON'
 complete -c token -n "__token_at ''" -a status -d 'check live that each profile still gives a valid token (and, for PRISM, whose)'
 complete -c token -n "__token_at status" -l json -d 'print a JSON array'
+complete -c token -n "__token_at status" -l min-ttl -x -d 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)'
 complete -c token -n "__token_at ''" -a use -d 'set the default profile'
 complete -c token -n "__token_at use ''" -a '(token __complete profiles-with-provider 2>/dev/null)'
 complete -c token -n "__token_at ''" -a logout -d 'delete a profile'\''s secrets and settings'

@@ -59,10 +59,10 @@ describe('files', () => {
     // is a killed writer's, whatever its pid (this live one's included).
     const orphans = [`.brightpattern.json.${dead}.1.tmp`, `.brightpattern.json.${process.pid}.1.tmp`];
     for (const f of orphans) writeFileSync(join(dir, f), '{"secrets":{"clientSecret":"leaked"}}', { mode: 0o600 });
-    const other = `.other.json.${dead}.1.tmp`; // another profile's: its own writer cleans it up
-    writeFileSync(join(dir, other), '{}', { mode: 0o600 });
+    // Another profile's: removed too, under that profile's lock, taken because nobody holds it.
+    writeFileSync(join(dir, `.other.json.${dead}.1.tmp`), '{"secrets":{"clientSecret":"leaked"}}', { mode: 0o600 });
     expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual([other, 'brightpattern.json'].sort());
+    expect(readdirSync(dir).sort()).toEqual(['brightpattern.json']);
   });
 });
 

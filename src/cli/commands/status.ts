@@ -7,6 +7,7 @@ import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
+import { minTtlMs, warnShortTtl } from '../min-ttl.js';
 import { EXIT_CODES, firstLine, NotLoggedInError, ReportedFailure, TokenError, type ErrorCode } from '../errors.js';
 import { formatDuration, isoTime, paint, visible, writeJson } from '../output.js';
 
@@ -14,6 +15,7 @@ export interface StatusOptions {
   profile?: string;
   json?: boolean;
   verbose?: boolean;
+  minTtl?: string;
 }
 
 /** Profiles checked at once (SPEC: ten take about as long as the slowest), without a burst of two hundred requests. */
@@ -28,6 +30,7 @@ export function register(program: Command, deps: Deps): Command {
     .command('status')
     .description('check live that each profile still gives a valid token (and, for PRISM, whose)')
     .option('--json', 'print a JSON array')
+    .option('--min-ttl <duration>', 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)')
     .action(async (_opts, cmd: Command) => run(optionsOf<StatusOptions>(cmd), deps));
 }
 
@@ -37,7 +40,7 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<void> {
   const one = opts.profile !== undefined || !!deps.env.TOKEN_PROFILE;
   const names = one ? [(await selectProfile(storage, opts.profile, deps.env)).name] : storage.names();
   if (names.length === 0) throw new NotLoggedInError('not logged in', 'run: token login <prism|priava|brightpattern>');
-  const ctx: TokenContext = { deps, storage, verbose: !!opts.verbose };
+  const ctx: TokenContext = { deps, storage, verbose: !!opts.verbose, minTtlMs: minTtlMs(opts.minTtl, deps.env) };
   const lines = await inPool(names, CONCURRENCY, (name) => check(ctx, name));
   if (opts.json) writeJson(deps, lines);
   else print(deps, lines);
@@ -53,6 +56,7 @@ async function check(ctx: TokenContext, name: string): Promise<Line> {
     if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, 'run: token login');
     provider = profile.provider;
     const cur = await currentToken(ctx, { name, profile, isDefault: false }, false);
+    await warnShortTtl(ctx.deps, cur, ctx.minTtlMs);
     const p = providerById(cur.profile.provider);
     const user = p.verifyRequest && p.readIdentity ? await (await import('../identity.js')).identify(cur, ctx.deps, ctx.verbose) : null;
     const { expiresAt } = cur.meta;
@@ -83,7 +87,7 @@ function print(deps: Deps, lines: Line[]): void {
   const c = paint(deps, 'stdout');
   const rows = lines.map((l) =>
     l.ok
-      ? [l.profile, l.provider, 'ok', l.expires_in === null ? 'no expiry given' : `valid for ${formatDuration(l.expires_in * 1000)}`, l.user === null ? '' : visible(l.user)]
+      ? [l.profile, l.provider, 'ok', l.expires_in === null ? 'expiry unknown' : `valid for ${formatDuration(l.expires_in * 1000)}`, l.user === null ? '' : visible(l.user)]
       : [l.profile, l.provider, 'failed', visible(l.error.message)],
   );
   // Profile, provider and result line up; validity too among the usable ones.
