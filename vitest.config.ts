@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most tests wait on child processes, so two files at a time use a 2-CPU machine well.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

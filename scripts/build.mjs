@@ -53,7 +53,7 @@ await build({
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [coreFrom(core, coreNames)],
-  // Bundled CommonJS dependencies (commander, proper-lockfile) call require() for
+  // Bundled CommonJS dependencies (commander) call require() for
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
   banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
 });

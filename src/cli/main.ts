@@ -21,7 +21,7 @@ export async function main(argv: string[], deps: Deps = realDeps()): Promise<voi
  * The one owner of Ctrl-C. Files are replaced by rename and secrets are written before the
  * settings that point at them, so exiting here leaves the old state or the new one; what a
  * command registered with deps.onInterrupt runs first. `on`, not `once`, and never removed:
- * a library's own handler (signal-exit, under proper-lockfile) re-raises the signal when it
+ * a library's own SIGINT handler (signal-exit, for one) re-raises the signal when it
  * finds itself the only listener, which would kill the process before the message is out.
  */
 function onSigint(argv: string[], deps: Deps): void {
