@@ -227,6 +227,8 @@ done`;
 // zsh: an interactive zsh -f in a pty with compinit. Tab is bound to a widget that runs
 // the real complete-word between two markers; compadd is wrapped to print what matches
 // (compadd -O: zsh's own matching against the word, nothing inserted) instead of adding it.
+// A match added with -Q (inserted without zsh's quoting) is printed with a note after it,
+// so no expected candidate matches it: `$(touch pwned)` must be inserted as \$\(touch\ pwned\).
 function zshRun(load: Load) {
   const setup = join(cfg.dir, `zsh-${load}.zsh`);
   writeFileSync(
@@ -240,7 +242,8 @@ ${load === 'sourced' ? 'source <(token completion zsh)\n' : ''}compadd() {
   local d=\${opts[(I)-d]}
   (( d )) && shown=("\${(@P)opts[d+1]}")
   builtin compadd -O hits -D shown "$@"
-  local i; for ((i = 1; i <= $#hits; i++)); do print -rn -- $'\\e]M;'"$hits[i]"$'\\t'"$shown[i]"$'\\a'; done
+  local q; (( \${opts[(I)-*Q*]} )) && q=' (compadd -Q: inserted unquoted)'
+  local i; for ((i = 1; i <= $#hits; i++)); do print -rn -- $'\\e]M;'"$hits[i]$q"$'\\t'"$shown[i]"$'\\a'; done
 }
 capture() { print -rn -- $'\\e]B\\a'; zle complete-word; print -rn -- $'\\e]E\\a'; BUFFER=''; }
 zle -N capture
