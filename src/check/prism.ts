@@ -2,7 +2,7 @@
 // check per rule of the pages (../shared/providers/prism-oauth2-token.txt = "page",
 // NOTES.md), each citing the line it enforces. They run in this order, sharing a Session.
 import { isLoopbackHost } from '../providers/urls.js';
-import { NotLoggedInError, ProviderError } from '../cli/errors.js';
+import { NotLoggedInError, ProviderError } from '../errors.js';
 import { ask, asObject, bogus, codeRequest, fail, judgeRefusal, pass, refreshRequest, remember, said, scrub, skip, userRequest, warn, type Check, type Session } from './session.js';
 
 const field = (s: Session, name: string) => s.issued?.[name];

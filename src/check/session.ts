@@ -7,7 +7,7 @@ import type { Obtained } from '../cli/login-flow.js';
 import { send, type HttpContext, type HttpRequest, type HttpResponse } from '../oauth/http.js';
 import { REDACTED } from '../oauth/redact.js';
 import { visible } from '../cli/output.js';
-import { NetworkError } from '../cli/errors.js';
+import { NetworkError } from '../errors.js';
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';
 

@@ -5,7 +5,7 @@ import type { Current } from './tokens.js';
 import { httpContext } from './tokens.js';
 import { providerById } from '../providers/index.js';
 import { send } from '../oauth/http.js';
-import { NetworkError, ProviderError } from './errors.js';
+import { NetworkError, ProviderError } from '../errors.js';
 
 /** The user the token belongs to; a refusal is exit 3, an answer without a user exit 4. */
 export async function identify(cur: Current, deps: Deps, verbose: boolean): Promise<string> {

@@ -1,7 +1,7 @@
 // login --refresh-token-stdin: a refresh token obtained elsewhere (CI, a headless box) is
 // proved with one refresh; its result is stored like a login's, by the login flow.
 import type { Deps, Prompter } from './deps.js';
-import { ProviderError } from './errors.js';
+import { ProviderError } from '../errors.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { HttpContext } from '../oauth/http.js';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Deps } from './deps.js';
 import type { Current } from './tokens.js';
 import { providerById } from '../providers/index.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** Longest accepted: a year. Past it a "minimum" is a typo, not a wish. */
 const MAX_MS = 366 * 86_400_000;

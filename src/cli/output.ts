@@ -1,7 +1,7 @@
 // Small formatting helpers shared by the commands: colour, durations, JSON.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Deps } from './deps.js';
-import { visible } from './visible.js';
+import { visible } from '../visible.js';
 
 export { visible };
 

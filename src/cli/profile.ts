@@ -3,7 +3,7 @@
 // alias) with exactly one profile selects that one.
 import type { ProfileSettings } from '../store/settings.js';
 import type { Storage } from '../store/index.js';
-import { NotLoggedInError, UsageError } from './errors.js';
+import { NotLoggedInError, UsageError } from '../errors.js';
 import { PROVIDERS, PROVIDER_NAMES, providerById } from '../providers/index.js';
 import { checkProfileName } from '../store/settings.js';
 

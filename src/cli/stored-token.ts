@@ -1,7 +1,7 @@
 // The stored access token on its way out (show --raw and --header, curl, exec). A value no
 // token has — a line break, a control character, a space: a hand edit or a damaged file —
 // would add lines or headers wherever it is pasted or sent, so it is refused, never printed.
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** The access token and its type as read from the store, or a usage error saying they are damaged. */
 export function checkStoredToken(cur: { name: string; accessToken: string; meta: { tokenType: string } }): void {

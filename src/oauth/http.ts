@@ -3,8 +3,8 @@
 // and an optional -v trace with every secret redacted.
 import { STATUS_CODES } from 'node:http';
 import { createFetch, type FetchOptions } from 'ofetch';
-import { NetworkError, UsageError } from '../cli/errors.js';
-import { visible } from '../cli/visible.js';
+import { NetworkError, UsageError } from '../errors.js';
+import { visible } from '../visible.js';
 import { headerValueProblem } from './header-value.js';
 import { createRedactor, redactHeaders, redactUrl, redactBody, secretsOfRequest, type Redactor } from './redact.js';
 

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { TokenError } from '../cli/errors.js';
+import { TokenError } from '../errors.js';
 
 /**
  * A file-system failure as one clear line naming the file: a full disk is exit 4 (the

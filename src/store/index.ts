@@ -3,7 +3,7 @@
 // profile) or in the profile file, one lock per profile and one for config.json.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TokenError, UsageError } from '../cli/errors.js';
+import { TokenError, UsageError } from '../errors.js';
 import { readIfExists, removeLeftovers, reserve, storeIoError, writeFileAtomic, type Reservation } from './atomic.js';
 import { keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
 import { builtin } from './builtin.js';

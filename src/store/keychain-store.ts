@@ -7,7 +7,7 @@
 // in the profile file, so `show` on a fresh token never starts it.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { firstLine, TokenError } from '../cli/errors.js';
+import { firstLine, TokenError } from '../errors.js';
 import { builtin, codeDir } from './builtin.js';
 import { parseSecrets, type LongSecrets } from './settings.js';
 import { diagnoseKeychain } from './keychain-diagnosis.js';

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { TokenError, UsageError } from '../cli/errors.js';
+import { TokenError, UsageError } from '../errors.js';
 import { ensurePrivateDir } from './atomic.js';
 
 export interface LockOptions {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { providerById, tokenEndpointOrigin } from '../providers/index.js';
 import { readIfExists, storeIoError, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, PROFILES_DIR, V1_CREDENTIALS_FILE, V1_SETTINGS_FILE } from './paths.js';

@@ -1,7 +1,7 @@
 // The on-disk model of storage version 2 (SPEC "Profiles and storage (version 2)"):
 // config.json and one profiles/<name>.json per profile, each checked field by field
 // when read, so a hand edit is one clear line naming the file and the field.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { ProviderId } from '../providers/types.js';
 
 export type StoreKind = 'keychain' | 'file';

@@ -7,7 +7,7 @@ import { requestToken } from '../../src/oauth/token-response.js';
 import { send } from '../../src/oauth/http.js';
 import { prism } from '../../src/providers/prism.js';
 import { parseUrlFlag } from '../../src/providers/urls.js';
-import { TokenError } from '../../src/cli/errors.js';
+import { TokenError } from '../../src/errors.js';
 import { checkStoredToken } from '../../src/cli/stored-token.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor, redactBody, redactUrl } from '../../src/oauth/redact.js';
 import { report } from '../../src/cli/main.js';
-import { ProviderError } from '../../src/cli/errors.js';
+import { ProviderError } from '../../src/errors.js';
 import type { Deps } from '../../src/cli/deps.js';
 
 const TOKEN = 'eyJ0.a+b/c=d~e f"g&h';

@@ -10,7 +10,7 @@ import { KeychainUnavailableError } from '../../src/store/keychain-store.js';
 import { lockAddress, lockTimeoutMs, withLock } from '../../src/store/lock.js';
 import { parseProfile, type LongSecrets, type ProfileSettings } from '../../src/store/settings.js';
 import { currentToken, renew } from '../../src/cli/tokens.js';
-import { NotLoggedInError, ProviderError, TokenError, UsageError } from '../../src/cli/errors.js';
+import { NotLoggedInError, ProviderError, TokenError, UsageError } from '../../src/errors.js';
 import type { Deps } from '../../src/cli/deps.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { currentToken } from '../../src/cli/tokens.js';
-import { NotLoggedInError } from '../../src/cli/errors.js';
+import { NotLoggedInError } from '../../src/errors.js';
 import type { Deps } from '../../src/cli/deps.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import type { KeychainStore } from '../../src/store/keychain-store.js';

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { ReportedFailure, UsageError } from '../errors.js';
+import { ReportedFailure, UsageError } from '../../errors.js';
 import { addClientOptions, addProviderFlags, parseClientFlags, type LoginFlags, type LoginOptions } from './login.js';
 import { prism } from '../../providers/prism.js';
 import { isLoopbackHost } from '../../providers/urls.js';

@@ -11,7 +11,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { shellQuote } from '../shell-quote.js';
-import { ChildExitError, UsageError } from '../errors.js';
+import { ChildExitError, UsageError } from '../../errors.js';
 import { waitForChild } from '../child.js';
 import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
 import { checkStoredToken } from '../stored-token.js';

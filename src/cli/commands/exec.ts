@@ -8,7 +8,7 @@ import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
-import { ChildExitError, TokenError, UsageError } from '../errors.js';
+import { ChildExitError, TokenError, UsageError } from '../../errors.js';
 import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
 

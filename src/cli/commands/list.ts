@@ -5,7 +5,7 @@ import { optionsOf } from '../program.js';
 import { openStorage } from '../../store/index.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export interface ListOptions {
   json?: boolean;

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { providerById, PROVIDERS, tokenEndpointOrigin } from '../../providers/index.js';
 import { openStorage, type Storage } from '../../store/index.js';
 import { checkProfileName, type ProfileSettings } from '../../store/settings.js';

@@ -4,7 +4,7 @@ import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage, type ProfileSettings, type Storage } from '../../store/index.js';
-import { CancelledError, UsageError } from '../errors.js';
+import { CancelledError, UsageError } from '../../errors.js';
 
 export interface LogoutOptions {
   profile?: string;

@@ -1,7 +1,7 @@
 // token sandbox: local PRISM, Priava and Bright Pattern endpoints, and the commands to try.
 import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { intFlag } from './login.js';
 import { isPrismQuirk, PRISM_QUIRKS, type PrismQuirk } from '../../sandbox/quirks.js';
 

@@ -8,7 +8,7 @@ import { currentToken, type Current, type Reported } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { addMinTtlOption, minTtlFor, warnShortTtl } from '../min-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
 

@@ -8,7 +8,7 @@ import { openStorage } from '../../store/index.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { minTtlMs, warnShortTtl } from '../min-ttl.js';
-import { EXIT_CODES, firstLine, NotLoggedInError, ReportedFailure, TokenError, type ErrorCode } from '../errors.js';
+import { EXIT_CODES, firstLine, NotLoggedInError, ReportedFailure, TokenError, type ErrorCode } from '../../errors.js';
 import { formatDuration, isoTime, paint, visible, writeJson } from '../output.js';
 
 export interface StatusOptions {
