@@ -1,7 +1,7 @@
 // login(opts, deps): ask for what is missing (TTY only), get a token, store it.
 import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
-import { CancelledError, ProviderError, UsageError } from './errors.js';
+import { CancelledError, ProviderError, UsageError } from '../errors.js';
 import type { LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
 import { warmLocks, withLock } from '../store/lock.js';

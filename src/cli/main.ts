@@ -1,6 +1,6 @@
 // The ONLY place that sets the exit code and writes errors (STYLE.md).
 import { realDeps, type Deps } from './deps.js';
-import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from './errors.js';
+import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from '../errors.js';
 import { fastShow, parseFastShow } from './fast-show.js';
 import { printStatic } from './static-output.js';
 

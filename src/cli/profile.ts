@@ -1,6 +1,6 @@
 // Which profile a command acts on: -p, else TOKEN_PROFILE, else the default, else the only one.
 import { defaultProfileName, type ProfileSettings, type Settings, type SettingsView } from '../store/settings.js';
-import { NotLoggedInError, UsageError } from './errors.js';
+import { NotLoggedInError, UsageError } from '../errors.js';
 import { UNREADABLE } from '../store/json-index.js';
 
 export interface Selected {

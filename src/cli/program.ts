@@ -2,7 +2,7 @@
 // process; its errors become UsageErrors that main.ts reports.
 import { Command, CommanderError } from 'commander';
 import type { Deps } from './deps.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import * as login from './commands/login.js';
 import * as refresh from './commands/refresh.js';
 import * as show from './commands/show.js';

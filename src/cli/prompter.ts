@@ -1,7 +1,7 @@
 // @inquirer/prompts, writing to stderr so stdout stays data only (SPEC "Shape").
 import { confirm, input, password } from '@inquirer/prompts';
 import type { Writable } from 'node:stream';
-import { CancelledError } from './errors.js';
+import { CancelledError } from '../errors.js';
 import type { Prompter } from './deps.js';
 
 export function createPrompter(output: Writable): Prompter {

@@ -8,7 +8,7 @@ import { checkTransport } from '../providers/urls.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
 import type { Selected } from './profile.js';
-import { NotLoggedInError, ProviderError, TokenError } from './errors.js';
+import { NotLoggedInError, ProviderError, TokenError } from '../errors.js';
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
 export const EXPIRY_MARGIN_MS = 60_000;

@@ -2,7 +2,7 @@
 // (TTY only), whichever comes first; a spinner with the time left on a TTY.
 import { createInterface } from 'node:readline';
 import type { Deps, Prompter } from './deps.js';
-import { CancelledError, NotLoggedInError } from './errors.js';
+import { CancelledError, NotLoggedInError } from '../errors.js';
 import type { Callback, Loopback } from '../oauth/loopback.js';
 import { formatDuration } from './output.js';
 

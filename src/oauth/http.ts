@@ -2,7 +2,7 @@
 // timeout, a 1 MiB body cap, no redirects followed, errors as exit-4 NetworkErrors,
 // and an optional -v trace with every secret redacted.
 import { createFetch, type FetchOptions } from 'ofetch';
-import { NetworkError, UsageError } from '../cli/errors.js';
+import { NetworkError, UsageError } from '../errors.js';
 import { redactHeaders, redactUrl, redactBody } from './redact.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -2,7 +2,7 @@
 // before the browser opens, one valid callback, then closed.
 import { createServer, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { callbackPage } from './pages.js';
 
 export interface Callback {

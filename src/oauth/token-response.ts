@@ -1,5 +1,5 @@
 // The wire's token response (snake_case) and its one conversion to the domain TokenSet.
-import { NetworkError, ProviderError } from '../cli/errors.js';
+import { NetworkError, ProviderError } from '../errors.js';
 import { send, type HttpContext, type HttpRequest } from './http.js';
 
 /** RFC 6749 §5.1, as the three provider pages show it. */

@@ -1,6 +1,6 @@
 // Bright Pattern configapi: ../shared/providers/brightpattern-request-access-token.txt + NOTES.md.
 // Client-credentials only; no refresh token, so renewing is asking again.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { Provider } from './types.js';
 import { baseUrl } from './urls.js';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { brightpattern } from './brightpattern.js';
 import { priava } from './priava.js';
 import { prism } from './prism.js';

@@ -1,7 +1,7 @@
 // Priava: ../shared/providers/priava-access-and-refresh-token.txt + NOTES.md.
 // Form POSTs with client_id, client_secret and redirect_uri in the body and the
 // TenantRegion header on every token request; no state round trip.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 

@@ -1,7 +1,7 @@
 // PRISM Live Studio (NAVER Cloud B2B): ../shared/providers/prism-oauth2-token.txt + NOTES.md.
 // The customer's service is the OAuth server; the token endpoint is a GET with the
 // parameters in the query string and the client credentials in x-prism-* headers.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 

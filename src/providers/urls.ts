@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 
 /** Parses a user-supplied http(s) URL, naming the flag when it is not one. */
 export function parseUrlFlag(value: string, flag: string): URL {

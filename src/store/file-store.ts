@@ -1,6 +1,6 @@
 // credentials.json: the fallback secret store, 0600 in the 0700 config dir.
 import { join } from 'node:path';
-import { TokenError } from '../cli/errors.js';
+import { TokenError } from '../errors.js';
 import { openIndex, readIfExists, UNREADABLE, writeIndexed } from './json-index.js';
 import { withLock } from './lock.js';
 import { CREDENTIALS_FILE } from './paths.js';

@@ -1,5 +1,5 @@
 // The storage facade: profiles.json for settings, a SecretStore per profile.
-import { TokenError, UsageError } from '../cli/errors.js';
+import { TokenError, UsageError } from '../errors.js';
 import { createFileStore } from './file-store.js';
 // Static, not lazy: the client is small and keytar itself lives in the agent process, and
 // a lazy ES chunk would cost every keychain read Node's ESM loader (start-up, issue 6).

@@ -6,7 +6,7 @@
 // Node would join at exit, so the CLI never calls keytar itself: on a timeout it kills
 // the agent and removes its socket, and the next command starts a fresh one. A profile
 // kept in the file store never starts or reaches the agent.
-import { firstLine, TokenError } from '../cli/errors.js';
+import { firstLine, TokenError } from '../errors.js';
 import { AgentError, AgentGoneError, agentSocket, connectOrStart, ensureAgentDir, removeSocketFile, type AgentSocket, type Conn } from './agent-client.js';
 import { configDir } from './paths.js';
 import { account, SECRET_KINDS, WRITE_ORDER, type SecretChanges, type Secrets, type SecretStore } from './secrets.js';

@@ -1,7 +1,7 @@
 // Cross-process locks (proper-lockfile: mkdir-based, stale detection by mtime, so
 // a process killed while holding one blocks others only until it goes stale).
 import { join } from 'node:path';
-import { TokenError } from '../cli/errors.js';
+import { TokenError } from '../errors.js';
 import { ensurePrivateDir } from './atomic.js';
 
 const STALE_MS = 5000;

@@ -1,6 +1,6 @@
 // profiles.json: every non-secret setting and the token metadata of each profile.
 import { join } from 'node:path';
-import { TokenError } from '../cli/errors.js';
+import { TokenError } from '../errors.js';
 import { openIndex, readIfExists, writeIndexed, type JsonIndex } from './json-index.js';
 import { SETTINGS_FILE } from './paths.js';
 import type { ProviderId } from '../providers/types.js';

@@ -9,7 +9,7 @@ import { INDEX_MIN_CHARS, indexPath, openIndex, UNREADABLE, writeIndexed } from 
 import { createFileStore } from '../../src/store/file-store.js';
 import { readSettings, viewSettings, writeSettings, type Settings } from '../../src/store/settings.js';
 import { selectFromView, selectProfile, type Selected } from '../../src/cli/profile.js';
-import type { TokenError } from '../../src/cli/errors.js';
+import type { TokenError } from '../../src/errors.js';
 
 interface Doc {
   head: string;

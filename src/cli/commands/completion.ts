@@ -1,7 +1,7 @@
 // token completion <bash|zsh|fish>; and the hidden `token __complete profiles` the scripts call.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { openStorage } from '../../store/index.js';
 
 export function register(program: Command, deps: Deps): Command {

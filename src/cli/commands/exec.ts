@@ -8,7 +8,7 @@ import { selectFromView } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
-import { ChildExitError, UsageError } from '../errors.js';
+import { ChildExitError, UsageError } from '../../errors.js';
 
 export interface ExecOptions {
   profile?: string;

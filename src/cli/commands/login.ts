@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { providerById, PROVIDERS } from '../../providers/index.js';
 import { openStorage } from '../../store/index.js';
 import type { Options, Provider } from '../../providers/types.js';

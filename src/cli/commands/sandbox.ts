@@ -1,7 +1,7 @@
 // token sandbox: local PRISM, Priava and Bright Pattern endpoints, and the commands to try.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { intFlag } from './login.js';
 
 export function register(program: Command, deps: Deps): Command {

@@ -8,7 +8,7 @@ import { currentToken, httpContext, type Current, type Reported } from '../token
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
-import { NetworkError, ProviderError, UsageError } from '../errors.js';
+import { NetworkError, ProviderError, UsageError } from '../../errors.js';
 
 export interface ShowOptions {
   profile?: string;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { openStorage } from '../../store/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export function register(program: Command, deps: Deps): Command {
   return program
