@@ -6,7 +6,7 @@ import type { Deps } from './deps.js';
 import { selectFromView } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
-import { providerById } from '../providers/index.js';
+import { printToken } from './print-token.js';
 
 interface FastShow {
   raw: boolean;
@@ -36,10 +36,5 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const storage = openStorage(deps.env);
   const cur = await currentToken({ deps, storage, verbose: false }, selectFromView(storage.view(), opts.profile, deps.env), opts.noRefresh);
-  if (opts.raw) {
-    deps.stdout.write(`${cur.accessToken}\n`);
-    return;
-  }
-  const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-  deps.stdout.write(`${h.name}: ${h.value}\n`);
+  printToken(cur, opts, deps);
 }

@@ -6,7 +6,7 @@ import type { LoginOptions } from './commands/login.js';
 import { openStorage, type Storage } from '../store/index.js';
 import { warmLocks, withLock } from '../store/lock.js';
 import type { SecretStore, Secrets } from '../store/secrets.js';
-import { toJson } from './commands/show.js';
+import { toJson } from './token-json.js';
 import type { ProfileSettings } from '../store/settings.js';
 import { checkTransport, isLoopbackHost } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider } from '../providers/types.js';

@@ -16,11 +16,6 @@ import * as sandbox from './commands/sandbox.js';
 
 export const VERSION = '0.1.0';
 
-export interface GlobalOptions {
-  profile?: string;
-  verbose?: boolean;
-}
-
 export function buildProgram(deps: Deps): Command {
   const program = new Command('token')
     .description('Obtain, store, refresh, inspect and use OAuth 2.0 access tokens (PRISM, Priava, Bright Pattern)')
@@ -63,9 +58,4 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
     const suggestion = /^\(Did you mean (.+)\?\)$/.exec(more.join(' ').trim())?.[1];
     throw new UsageError(message, suggestion ? `did you mean ${suggestion}? see: token --help` : 'see: token --help');
   }
-}
-
-/** The options every command sees: its own merged with the program's (-p, -v). */
-export function optionsOf<T>(command: Command): T & GlobalOptions {
-  return command.optsWithGlobals() as T & GlobalOptions;
 }

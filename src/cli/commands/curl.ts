@@ -1,7 +1,7 @@
 // token curl: a ready-to-run, shell-quoted curl line with the right auth header.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectFromView } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';

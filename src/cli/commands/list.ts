@@ -1,7 +1,7 @@
 // token list: every profile with provider, status, store and the default marker.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { openStorage } from '../../store/index.js';
 import { fileAccounts } from '../../store/file-store.js';
 import { account } from '../../store/secrets.js';

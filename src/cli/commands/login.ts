@@ -2,7 +2,7 @@
 // every missing flag when it may not prompt; login() does the work.
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { intFlag, optionsOf } from '../flags.js';
 import { UsageError } from '../../errors.js';
 import { providerById, PROVIDERS } from '../../providers/index.js';
 import { openStorage } from '../../store/index.js';
@@ -145,15 +145,6 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     verbose: flags.verbose === true,
     providerFlags,
   };
-}
-
-/** A whole-number flag within bounds, or a usage error naming it and the value. */
-export function intFlag(value: string, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
 }
 
 async function readSecretFromStdin(deps: Deps): Promise<string> {

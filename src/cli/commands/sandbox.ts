@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../../errors.js';
-import { intFlag } from './login.js';
+import { intFlag } from '../flags.js';
 
 export function register(program: Command, deps: Deps): Command {
   return program
