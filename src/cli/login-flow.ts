@@ -148,7 +148,8 @@ async function obtainCode(
     // RFC 6749 §4.1.3 and the PRISM page: the exchange repeats the redirect URI the code was
     // issued for, which only --redirect-uri can say when the code comes from elsewhere.
     if (typeof options.redirectUri !== 'string') {
-      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', provider.id === 'prism' ? 'PRISM registers https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}' : undefined);
+      const hint = provider.registeredRedirectUri ? `${provider.name} registers ${provider.registeredRedirectUri}` : undefined;
+      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', hint);
     }
     return { code: opts.code, redirectUri: options.redirectUri };
   }
@@ -159,7 +160,7 @@ async function obtainCode(
   if (!loopback && !prompter) {
     throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
-  const state = provider.id === 'prism' ? randomBytes(24).toString('base64url') : null;
+  const state = provider.usesState ? randomBytes(24).toString('base64url') : null;
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
     ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state, provider: provider.name })
@@ -199,12 +200,13 @@ function defaultRedirect(port: number): string {
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
 function authorizeUrl(provider: Provider, options: Options, clientId: string, redirectUri: string, state: string | null): string | undefined {
-  if (typeof options.authorizeUrl !== 'string') return undefined;
-  const url = new URL(options.authorizeUrl);
+  const page = provider.authorizePage?.(options);
+  if (!page) return undefined;
+  const url = new URL(page.url);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('redirect_uri', redirectUri);
   if (state) url.searchParams.set('state', state);
-  if (provider.id === 'prism' && typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
+  for (const [name, value] of Object.entries(page.params)) url.searchParams.set(name, value);
   return url.toString();
 }

@@ -11,7 +11,10 @@ export const PRIAVA_SANDBOX_API_URL = 'https://api-sandbox.priava.com/api';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded;charset=utf-8';
 
-export const priava: Provider = {
+/** What a Priava profile stores: resolveOptions' result (and --allow-http). */
+export type PriavaOptions = { region: string; redirectUri: string; apiUrl: string; tokenUrl: string; authorizeUrl?: string; allowHttp?: boolean };
+
+export const priava: Provider<PriavaOptions> = {
   id: 'priava',
   name: 'Priava',
   flow: 'authorization_code',
@@ -41,7 +44,9 @@ export const priava: Provider = {
     return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl };
   },
 
-  endpoints: (o) => [String(o.tokenUrl), String(o.apiUrl), ...(o.authorizeUrl ? [String(o.authorizeUrl)] : [])],
+  endpoints: (o) => [o.tokenUrl, o.apiUrl, ...(o.authorizeUrl ? [o.authorizeUrl] : [])],
+
+  authorizePage: (o) => (o.authorizeUrl !== undefined ? { url: o.authorizeUrl, params: {} } : undefined),
 
   codeRequest(o, client, code, redirectUri) {
     return tokenPost(o, {
@@ -49,7 +54,7 @@ export const priava: Provider = {
       client_id: client.clientId,
       client_secret: client.clientSecret,
       code,
-      redirect_uri: redirectUri ?? String(o.redirectUri),
+      redirect_uri: redirectUri ?? o.redirectUri,
     });
   },
 
@@ -60,7 +65,7 @@ export const priava: Provider = {
       client_id: client.clientId,
       client_secret: client.clientSecret,
       refresh_token: refreshToken,
-      redirect_uri: String(o.redirectUri),
+      redirect_uri: o.redirectUri,
     });
   },
 
@@ -68,11 +73,11 @@ export const priava: Provider = {
   defaultApiUrl: (o) => `${o.apiUrl}/rest`,
 };
 
-function tokenPost(o: Record<string, unknown>, form: Record<string, string>) {
+function tokenPost(o: PriavaOptions, form: Record<string, string>) {
   return {
     method: 'POST' as const,
-    url: String(o.tokenUrl),
-    headers: { 'Content-Type': FORM_TYPE, TenantRegion: String(o.region), accept: 'application/json' },
+    url: o.tokenUrl,
+    headers: { 'Content-Type': FORM_TYPE, TenantRegion: o.region, accept: 'application/json' },
     form,
   };
 }

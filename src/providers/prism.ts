@@ -5,7 +5,10 @@ import { UsageError } from '../errors.js';
 import type { Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 
-export const prism: Provider = {
+/** What a PRISM profile stores: resolveOptions' result (and --allow-http). */
+export type PrismOptions = { serviceUrl: string; authorizeUrl: string; redirectUri?: string; scope?: string; allowHttp?: boolean };
+
+export const prism: Provider<PrismOptions> = {
   id: 'prism',
   name: 'PRISM',
   flow: 'authorization_code',
@@ -15,6 +18,9 @@ export const prism: Provider = {
     { key: 'redirectUri', flag: '--redirect-uri', description: 'redirect URI (default http://127.0.0.1:<port>/callback)' },
     { key: 'scope', flag: '--scope', description: 'scope to request' },
   ],
+  // The page: state is sent to the authorize page and must come back with the code.
+  usesState: true,
+  registeredRedirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}',
 
   resolveOptions(flags) {
     if (typeof flags.serviceUrl !== 'string') throw new UsageError('missing --service-url');
@@ -22,11 +28,18 @@ export const prism: Provider = {
     // NOTES.md: a service may register another authorize URL; it is used exactly as given.
     const authorizeUrl =
       typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : `${serviceUrl}/oauth/authorize`;
-    if (typeof flags.redirectUri === 'string') parseUrlFlag(flags.redirectUri, '--redirect-uri');
-    return { serviceUrl, authorizeUrl, redirectUri: flags.redirectUri, scope: flags.scope };
+    const redirectUri = typeof flags.redirectUri === 'string' ? flags.redirectUri : undefined;
+    if (redirectUri !== undefined) parseUrlFlag(redirectUri, '--redirect-uri');
+    return { serviceUrl, authorizeUrl, redirectUri, scope: typeof flags.scope === 'string' ? flags.scope : undefined };
   },
 
-  endpoints: (o) => [String(o.serviceUrl), String(o.authorizeUrl)],
+  endpoints: (o) => [o.serviceUrl, o.authorizeUrl],
+
+  authorizePage(o) {
+    const params: Record<string, string> = {};
+    if (o.scope !== undefined) params.scope = o.scope;
+    return { url: o.authorizeUrl, params };
+  },
 
   // The page: grant_type, code and redirect_uri in the query; x-prism-client-* headers.
   codeRequest(o, client, code, redirectUri) {
@@ -56,20 +69,27 @@ export const prism: Provider = {
 
   defaultApiUrl: (o) => `${o.serviceUrl}/prism/v1/service/user`,
 
-  verifyRequest: (o, token) => ({
-    method: 'GET',
-    url: `${o.serviceUrl}/prism/v1/service/user`,
-    headers: { 'x-prism-access-token': token, accept: 'application/json' },
-  }),
-
-  describeIdentity(body) {
-    const user = (body as { data?: { user?: { userId?: unknown; userName?: unknown } } })?.data?.user;
-    if (!user || typeof user.userId !== 'string') return undefined;
-    return typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId;
+  identity: {
+    request: (o, token) => ({
+      method: 'GET',
+      url: `${o.serviceUrl}/prism/v1/service/user`,
+      headers: { 'x-prism-access-token': token, accept: 'application/json' },
+    }),
+    read: readIdentity,
   },
 };
 
-function tokenUrl(o: Record<string, unknown>): string {
+/** PRISM's envelope: {success, data: {user}}; on failure {success: false, errorCode, errorName, message}. */
+function readIdentity(body: unknown) {
+  const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown; data?: { user?: { userId?: unknown; userName?: unknown } } };
+  const detail = [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ');
+  const user = e.data?.user;
+  const id = user && typeof user.userId === 'string' ? user.userId : undefined;
+  const name = id !== undefined && typeof user?.userName === 'string' && user.userName ? `${id} (${user.userName})` : id;
+  return { user: name, refused: e.success === false, detail: detail || undefined };
+}
+
+function tokenUrl(o: PrismOptions): string {
   return `${o.serviceUrl}/prism/v1/service/oauth2/token`;
 }
 

@@ -96,28 +96,27 @@ export function localTime(ms: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${tz}`;
 }
 
-/** --verify: PRISM's GET /prism/v1/service/user; providers without one say so on stderr. */
+/** --verify: the provider's identity endpoint (PRISM's GET /prism/v1/service/user); providers without one say so on stderr. */
 async function verify(cur: Current, deps: Deps, verbose: boolean): Promise<string | null> {
   const provider = providerById(cur.profile.provider);
-  if (!provider.verifyRequest || !provider.describeIdentity) {
+  if (!provider.identity) {
     deps.stderr.write(`${provider.name} has no identity endpoint; --verify checks nothing more\n`);
     return null;
   }
   const { send } = await import('../../oauth/http.js');
-  const res = await send(provider.verifyRequest(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
+  const res = await send(provider.identity.request(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
   let body: unknown;
   try {
     body = JSON.parse(res.body);
   } catch {
     body = undefined;
   }
-  // PRISM's envelope on failure: {success:false, errorCode, errorName, message}.
-  const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown };
-  const detail = [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ');
-  if (res.status === 401 || res.status === 403 || e.success === false) {
-    throw new ProviderError(`${provider.name} rejected the token${detail ? `: ${detail}` : ''} (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
+  const answer = provider.identity.read(body);
+  if (res.status === 401 || res.status === 403 || answer.refused) {
+    const detail = answer.detail ? `: ${answer.detail}` : '';
+    throw new ProviderError(`${provider.name} rejected the token${detail} (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
   }
-  const who = res.status < 300 ? provider.describeIdentity(body) : undefined;
+  const who = res.status < 300 ? answer.user : undefined;
   if (!who) throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
   return who;
 }
