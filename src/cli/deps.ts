@@ -56,10 +56,9 @@ function directStdout(): Writable {
         while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
         // EPIPE: the reader has gone (`token show | head -c 3`); there is no one left to tell.
-        if (code === 'EPIPE') rest = Buffer.alloc(0);
-        else if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
-        else throw err;
+        if (code !== 'EPIPE') throw err;
       }
       cb?.();
       return true;

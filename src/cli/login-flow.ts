@@ -36,14 +36,14 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   let set: TokenSet;
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
-    set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+    set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, () => deps.now());
   } else {
     const whileWaiting = () => {
       exchange.warm();
       warmLocks();
     };
     const { code, redirectUri } = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
-    set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, deps.now);
+    set = await (await exchange.load()).requestToken(provider.codeRequest!(options, client, code, redirectUri), provider.name, http, () => deps.now());
     if (redirectUri) saved.redirectUri = redirectUri;
   }
   const profile: ProfileSettings = {
@@ -158,7 +158,7 @@ async function obtainCode(
     throw new UsageError(`--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`, 'give the port registered with the provider, or --port 0 without --redirect-uri');
   }
   if (!loopback && !prompter) {
-    throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
+    throw new UsageError(`--redirect-uri ${given.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
   const state = provider.usesState ? randomBytes(24).toString('base64url') : null;
   const { startLoopback } = await import('../oauth/loopback.js');

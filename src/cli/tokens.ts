@@ -122,7 +122,7 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
   const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.client_secret }, secrets.refresh_token);
   const { requestToken } = await import('../oauth/token-response.js');
-  return requestToken(req, provider.name, httpContext(ctx), ctx.deps.now);
+  return requestToken(req, provider.name, httpContext(ctx), () => ctx.deps.now());
 }
 
 export function httpContext(ctx: { deps: Deps; verbose: boolean }) {

@@ -57,7 +57,7 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
     }
     expiresAt = now + seconds * 1000;
   }
-  const type = (r.token_type as string | undefined) || 'Bearer';
+  const type = r.token_type || 'Bearer';
   const set: TokenSet = {
     accessToken: r.access_token,
     tokenType: type.toLowerCase() === 'bearer' ? 'Bearer' : type,

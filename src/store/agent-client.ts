@@ -166,7 +166,7 @@ function connectOnce(path: string, deadline: number): Promise<Conn> {
     function onLine(line: string) {
       let msg: { id?: number; value?: unknown; error?: string; hello?: { pid?: unknown; socket?: unknown } };
       try {
-        msg = JSON.parse(line);
+        msg = JSON.parse(line) as typeof msg;
       } catch {
         return; // not a reply; the call's timeout still applies
       }

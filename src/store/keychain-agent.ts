@@ -137,7 +137,7 @@ function serveAgent(path: string): void {
   const answer = async (sock: Socket, line: string) => {
     let req: { id?: unknown; method?: unknown; args?: unknown };
     try {
-      req = JSON.parse(line);
+      req = JSON.parse(line) as typeof req;
     } catch {
       sock.destroy(); // not our client
       return;

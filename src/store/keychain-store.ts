@@ -90,8 +90,9 @@ function agentClient(): Keytar {
         } catch (err) {
           if (!(err instanceof AgentGoneError)) throw err;
           if (attempt > 0) {
-            fail(new KeychainUnavailableError('the keychain agent stopped before answering'));
-            throw failed;
+            const gone = new KeychainUnavailableError('the keychain agent stopped before answering');
+            fail(gone);
+            throw failed ?? gone;
           }
         }
       }

@@ -33,7 +33,7 @@ beforeEach(async () => {
     sock.write(`${JSON.stringify({ hello: { pid: process.pid, socket: null, v: 'kc1' } })}\n`);
     let buffer = '';
     sock.on('data', (chunk) => {
-      buffer += chunk;
+      buffer += String(chunk);
       for (let nl; (nl = buffer.indexOf('\n')) !== -1; buffer = buffer.slice(nl + 1)) {
         const req = JSON.parse(buffer.slice(0, nl));
         requests.push({ method: req.method, args: req.args });

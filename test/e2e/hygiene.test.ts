@@ -51,7 +51,7 @@ describe('files', () => {
   it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const dir = cfg.env.TOKEN_CONFIG_DIR!;
-    const dead = spawnSync('true').pid!; // a pid that has exited
+    const dead = spawnSync('true').pid; // a pid that has exited
     const orphan = join(dir, `.credentials.json.${dead}.1.abc.tmp`);
     const live = join(dir, `.credentials.json.${process.pid}.1.abc.tmp`); // a running writer's: left alone
     writeFileSync(orphan, '{"secrets":{"x":"leaked"}}', { mode: 0o600 });

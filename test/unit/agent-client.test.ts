@@ -71,13 +71,13 @@ describe('the pipe handle', () => {
   // What Node itself does to process.binding under --pending-deprecation and under the
   // permission model (the CLI under both: test/cli/keychain-link.test.ts, test/real/keychain.test.ts).
   it.each([
-    ["Node's deprecation wrapper (--pending-deprecation)", (binding: Function) => deprecate(binding, 'process.binding() is deprecated.', 'DEP0111')],
+    ["Node's deprecation wrapper (--pending-deprecation)", (binding: (...args: unknown[]) => unknown) => deprecate(binding, 'process.binding() is deprecated.', 'DEP0111')],
     ['a function that refuses (the permission model)', () =>
       function binding() {
         throw Object.assign(new Error('Access to this API has been restricted'), { code: 'ERR_ACCESS_DENIED' });
       }],
   ])('is not used when process.binding is %s', (_, replace) => {
-    const proc = process as unknown as { binding: Function };
+    const proc = process as unknown as { binding: (...args: unknown[]) => unknown };
     const original = proc.binding;
     proc.binding = replace(original);
     try {
@@ -106,9 +106,9 @@ describe.each([
   it('writes lines the agent receives in order', async () => {
     let received = '';
     const got = new Promise<void>((resolve) =>
-      agent((sock) =>
+      void agent((sock) =>
         sock.on('data', (d) => {
-          received += d;
+          received += String(d);
           if (received.endsWith('two\n')) resolve();
         }),
       ).then((path) => {

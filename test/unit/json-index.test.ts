@@ -165,7 +165,7 @@ describe('json index', () => {
 
   it('removes the index temp files of a killed writer, even when the file has become small', () => {
     writeIndexed(path, text(doc(200)), describeDoc);
-    const dead = spawnSync('true').pid!; // a pid that has exited
+    const dead = spawnSync('true').pid; // a pid that has exited
     writeFileSync(join(dir, `.profiles.json.index.${dead}.7.abc.tmp`), readFileSync(indexPath(path)));
     writeIndexed(path, text(doc(2)), describeDoc);
     expect(readdirSync(dir).sort()).toEqual(['profiles.json']);
@@ -174,7 +174,7 @@ describe('json index', () => {
   it('cleans up before it writes: a clean-up that fails leaves the file as it was', () => {
     const before = text(doc(200));
     writeIndexed(path, before, describeDoc);
-    mkdirSync(join(dir, `.profiles.json.index.${spawnSync('true').pid!}.7.abc.tmp`, 'x'), { recursive: true });
+    mkdirSync(join(dir, `.profiles.json.index.${spawnSync('true').pid}.7.abc.tmp`, 'x'), { recursive: true });
     expect(() => writeIndexed(path, text(doc(201)), describeDoc)).toThrow();
     expect(readFileSync(path, 'utf8')).toBe(before);
   });
