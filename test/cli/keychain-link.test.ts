@@ -51,6 +51,8 @@ afterEach(async () => {
 });
 
 const permission = Number(process.versions.node.split('.')[0]) >= 23 ? '--permission' : '--experimental-permission';
+// Newer Nodes restrict network access too under the permission model, sockets to the agent included.
+const allowNet = process.allowedNodeEnvironmentFlags.has('--allow-net') ? ' --allow-net' : '';
 
 describe('show --raw of a keychain profile through the agent link', () => {
   it.each([
@@ -58,7 +60,7 @@ describe('show --raw of a keychain profile through the agent link', () => {
     ['with --pending_deprecation --throw-deprecation in NODE_OPTIONS', { NODE_OPTIONS: '--pending_deprecation --throw-deprecation' }],
     ['with a quoted "--pending-deprecation" in NODE_OPTIONS', { NODE_OPTIONS: '"--pending-deprecation" --throw-deprecation' }],
     ['with NODE_PENDING_DEPRECATION=1', { NODE_PENDING_DEPRECATION: '1', NODE_OPTIONS: '--throw-deprecation' }],
-    ['under the permission model', { NODE_OPTIONS: `${permission} --allow-fs-read=* --allow-fs-write=* --disable-warning=ExperimentalWarning` }],
+    ['under the permission model', { NODE_OPTIONS: `${permission} --allow-fs-read=* --allow-fs-write=*${allowNet} --disable-warning=ExperimentalWarning` }],
   ])('prints the token and exits %s', async (_, extra) => {
     const r = await runCli(['show', '--raw'], { env: { ...cfg.env, ...extra }, timeoutMs: 10_000 });
     expect(r).toMatchObject({ code: 0, stdout: `${TOKEN}\n`, stderr: '' });
