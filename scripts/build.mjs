@@ -10,6 +10,7 @@
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ const dist = `${root}dist`;
 const next = `${root}.dist-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
 const CORE = 'token-cli/core';
+const { lazyImportsThroughShim, writeCodeCache } = createRequire(import.meta.url)('../bin/token.js');
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', minifySyntax: true, logLevel: 'warning', external: ['keytar', 'open'] };
 
 // Pass 1: which files `main` reaches statically (the core), and what it loads lazily.
@@ -75,26 +77,10 @@ for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
 
-// The V8 code cache of main.cjs for this Node (bin/token.js, scripts/code-cache.cjs).
-// Without one the CLI works the same, only starts slower: say so, but do not fail an
-// install over it (test/cli/startup.test.ts insists on it).
-try {
-  execFileSync(process.execPath, [`${root}scripts/code-cache.cjs`], { stdio: ['ignore', 'ignore', 'pipe'] });
-} catch (err) {
-  console.warn(`warning: no code cache for dist/main.cjs, so token starts slower (${String(err.stderr || err.message).trim().split('\n').pop()})`);
-}
-
-/**
- * bin/token.js compiles main.cjs itself (from a V8 code cache), and code compiled that
- * way has no import() of its own: the shim passes one in (`__tokenImport`). Loaded any
- * other way (a cold chunk importing "token-cli/core" first), the bundle's own import() is used.
- */
-function lazyImportsThroughShim(code) {
-  if (!/\bimport\("\.\/[\w-]+\.js"\)/.test(code)) throw new Error('main.cjs: no lazy imports found');
-  const rewritten = code.replace(/\bimport\(("\.\/[\w-]+\.js")\)/g, '__lazyImport($1)');
-  if (/\bimport\(/.test(rewritten)) throw new Error('main.cjs: an import() the shim cannot serve');
-  return `var __lazyImport = typeof __tokenImport == "function" ? __tokenImport : (specifier) => import(specifier);\n${rewritten}`;
-}
+// The V8 code cache of main.cjs for a Node without its own (bin/token.js). Without one the
+// CLI works the same, only starts slower: writeCodeCache says so, but an install does not
+// fail over it (test/cli/startup.test.ts insists on one).
+if (writeCodeCache() !== 0) console.warn('warning: no code cache for dist/main.cjs, so token starts slower');
 
 /** An esbuild plugin that sees each import (only dynamic ones if asked) with its resolved path. */
 function onImport(name, dynamicOnly, handle) {
