@@ -103,7 +103,7 @@ function run(args, env) {
 
 /**
  * The fewest instructions of three runs, less V8's hash-seed set-up: it searches for a
- * random prime (HashSeed::InitializeRoots), 4-19 M instructions that differ from one run
+ * random prime (HashSeed::InitializeRoots), millions of instructions that differ from one run
  * of any node process to the next and would drown the differences measured here.
  */
 function instructions(c) {

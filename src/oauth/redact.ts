@@ -1,5 +1,5 @@
 // Redaction for -v traces and anything else shown to humans: no secret, code or
-// token ever reaches stderr (issue 5, "Secret hygiene").
+// token ever reaches stderr (SPEC.md "Secret hygiene").
 
 const SECRET_KEYS = new Set([
   'client_secret',

@@ -107,7 +107,7 @@ export async function connectOrStart(path: string): Promise<Conn> {
   const deadline = Date.now() + AGENT_START_MS;
   let agent: ChildProcess | undefined;
   let agentFailed: string | undefined;
-  // A fresh agent listens after ~50-100 ms (Node start-up): poll often, connecting is one syscall.
+  // A fresh agent listens once its Node has started: poll often, connecting is one syscall.
   for (let delay = 2; ; delay = Math.min(delay * 2, 10)) {
     try {
       return await connectOnce(path, deadline);

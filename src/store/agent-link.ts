@@ -1,10 +1,10 @@
 // The bytes between a command and its keychain agent: a unix socket, either as a
 // net.Socket or as the pipe handle net.Socket itself wraps. Loading and first use of
-// net and its streams cost ~22 M instructions (~6 ms), a third of what a keychain read
-// adds to Node's start-up (issue 6); the handle costs ~2 M. The handle is reached
+// net and its streams cost several times what the handle does, a large part of what a
+// keychain read adds to Node's start-up (docs/performance.md). The handle is reached
 // through process.binding, which Node keeps for its allowlisted bindings but documents
 // as deprecated, and its calls are not a public API, so it is used only where it was
-// tested (Node 20, 22, 24; not Windows), never where process.binding would print a warning
+// tested (Node 20, 22, 24, 26; not Windows), never where process.binding would print a warning
 // (--pending-deprecation in any of its forms) or is refused (the permission model).
 // Elsewhere: net.Socket.
 import type { Socket } from 'node:net';
@@ -28,8 +28,8 @@ export interface LinkEvents {
   close(): void;
 }
 
-/** Node majors this file was tested on: CI runs 20 and 24, and 22 was run by hand. */
-const TESTED_MAJORS = [20, 22, 24];
+/** Node majors this file was tested on: CI runs 20 and 26; 22 and 24 were run before. */
+const TESTED_MAJORS = [20, 22, 24, 26];
 
 /** `pipe`: the handle's bindings, or null for net.Socket. */
 export function openLink(path: string, on: LinkEvents, pipe = pipeBindings()): Link {

@@ -2,7 +2,7 @@
 import { TokenError, UsageError } from '../errors.js';
 import { createFileStore } from './file-store.js';
 // Static, not lazy: the client is small and keytar itself lives in the agent process, and
-// a lazy ES chunk would cost every keychain read Node's ESM loader (start-up, issue 6).
+// a lazy ES chunk would cost every keychain read Node's ESM loader at start-up.
 import { KeychainUnavailableError, keychainStoreWithoutProbe, openKeychainStore } from './keychain-store.js';
 import { withLock } from './lock.js';
 import { configDir } from './paths.js';

@@ -1,6 +1,6 @@
-// A lookup index beside a large JSON file (issue 6: `show --raw` with 200 profiles no
-// slower than with one). Parsing profiles.json and credentials.json whole costs 5.3 M
-// instructions at 200 profiles; reading them and their indexes, then one value, 1.8 M.
+// A lookup index beside a large JSON file, so that `show --raw` with 200 profiles is no
+// slower than with one: reading profiles.json and credentials.json and their indexes,
+// then one value, costs far less than parsing them whole (docs/performance.md).
 //
 // The index holds the file's exact text, so a reader trusts it only when the file is
 // still byte for byte what the index was made from: after a hand edit, a crash between
@@ -22,7 +22,7 @@ import { ensurePrivateDir, removeOrphans, writeFileAtomic } from './atomic.js';
 
 const MAGIC = 'token-index 2\n';
 const END = '\n.\n';
-/** Below this a file parses faster than its index can be read (~15 profiles). */
+/** Below this a file parses faster than its index can be read. */
 export const INDEX_MIN_CHARS = 8 * 1024;
 
 /** What get returns for a line it cannot read (only an edit of the index does that): parse the file. */

@@ -1,8 +1,8 @@
 // The keychain agent, built to dist/keychain-agent.js and run as its own process:
-// the ONLY file that touches keytar (archived upstream since 2022: swap it here),
+// the ONLY file that touches keytar (archived upstream: swap it here),
 // loaded lazily on the first request. One agent per user and keyring session, like
 // ssh-agent or git-credential-cache, so `token show --raw` does not pay a second Node
-// start-up and a fresh D-Bus connection on every run (issue 6).
+// start-up and a fresh D-Bus connection on every run.
 //
 // Why a process at all: a Secret Service that never answers leaves keytar's native
 // call blocked in a libuv pool thread, and Node joins those threads at exit, so a

@@ -1,5 +1,5 @@
 // The keychain SecretStore. keytar itself is used in one file only, keychain-agent.ts
-// (archived upstream since 2022: swap it there), inside a per-user agent process that
+// (archived upstream: swap it there), inside a per-user agent process that
 // this client starts on demand and reaches over a unix socket in a 0700 directory
 // (agent-client.ts). Secrets cross that socket and nothing else: never argv, logs or
 // files. A Secret Service that never answers blocks keytar's native call in a thread

@@ -1,4 +1,4 @@
-// 200 profiles in one profiles.json and credentials.json (issue 6): the built CLI reads one
+// 200 profiles in one profiles.json and credentials.json: the built CLI reads one
 // profile through the index beside each file, and answers exactly as it does without one.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

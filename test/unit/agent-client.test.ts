@@ -61,7 +61,7 @@ function recorder() {
   return { on, events, until, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-const tested = [20, 22, 24].includes(Number(process.versions.node.split('.')[0])) && process.platform !== 'win32';
+const tested = [20, 22, 24, 26].includes(Number(process.versions.node.split('.')[0])) && process.platform !== 'win32';
 
 describe('the pipe handle', () => {
   it('is used on the Node versions it was tested on', () => {
