@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The shim: loads the built entry (dist/main.cjs) and calls main(argv). CommonJS (see
 // bin/package.json): an ES module entry would cost Node its ESM loader at start-up.
-// Node >= 22.1 caches compiled code itself (module.enableCompileCache). An older Node gets
-// a V8 code cache of main.cjs that the build and the postinstall write (writeCodeCache);
-// docs/performance.md has the figures that keep it, and when to delete it. Everything
-// about that cache is in this file, so that the CLI loads no second one.
+// main.cjs is compiled from a V8 code cache that the build and the postinstall write for
+// the Node that ran them (writeCodeCache); Node's own compile cache (Node >= 22.1) serves
+// the lazily imported chunks. docs/performance.md has the figures that keep this cache and
+// says when to drop it. All of it is in this file, so that the CLI loads no second one.
 'use strict';
-// Node's modules are required where used: on a newer Node the CLI needs none of them here.
 const { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
 
 let dist; // dist/, once loadMain has found main.cjs
 // Node's own wrapper on one line (line numbers in stack traces hold), plus the import()
@@ -17,13 +17,14 @@ const HEAD = '(function (exports, require, module, __filename, __dirname, __toke
 const TAIL = '\n})';
 
 /**
- * dist/main.cjs as a CommonJS module, compiled from its code cache when there is one made
- * from exactly this text, else from source. V8 checks only that a cache was made from a
+ * dist/main.cjs as a CommonJS module, compiled from its code cache when `cache` and there is
+ * one made from exactly this text; else, for the `cli`, by require() where Node's own compile
+ * cache is on; else from source. V8 checks only that a cache was made from a
  * source of the same length, so a cache file is the text it was made from followed by
  * V8's data, used only when those bytes equal today's (a compare, not a hash: no crypto to
  * load): an edited or rebuilt bundle never runs cached old code. Nothing is written here.
  */
-function loadMain({ cache = true } = {}) {
+function loadMain({ cache = true, cli = false } = {}) {
   // With symlinks followed, as require() keys its cache: the lazy chunks' require('token-cli/core')
   // must find this very path there, or they would load a second copy. realpath(3) rather than
   // require.resolve: the same path, for less work on every start.
@@ -35,12 +36,13 @@ function loadMain({ cache = true } = {}) {
   const file = cache ? readCache(cacheFile) : undefined;
   const same = file !== undefined && file.length > text.length && file.compare(text, 0, text.length, 0, text.length) === 0;
   const cachedData = same ? file.subarray(text.length) : undefined;
-  const script = new (require('node:vm').Script)(source, { filename: entry, cachedData });
+  if (!cachedData && cli && enableNodeCompileCache()) return { exports: require(entry), cacheFile, text };
+  const script = new Script(source, { filename: entry, cachedData });
   const mod = new module.constructor(entry, module); // Module, without loading node:module
   mod.filename = entry;
   // The lazily imported chunks require main.cjs ("token-cli/core"): they must get this instance.
   require.cache[entry] = mod;
-  script.runInThisContext()(mod.exports, require, mod, entry, dist, importFromDist);
+  script.runInThisContext()(mod.exports, require, mod, entry, dist, cli ? importForCli : importFromDist);
   mod.loaded = true;
   return { exports: mod.exports, script, cacheFile, text };
 }
@@ -53,15 +55,27 @@ function readCache(cacheFile) {
   }
 }
 
-/** Node >= 22.1: a version compare, as loading node:module to look costs more. */
-function hasOwnCompileCache() {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 1);
+/** Turns on Node's own compile cache; false where there is none (before Node 22.1). */
+function enableNodeCompileCache() {
+  const { enableCompileCache, constants } = require('node:module');
+  const status = enableCompileCache?.().status;
+  const { ENABLED, ALREADY_ENABLED } = constants?.compileCacheStatus ?? {};
+  return status !== undefined && (status === ENABLED || status === ALREADY_ENABLED);
 }
 
 /** import("./program.js") as main.cjs means it: relative to dist/. */
 function importFromDist(specifier) {
   return import(require('node:url').pathToFileURL(join(dist, specifier)).href);
+}
+
+let compileCacheAsked = false;
+/** The CLI asks once, before its first chunk, for Node's compile cache (Node >= 22.1): the chunks go through it. */
+function importForCli(specifier) {
+  if (!compileCacheAsked) {
+    compileCacheAsked = true;
+    enableNodeCompileCache();
+  }
+  return importFromDist(specifier);
 }
 
 /** For the build: main.cjs's lazy imports go through the import() loadMain passes in. */
@@ -84,7 +98,7 @@ function lazyImportsThroughShim(code) {
  * build) is nothing to do, and a failure only warns.
  */
 function writeCodeCache(postinstall = false) {
-  if (hasOwnCompileCache() || (postinstall && !existsSync(join(__dirname, '..', 'dist', 'main.cjs')))) return 0;
+  if (postinstall && !existsSync(join(__dirname, '..', 'dist', 'main.cjs'))) return 0;
   const child = `require(${JSON.stringify(__filename)}).warmAndWrite()`;
   const r = require('node:child_process').spawnSync(process.execPath, ['-e', child], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) return 0;
@@ -169,11 +183,5 @@ function fakeAgent(core, dir) {
   return new Promise((resolve) => server.listen(where.path, () => resolve(where.path)));
 }
 
-if (require.main !== module) {
-  module.exports = { loadMain, writeCodeCache, warmAndWrite, lazyImportsThroughShim };
-} else if (hasOwnCompileCache()) {
-  require('node:module').enableCompileCache();
-  require('../dist/main.cjs').main(process.argv.slice(2));
-} else {
-  loadMain().exports.main(process.argv.slice(2));
-}
+if (require.main === module) loadMain({ cli: true }).exports.main(process.argv.slice(2));
+else module.exports = { loadMain, writeCodeCache, warmAndWrite, lazyImportsThroughShim };

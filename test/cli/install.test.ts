@@ -6,16 +6,13 @@
 // the symlink, behaves as the one in the repository.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { loginBp } from '../helpers/logins.js';
 
-/** module.enableCompileCache (Node >= 22.1): then no code cache of ours is made. */
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-const nodeHasOwnCache = major > 22 || (major === 22 && minor >= 1);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let dir: string;
 let packed: string[];
@@ -50,26 +47,21 @@ const token = (args: string[]) => {
 };
 
 describe('the installed package', () => {
-  it('ships the bundle and the shim, never a code cache', () => {
+  it('ships the bundle and the shim that makes the code cache, never a code cache', () => {
     expect(packed).toContain('dist/main.cjs');
     expect(packed).toContain('bin/token.js');
     expect(packed.filter((p) => p.includes('code-cache/'))).toEqual([]);
   });
 
-  it('has a code cache its postinstall made for this Node, which V8 takes; none where Node has its own', () => {
+  it('has a code cache its postinstall made for this Node, which V8 takes', () => {
     expect(postinstall.status).toBe(0);
     expect(postinstall.stderr).not.toMatch(/warning/);
-    if (nodeHasOwnCache) {
-      expect(existsSync(join(installed(), 'dist', 'code-cache'))).toBe(false);
-      return;
-    }
     expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.bin`]);
     const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.js'))}).loadMain(); console.log(script.cachedDataRejected)`;
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
   });
 
-  // Where Node has a compile cache of its own, the postinstall has nothing to do.
-  if (!nodeHasOwnCache) it('leaves nothing behind in temp dirs, even when the stand-in agent’s socket must live outside them', () => {
+  it('leaves nothing behind in temp dirs, even when the stand-in agent’s socket must live outside them', () => {
     // A temp dir so long that a socket in it passes the 104-byte limit (as macOS's TMPDIR
     // nearly does): the socket goes to $XDG_RUNTIME_DIR/token-cli instead.
     const tmp = join(dir, 't'.repeat(100));
