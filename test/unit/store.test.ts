@@ -317,6 +317,28 @@ describe('locks', () => {
     await held;
   });
 
+  it('where sockets are files (macOS, BSD): one holder at a time, and a dead holder’s socket file is taken over', async () => {
+    const opts = { timeoutMs: 2_000, platform: 'darwin' as const };
+    let release!: () => void;
+    const held = withLock(dir, 'z', opts, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    const err = await withLock(dir, 'z', { ...opts, timeoutMs: 50 }, async () => undefined).catch((e: TokenError) => e);
+    expect(err).toMatchObject({ code: 'network' });
+    release();
+    await held;
+    // A socket file nobody listens on (its holder was killed): removed and bound again at once.
+    const { spawn } = await import('node:child_process');
+    const address = lockAddress(dir, 'z', 'darwin');
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(address)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => holder.stdout!.once('data', r));
+    holder.kill('SIGKILL'); // a killed holder leaves its socket file behind
+    await new Promise((r) => holder.once('exit', r));
+    expect(readdirSync(join(dir, 'locks')).some((f) => f.endsWith('.sock'))).toBe(true);
+    const started = Date.now();
+    await withLock(dir, 'z', opts, async () => undefined);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('has one address per config dir and name', () => {
     expect(lockAddress('/a', 'x', 'linux')).not.toBe(lockAddress('/b', 'x', 'linux'));
     expect(lockAddress('/a', 'x', 'linux')).not.toBe(lockAddress('/a', 'y', 'linux'));
