@@ -24,8 +24,6 @@ export interface Current {
   refreshed: boolean;
 }
 
-/** Kept for callers that name it: every Current now knows whether a refresh token is stored. */
-export type Reported = Current;
 
 export interface TokenContext {
   deps: Deps;
@@ -48,7 +46,7 @@ function relogin(name: string): string {
 }
 
 /** A valid token for the selected profile (as just read), renewing it first unless noRefresh. */
-export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean, _askRefreshToken?: boolean): Promise<Current> {
+export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean): Promise<Current> {
   const now = ctx.deps.now();
   const token = profile.token;
   if (token && isFresh(token, now, ctx.minTtlMs)) return current(name, profile, false);

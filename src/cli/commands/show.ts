@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
-import { currentToken, type Current, type Reported } from '../tokens.js';
+import { currentToken, type Current } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
 import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
@@ -57,7 +57,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     return;
   }
   const selected = await selectProfile(storage, opts.profile, deps.env);
-  const cur = await currentToken(ctx, selected, !opts.refresh, true);
+  const cur = await currentToken(ctx, selected, !opts.refresh);
   await warnShortTtl(deps, cur, minTtlMs);
   const user = opts.verify ? await verify(cur, deps, !!opts.verbose) : undefined;
   const isDefault = selected.isDefault;
@@ -68,7 +68,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   deps.stdout.write(humanSummary(cur, deps, isDefault, user));
 }
 
-export function toJson(cur: Reported, now: number, isDefault: boolean, user?: string | null) {
+export function toJson(cur: Current, now: number, isDefault: boolean, user?: string | null) {
   const { expiresAt } = cur.meta;
   return {
     profile: cur.name,
@@ -88,7 +88,7 @@ export function toJson(cur: Reported, now: number, isDefault: boolean, user?: st
   };
 }
 
-function humanSummary(cur: Reported, deps: Deps, isDefault: boolean, user?: string | null): string {
+function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: string | null): string {
   const c = paint(deps, 'stdout');
   const now = deps.now();
   const { expiresAt } = cur.meta;
