@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startSandbox, CLIENTS } from '../dist/sandbox.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin', 'token.js');
+const bin = join(root, 'bin', 'token.cjs');
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const home = mkdtempSync(join(tmpdir(), 'token-bench-'));

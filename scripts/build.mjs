@@ -72,13 +72,13 @@ rmSync(old, { recursive: true, force: true });
 // Help texts, written once per build so `token --help` need not load commander
 // (src/cli/static-output.ts). Produced by the CLI itself, before the files exist.
 const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status', 'use', 'logout', 'check', 'completion', 'sandbox'];
-const run = (args) => execFileSync(process.execPath, [`${root}bin/token.js`, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const run = (args) => execFileSync(process.execPath, [`${root}bin/token.cjs`, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const help = { token: run(['--help']) };
 for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
 
-// The V8 code cache of main.cjs for this Node (bin/token.js, scripts/code-cache.cjs).
+// The V8 code cache of main.cjs for this Node (bin/token.cjs, scripts/code-cache.cjs).
 // Without one the CLI works the same, only starts slower: say so, but do not fail an
 // install over it (test/cli/startup.test.ts insists on it).
 try {
@@ -88,7 +88,7 @@ try {
 }
 
 /**
- * bin/token.js compiles main.cjs itself (from a V8 code cache), and code compiled that
+ * bin/token.cjs compiles main.cjs itself (from a V8 code cache), and code compiled that
  * way has no import() of its own: the shim passes one in (`__tokenImport`). Loaded any
  * other way (a cold chunk importing "token-cli/core" first), the bundle's own import() is used.
  */
@@ -134,7 +134,7 @@ function coreFrom(files, names) {
   // require(), not import: importing CommonJS from an ES module costs Node a lexer pass
   // over main.cjs (~10 ms on each cold command). The shim has put main.cjs in require's
   // cache; its values are final once it has loaded, so they are read once, here.
-  const contents = `const core = require(${JSON.stringify(CORE)});\nexport const { ${names.join(', ')} } = core;\n`;
+  const contents = `const core = require(${JSON.stringify(CORE)}).core();\nexport const { ${names.join(', ')} } = core;\n`;
   return {
     name: plugin.name,
     setup(b) {
@@ -146,11 +146,19 @@ function coreFrom(files, names) {
 }
 
 /**
- * module.exports is the bundle's own table of getters: copying it into an __esModule
- * object (esbuild's __toCommonJS) costs every start-up, and nothing here needs the flag.
+ * main.cjs exports `main` and `core()`. esbuild writes the barrel's exports as a table of
+ * getters (one closure and one defineProperty per name) filled in before anything else
+ * runs: work on every start-up for names only the cold chunks read. Here the table is
+ * built by `core()`, once, when the first cold chunk asks (coreFrom); its values are
+ * final by then, as main.cjs has finished loading.
  */
 function plainExports(code) {
-  const copy = 'module.exports = __toCommonJS(core_exports);';
-  if (!code.includes(copy)) throw new Error('main.cjs: esbuild no longer writes its exports as expected');
-  return code.replace(copy, 'module.exports = core_exports;');
+  const table = /^__export\(core_exports, \{\n((?:  [\w$]+: \(\) => [\w$]+,?\n)+)\}\);\n/m.exec(code);
+  const head = 'var core_exports = {};\n';
+  const copy = 'module.exports = __toCommonJS(core_exports);\n';
+  const note = code.indexOf('// Annotate the CommonJS export names');
+  if (!table || !code.includes(head) || !code.includes(copy) || note === -1) throw new Error('main.cjs: esbuild no longer writes its exports as expected');
+  const names = table[1].replace(/\(\) => /g, '');
+  const body = code.slice(0, note).replace(table[0], '').replace(head, '').replace(copy, '');
+  return `${body}var __core;\nmodule.exports = { main, core: () => __core ??= {\n${names}} };\n`;
 }

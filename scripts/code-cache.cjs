@@ -1,5 +1,5 @@
 // Writes the V8 code cache of dist/main.cjs for the Node running this script (see
-// bin/token.js). Run by the build after dist/ is in place. The cache is taken after the
+// bin/token.cjs). Run by the build after dist/ is in place. The cache is taken after the
 // hot paths have run once — `token --help`, `token completion bash` and `token show --raw`
 // on a throwaway config dir with a fresh token in a file-store and a keychain profile —
 // so it holds their compiled functions, not just the top level.
@@ -24,21 +24,22 @@ if (!process.argv.includes('--run')) {
   process.stderr.write(postinstall ? `token-cli: warning: no code cache was made (${why}); token works, only starts slower\n` : `${why}\n`);
   process.exit(postinstall ? 0 : 1);
 }
-const { loadMain } = require('../bin/token.js');
+const { loadMain } = require('../bin/token.cjs');
 
 // A throwaway config dir, and none of the user's TOKEN_* settings (TOKEN_PROFILE, ...).
 const dir = mkdtempSync(join(tmpdir(), 'token-code-cache-'));
 for (const name of Object.keys(process.env)) if (/^TOKEN_/i.test(name)) delete process.env[name];
 Object.assign(process.env, { HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' });
 
-const { exports: core, script, cacheFile, text } = loadMain(false);
+const { exports: main, script, cacheFile, source } = loadMain(false);
+const core = main.core();
 process.on('exit', (code) => {
   rmSync(dir, { recursive: true, force: true });
   if (code !== 0) return;
   mkdirSync(dirname(cacheFile), { recursive: true });
   const temp = `${cacheFile}.${process.pid}.tmp`;
-  // The text it was made from, then V8's data: bin/token.js uses it only for that very text.
-  writeFileSync(temp, Buffer.concat([text, script.createCachedData()]));
+  // The text it was made from, then V8's data: bin/token.cjs uses it only for that very text.
+  writeFileSync(temp, source + script.createCachedData().toString('base64'));
   renameSync(temp, cacheFile); // a CLI starting meanwhile sees no cache or all of it
 });
 

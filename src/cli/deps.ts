@@ -81,24 +81,32 @@ function isatty(fd: number): boolean {
 
 /**
  * stdout written with writeSync on fd 1. Creating process.stdout (a socket stream for a
- * pipe) is a tenth of Node's start-up, and `$(token show --raw)` needs one line. If a
+ * pipe) is a good part of Node's start-up, and `$(token show --raw)` needs one line. If a
  * write would block (a non-blocking pipe that is full), the rest goes through
- * process.stdout, and so does everything after it, in order.
+ * process.stdout, and so does everything after it, in order. `write` and `fallback` are
+ * for tests.
  */
-function directStdout(): Writable {
-  let stream: NodeJS.WriteStream | undefined;
+export function directStdout(
+  write: (data: string | Uint8Array) => number = (data) => (typeof data === 'string' ? writeSync(1, data) : writeSync(1, data)),
+  fallback: () => Writable = () => process.stdout,
+): Writable {
+  let stream: Writable | undefined;
   const out = {
     write(chunk: string | Uint8Array, cb?: (err?: Error | null) => void): boolean {
       if (stream) return stream.write(chunk, cb);
-      let rest = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      let rest = chunk;
       try {
-        while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
+        // A string goes as it is (making a Buffer costs start-up work); a short write's rest as bytes.
+        if (typeof rest === 'string') {
+          const written = write(rest);
+          rest = written === Buffer.byteLength(rest) ? '' : Buffer.from(rest).subarray(written);
+        }
+        while (rest.length > 0) rest = (rest as Uint8Array).subarray(write(rest));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // EPIPE: the reader has gone (`token show | head -c 3`); there is no one left to tell.
-        if (code === 'EPIPE') rest = Buffer.alloc(0);
-        else if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
-        else throw err;
+        if (code === 'EAGAIN') return (stream = fallback()).write(rest, cb);
+        if (code !== 'EPIPE') throw err;
       }
       cb?.();
       return true;

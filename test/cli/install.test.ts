@@ -28,7 +28,7 @@ beforeAll(async () => {
   mkdirSync(installed(), { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, pack[0].filename), '-C', installed(), '--strip-components=1']);
   mkdirSync(join(dir, 'prefix', 'node_modules', '.bin'));
-  symlinkSync('../token-cli/bin/token.js', join(dir, 'prefix', 'node_modules', '.bin', 'token'));
+  symlinkSync('../token-cli/bin/token.cjs', join(dir, 'prefix', 'node_modules', '.bin', 'token'));
   postinstall = spawnSync(npm, ['run', 'postinstall'], { cwd: installed(), encoding: 'utf8' });
   sb = await startSandbox();
   cfg = tempConfig();
@@ -57,8 +57,8 @@ describe('the installed package', () => {
   it('has a code cache its postinstall made for this Node, which V8 takes', () => {
     expect(postinstall.status).toBe(0);
     expect(postinstall.stderr).not.toMatch(/code cache/);
-    expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.bin`]);
-    const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.js'))}).loadMain(true); console.log(script.cachedDataRejected)`;
+    expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.txt`]);
+    const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.cjs'))}).loadMain(true); console.log(script.cachedDataRejected)`;
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
   });
 

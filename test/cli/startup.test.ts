@@ -1,4 +1,4 @@
-// How bin/token.js loads the bundle (issue 6): from the V8 code cache the build wrote;
+// How bin/token.cjs loads the bundle (issue 6): from the V8 code cache the build wrote;
 // when that cache is missing, rejected or made from other code, from source with the
 // same behaviour; and the lazily loaded chunks share main.cjs's one instance.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ afterAll(async () => {
   cfg.cleanup();
 });
 
-/** Where bin/token.js looks for the code cache of the bundle in `root`/dist. */
+/** Where bin/token.cjs looks for the code cache of the bundle in `root`/dist. */
 function cacheFileIn(root: string): string {
-  return join(root, 'dist', 'code-cache', `${process.version}-${process.arch}.bin`);
+  return join(root, 'dist', 'code-cache', `${process.version}-${process.arch}.txt`);
 }
 
 /** What loading the bundle the shim's way says about the cache, in a fresh Node. */
@@ -43,7 +43,7 @@ function copyPackage(link = false): string {
 }
 
 function run(root: string, args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'token.js'), ...args], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'token.cjs'), ...args], { env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -67,7 +67,7 @@ describe('the code cache', () => {
   ])('%s: the CLI compiles from source and behaves the same', async (_case, spoil) => {
     const copy = copyPackage();
     copies.push(copy);
-    const copyBin = join(copy, 'bin', 'token.js');
+    const copyBin = join(copy, 'bin', 'token.cjs');
     expect(cacheVerdict(copyBin).rejected).toBe(false);
     spoil(cacheFileIn(copy));
     if (existsSync(cacheFileIn(copy))) expect(cacheVerdict(copyBin).rejected).toBe(true);
@@ -84,7 +84,7 @@ describe('the code cache', () => {
   it('is never used with other code: a bundle edited in place runs as edited', () => {
     const copy = copyPackage();
     copies.push(copy);
-    const copyBin = join(copy, 'bin', 'token.js');
+    const copyBin = join(copy, 'bin', 'token.cjs');
     expect(cacheVerdict(copyBin).rejected).toBe(false);
     // Same length, as a hand edit or patch-package may leave it: V8 checks only the
     // length, and would run the cached (old) code.

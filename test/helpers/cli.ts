@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'token.js');
+export const BIN = join(ROOT, 'bin', 'token.cjs');
 export const SCRIPTED_BROWSER = join(ROOT, 'scripts', 'scripted-browser.cjs');
 
 export interface RunResult {
