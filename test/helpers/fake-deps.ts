@@ -103,7 +103,8 @@ export function fakeDeps(opts: FakeDepsOptions = {}): FakeDeps {
   const opened: string[] = [];
   const env = cfg.env;
   let storage: ReturnType<typeof openStorage> | undefined;
-  const browse = typeof opts.browser === 'function' ? opts.browser : (url: string) => signIn(url, opts.browser ?? 'approve');
+  const given = opts.browser ?? 'approve';
+  const browse = typeof given === 'function' ? given : (url: string) => signIn(url, given);
   const deps: FakeDeps = {
     env,
     stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
