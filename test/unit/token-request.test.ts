@@ -154,4 +154,13 @@ describe('send: the -v trace', () => {
       expect(secrets.redact(`x ${s} y`)).toBe('x [redacted] y');
     }
   });
+
+  it('hides a secret a server echoes where no field is named for one (a header, an error text)', async () => {
+    const lines: string[] = [];
+    const { fetch } = answering(400, '{"error":"invalid_grant","error_description":"unknown token rt-secret-1"}', { 'content-type': 'application/json', 'x-debug': 'secret=cs-secret-1' });
+    await send(REQ, ctx(fetch, { trace: (l) => lines.push(l) }));
+    expect(lines).toContain('< x-debug: secret=[redacted]');
+    expect(lines.join('\n')).toMatch(/unknown token \[redacted\]/);
+    for (const s of ['rt-secret-1', 'cs-secret-1']) expect(lines.join('\n')).not.toContain(s);
+  });
 });
