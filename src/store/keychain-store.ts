@@ -34,7 +34,7 @@ export interface KeychainCaller {
 
 /**
  * The helper of one command: started on the first call, reused for the next ones. `env`
- * is the command's (Deps), never read from process.env here.
+ * is the command's (openStorage's), never read from process.env here.
  */
 export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir(), 'keychain-helper.cjs'), timeoutMs = KEYCHAIN_TIMEOUT_MS): KeychainCaller {
   let child: ChildProcess | undefined;
