@@ -4,6 +4,7 @@ import type { Writable, Readable } from 'node:stream';
 import { writeSync } from 'node:fs';
 import { builtin } from '../store/builtin.js';
 import { createRedactor, type Redactor } from '../oauth/redact.js';
+import { openStorage, type Storage } from '../store/index.js';
 
 export interface Prompter {
   input(message: string, opts?: { default?: string; validate?: (v: string) => true | string }): Promise<string>;
@@ -40,6 +41,17 @@ export interface Deps {
   onInterrupt(handler: InterruptHandler): () => void;
   /** Every secret this run has sent, read or received: hidden in traces and error text. */
   secrets: Redactor;
+  /**
+   * The config dir and the secret store, opened on first use and shared by the whole
+   * command (cli/cli's factory hands out Config the same way). Tests pass one with an
+   * in-memory keychain.
+   */
+  storage(): Storage;
+  /**
+   * The HTTP client of every request (oauth/http.ts): unset, Node's fetch (undici's
+   * behind a proxy). Tests pass one that fails the way a network does.
+   */
+  fetch?: typeof fetch;
 }
 
 export type InterruptHandler = () => void | 'handled' | Promise<void | 'handled'>;
@@ -119,10 +131,12 @@ export function directStdout(
 }
 
 export function realDeps(): Deps {
+  const env = process.env;
+  let storage: Storage | undefined;
   // Getters: touching process.stdin/stderr creates the stream, which costs start-up
   // time on the hot path (`show --raw` never reads stdin or writes stderr).
   return {
-    env: process.env,
+    env,
     get stdin() {
       return process.stdin;
     },
@@ -142,10 +156,12 @@ export function realDeps(): Deps {
     get startedAt() {
       return performance.timeOrigin;
     },
-    openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, process.env),
+    openBrowser: async (url) => (await import('../oauth/browser.js')).openBrowser(url, env),
     prompter: async () => (await import('./prompter.js')).createPrompter(process.stderr),
     // main() owns SIGINT and puts its own registry here before any command runs.
     onInterrupt: () => () => undefined,
     secrets: createRedactor(),
+    // Opening computes a path and reads nothing: the files are read when asked for.
+    storage: () => (storage ??= openStorage(env)),
   };
 }

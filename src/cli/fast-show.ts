@@ -4,7 +4,6 @@
 // through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';
 import { selectProfile } from './profile.js';
-import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
 import { providerById } from '../providers/index.js';
 import { minTtlFor, warnShortTtl } from './min-ttl.js';
@@ -40,7 +39,7 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
 
 export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const minTtlMs = minTtlFor(opts.minTtl, opts.noRefresh, deps.env);
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   try {
     const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
     await warnShortTtl(deps, cur, minTtlMs);

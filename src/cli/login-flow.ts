@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from '../errors.js';
 import { readExisting, type LoginOptions } from './commands/login.js';
-import { openStorage, type Storage } from '../store/index.js';
+import type { Storage } from '../store/index.js';
 import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
 import { toJson } from './commands/show.js';
 import { tokenEndpointOrigin } from '../providers/index.js';
@@ -20,7 +20,7 @@ import { importRefreshToken } from './import-refresh-token.js';
 
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const { provider, profile: name } = opts;
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   await storage.config(); // a version 1 dir is migrated first
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
   const existing = readExisting(storage, name, opts.force);

@@ -151,7 +151,7 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
 
 export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
   const { stderr } = ctx.deps;
-  return { env: ctx.deps.env, secrets: ctx.deps.secrets, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
+  return { env: ctx.deps.env, secrets: ctx.deps.secrets, fetch: ctx.deps.fetch, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
 }
 
 /** The non-secret half of a token response. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Deps } from './deps.js';
 import { codeDir } from '../store/builtin.js';
 import { diagnoseKeychain } from '../store/keychain-diagnosis.js';
-import { KeychainUnavailableError, keychainStore } from '../store/keychain-store.js';
+import { KeychainUnavailableError } from '../store/keychain-store.js';
 
 /** keytar's version where it resolves from the installed code, else undefined. */
 function keytarVersion(): string | undefined {
@@ -26,7 +26,7 @@ export async function printVersionReport(version: string, deps: Deps): Promise<v
   const lines = [`token ${version} (Node ${process.version}, ${process.platform}-${process.arch})`];
   const keytar = keytarVersion();
   try {
-    const keychain = keychainStore();
+    const keychain = deps.storage().keychain();
     try {
       await keychain.probe();
     } finally {

@@ -32,6 +32,8 @@ export interface HttpContext {
   trace?: (line: string) => void;
   /** The process's secrets: what this exchange sends and receives is added before anything is traced. */
   secrets?: Redactor;
+  /** The HTTP client (Deps.fetch); unset, Node's fetch, or undici's behind a proxy. */
+  fetch?: typeof fetch;
 }
 
 export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
@@ -70,7 +72,7 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   for (const [k, v] of Object.entries(redactHeaders(req.headers))) trace?.(`> ${k}: ${v}`);
   if (body !== undefined) trace?.(`> ${redactBody(body, 'form')}`);
 
-  const $fetch = createFetch({ fetch: await fetchFor(ctx.env, secrets) });
+  const $fetch = createFetch({ fetch: ctx.fetch ?? (await fetchFor(ctx.env, secrets)) });
   // Our own signal, not ofetch's `timeout`: it must also cover reading the body.
   const signal = AbortSignal.timeout(timeoutMs);
   const options: FetchOptions<'stream'> = {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenError, UsageError } from '../errors.js';
 import { readIfExists, removeLeftovers, reserve, storeIoError, writeFileAtomic, type Reservation } from './atomic.js';
-import { keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
+import { helperCaller, keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
 import { builtin } from './builtin.js';
 import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE } from './paths.js';
 import {
@@ -178,7 +178,7 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         return config;
       }),
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
-    keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore()),
+    keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore(helperCaller(env))),
     close: () => keychain?.close(),
   };
 

@@ -32,8 +32,11 @@ export interface KeychainCaller {
   close(): void;
 }
 
-/** The helper of one command: started on the first call, reused for the next ones. */
-export function helperCaller(helperPath = join(codeDir(), 'keychain-helper.cjs'), timeoutMs = KEYCHAIN_TIMEOUT_MS): KeychainCaller {
+/**
+ * The helper of one command: started on the first call, reused for the next ones. `env`
+ * is the command's (openStorage's), never read from process.env here.
+ */
+export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir(), 'keychain-helper.cjs'), timeoutMs = KEYCHAIN_TIMEOUT_MS): KeychainCaller {
   let child: ChildProcess | undefined;
   let failed: KeychainUnavailableError | undefined;
   let buffer = '';
@@ -50,8 +53,8 @@ export function helperCaller(helperPath = join(codeDir(), 'keychain-helper.cjs')
   const start = (): ChildProcess => {
     const { spawn } = builtin<typeof import('node:child_process')>('node:child_process');
     // Its environment without TOKEN_*: it needs only what reaches the keyring (D-Bus, HOME).
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOKEN_')));
-    const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env, windowsHide: true });
+    const helperEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('TOKEN_')));
+    const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env: helperEnv, windowsHide: true });
     c.stdout!.setEncoding('utf8');
     c.stdout!.on('data', (chunk: string) => {
       buffer += chunk;
@@ -111,7 +114,7 @@ export interface KeychainStore {
   close(): void;
 }
 
-export function keychainStore(caller: KeychainCaller = helperCaller()): KeychainStore {
+export function keychainStore(caller: KeychainCaller): KeychainStore {
   return {
     async read(account) {
       const value = await caller.call('getPassword', [SERVICE, account], 'read');

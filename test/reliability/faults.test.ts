@@ -1,21 +1,27 @@
 // SPEC "Responses from servers": every bad answer, on login, refresh and the
 // auto-refresh of `show`, is the documented exit code, one clean stderr line,
 // empty stdout, and stored state byte-for-byte unchanged and still usable.
+// The matrix runs in-process: the logic (toLoginOptions + login, refresh's renew,
+// show --raw's currentToken) with fake Deps, the sandbox's fault modes as the server,
+// and main's own report() for the exit code and the line. The built CLI, as a child
+// process, checks the same for one case of each exit code and each provider flow.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Endpoint, type Fault, type Sandbox } from '../../src/sandbox/index.js';
+import { fastShow } from '../../src/cli/fast-show.js';
+import * as refresh from '../../src/cli/commands/refresh.js';
+import * as show from '../../src/cli/commands/show.js';
+import { fakeDeps, loginInProcess, outcome, type FakeDeps, type Outcome } from '../helpers/fake-deps.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
+/** TOKEN_HTTP_TIMEOUT in-process: a hanging server costs the matrix this, not seconds. */
+const TIMEOUT_S = 0.2;
+
 let sb: Sandbox;
-let cfg: TempConfig;
 beforeAll(async () => (sb = await startSandbox()));
 afterAll(() => sb.close());
-beforeEach(() => {
-  cfg = tempConfig({ TOKEN_HTTP_TIMEOUT: '1' });
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+beforeEach(() => void (sb.requests.length = 0));
 
 type Row = [name: string, fault: Fault, exit: number, message: RegExp];
 const FAULTS: Row[] = [
@@ -38,23 +44,38 @@ const FAULTS: Row[] = [
   ['a text/plain 404', { status: 404, contentType: 'text/plain', body: 'Not Found' }, 4, /has no token endpoint at that URL \(HTTP 404\)$/],
   ['an empty 405', { status: 405, body: '' }, 4, /has no token endpoint at that URL \(HTTP 405\)$/],
   ['a 404 with a JSON error', { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' }, 3, /refused: Not Found$/],
-  ['a server that never answers', { hang: true }, 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/],
+  ['a server that never answers', { hang: true }, 4, new RegExp(`no answer from 127\\.0\\.0\\.1:\\d+ within ${TIMEOUT_S} s$`)],
   ['a body over 1 MiB', { status: 200, bytes: 1024 * 1024 + 10 }, 4, /sent a response over 1 MiB; refusing to read it$/],
   // The Location's query is never shown: a gateway may echo our own query (PRISM's refresh_token) back in it.
   ['a redirect', { status: 302, headers: { Location: 'http://127.0.0.1:9/login?next=%2Ftoken%3Frefresh_token%3DSECRET' }, body: '' }, 4, /token endpoint redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:9\/login\); not following it$/],
   ['a 503 with a JSON error', { status: 503, body: '{"error":"temporarily_unavailable","error_description":"maintenance"}' }, 4, /server error \(HTTP 503\): temporarily_unavailable: maintenance$/],
 ];
 
-const providers: [string, Endpoint, (env: NodeJS.ProcessEnv) => Promise<unknown>][] = [
-  ['Bright Pattern', 'bp-token', (env) => loginBp(sb, env)],
-  ['PRISM', 'prism-token', (env) => loginPrism(sb, env)],
-  ['Priava', 'priava-token', async (env) => loginPriava(sb, env, `http://127.0.0.1:${await freePort()}/cb`)],
+type Provider = 'brightpattern' | 'prism' | 'priava';
+const providers: [string, Endpoint, Provider][] = [
+  ['Bright Pattern', 'bp-token', 'brightpattern'],
+  ['PRISM', 'prism-token', 'prism'],
+  ['Priava', 'priava-token', 'priava'],
 ];
 
+/** A login against the sandbox; Priava's redirect URI is a free loopback port. */
+async function logIn(deps: FakeDeps, provider: Provider, extra: Parameters<typeof loginInProcess>[4] = {}): Promise<Outcome> {
+  return loginInProcess(deps, sb, provider, provider === 'priava' ? `http://127.0.0.1:${await freePort()}/cb` : undefined, extra);
+}
+
 /** Everything stored: config.json and every profile file, as text. */
-function snapshot(): Record<string, string> {
+function snapshot(cfg: TempConfig): Record<string, string> {
   const files = ['config.json', ...cfg.names().map((n) => `profiles/${n}.json`)];
   return Object.fromEntries(files.filter((f) => cfg.exists(f)).map((f) => [f, cfg.text(f)]));
+}
+
+/** Makes every stored token due, so `show` must refresh first. */
+function expireAll(cfg: TempConfig): void {
+  for (const name of cfg.names()) {
+    const p = cfg.profile(name);
+    p.token.expiresAt = Date.now() - 1000;
+    cfg.writeProfile(name, p);
+  }
 }
 
 function expectCleanFailure(r: { code: number | null; stdout: string; stderr: string }, exit: number, message: RegExp, provider: string) {
@@ -73,80 +94,130 @@ function expectCleanFailure(r: { code: number | null; stdout: string; stderr: st
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-describe.each(providers)('%s', (provider, endpoint, login) => {
-  it.each(FAULTS)('login: %s', async (_name, fault, exit, message) => {
-    sb.failNext(endpoint, fault);
-    const r = (await login(cfg.env)) as Awaited<ReturnType<typeof runCli>>;
-    expectCleanFailure(r, exit, message, provider);
-    expect(snapshot()).toEqual({});
+describe('in-process', () => {
+  let deps: FakeDeps;
+  beforeEach(() => (deps = fakeDeps({ env: { TOKEN_HTTP_TIMEOUT: String(TIMEOUT_S) } })));
+  afterEach(() => deps.cleanup());
+
+  const refreshNow = () => outcome(deps, () => refresh.run({}, deps));
+  const showRaw = () => outcome(deps, () => fastShow({ raw: true, bearer: false, noRefresh: false }, deps));
+
+  describe.each(providers)('%s', (provider, endpoint, id) => {
+    it.each(FAULTS)('login: %s', async (_name, fault, exit, message) => {
+      sb.failNext(endpoint, fault);
+      expectCleanFailure(await logIn(deps, id), exit, message, provider);
+      expect(snapshot(deps.cfg)).toEqual({});
+      expect(deps.keychain.entries.size).toBe(0);
+    });
+
+    it.each(FAULTS)('refresh and auto-refresh: %s', async (_name, fault, exit, message) => {
+      expect((await logIn(deps, id)).code).toBe(0);
+      expireAll(deps.cfg);
+      const before = snapshot(deps.cfg);
+      expect(Object.keys(before)).toHaveLength(2);
+
+      sb.failNext(endpoint, fault);
+      expectCleanFailure(await refreshNow(), exit, message, provider);
+      expect(snapshot(deps.cfg)).toEqual(before);
+
+      sb.failNext(endpoint, fault);
+      expectCleanFailure(await showRaw(), exit, message, provider);
+      expect(snapshot(deps.cfg)).toEqual(before);
+
+      // Still usable: with the server healthy again, the stored login renews.
+      const ok = await showRaw();
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/^\S+\n$/);
+    });
   });
 
-  it.each(FAULTS)('refresh and auto-refresh: %s', async (_name, fault, exit, message) => {
-    expect(((await login(cfg.env)) as { code: number }).code).toBe(0);
-    // Make the stored token due, so `show` must refresh first.
-    for (const name of cfg.names()) {
-      const p = cfg.profile(name);
-      p.token.expiresAt = Date.now() - 1000;
-      cfg.writeProfile(name, p);
-    }
-    const before = snapshot();
-    expect(Object.keys(before)).toHaveLength(2);
-
-    sb.failNext(endpoint, fault);
-    expectCleanFailure(await runCli(['refresh'], { env: cfg.env }), exit, message, provider);
-    expect(snapshot()).toEqual(before);
-
-    sb.failNext(endpoint, fault);
-    expectCleanFailure(await runCli(['show', '--raw'], { env: cfg.env }), exit, message, provider);
-    expect(snapshot()).toEqual(before);
-
-    // Still usable: with the server healthy again, the stored login renews.
-    const ok = await runCli(['show', '--raw'], { env: cfg.env });
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^\S+\n$/);
-  });
-});
-
-describe('connection failures', () => {
   it('connection refused is exit 4 naming the host, on login and on refresh', async () => {
     const closed = await freePort();
-    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', 'example.brightpattern.com', '--url', `http://127.0.0.1:${closed}/bp`], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
-    });
+    const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${closed}/bp` });
     expectCleanFailure(r, 4, new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`), '127.0.0.1');
-    expect(snapshot()).toEqual({});
+    expect(snapshot(deps.cfg)).toEqual({});
 
     const gone = await startSandbox();
-    expect((await loginBp(gone, cfg.env)).code).toBe(0);
+    expect((await loginInProcess(deps, gone, 'brightpattern')).code).toBe(0);
     await gone.close();
-    const before = snapshot();
-    expectCleanFailure(await runCli(['refresh'], { env: cfg.env }), 4, /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/, '127.0.0.1');
-    expect(snapshot()).toEqual(before);
+    const before = snapshot(deps.cfg);
+    expectCleanFailure(await refreshNow(), 4, /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/, '127.0.0.1');
+    expect(snapshot(deps.cfg)).toEqual(before);
   });
-});
 
-describe('-v traces', () => {
-  it('show every exchange with secrets, codes and tokens redacted', async () => {
-    const port = await freePort();
-    const login = await loginPriava(sb, { ...cfg.env }, `http://127.0.0.1:${port}/cb`, ['-v']);
+  it('-v traces show every exchange with secrets, codes and tokens redacted', async () => {
+    const login = await logIn(deps, 'priava', { verbose: true });
     expect(login.code).toBe(0);
-    const refresh = await runCli(['refresh', '-v'], { env: cfg.env });
-    expect(refresh.code).toBe(0);
-    const prism = await loginPrism(sb, cfg.env, ['-v']);
+    const renewed = await outcome(deps, () => refresh.run({ verbose: true }, deps));
+    expect(renewed.code).toBe(0);
+    const prism = await logIn(deps, 'prism', { verbose: true });
     expect(prism.code).toBe(0);
-    const verify = await runCli(['show', '-p', 'prism', '--verify', '-v'], { env: cfg.env });
+    const verify = await outcome(deps, () => show.run({ profile: 'prism', verify: true, verbose: true, refresh: true }, deps));
     expect(verify.code).toBe(0);
-    const traces = [login.stderr, refresh.stderr, prism.stderr, verify.stderr].join('\n');
+    const traces = [login.stderr, renewed.stderr, prism.stderr, verify.stderr].join('\n');
     expect(traces).toMatch(/^> POST http:\/\/127\.0\.0\.1:\d+\/priava\/api\/rest\/oauth\/token$/m);
     expect(traces).toMatch(/^> GET http:\/\/127\.0\.0\.1:\d+\/prism\/v1\/service\/oauth2\/token\?grant_type=authorization_code&code=\[redacted\]/m);
     expect(traces).toMatch(/^> x-prism-client-secret: \[redacted\]$/m);
     expect(traces).toMatch(/^> x-prism-access-token: \[redacted\]$/m);
     expect(traces).toMatch(/^< HTTP 200$/m);
     const secrets = [
-      ...['priava', 'prism'].flatMap((n) => (['client_secret', 'refresh_token', 'access_token'] as const).map((k) => cfg.secret(n, k))),
+      ...['priava', 'prism'].flatMap((n) => (['client_secret', 'refresh_token', 'access_token'] as const).map((k) => deps.cfg.secret(n, k))),
       ...sb.requests.flatMap((q) => [q.query.code, q.form?.code, q.form?.refresh_token, q.query.refresh_token]),
     ].filter((s): s is string => !!s);
     expect(secrets.length).toBeGreaterThan(6);
-    for (const s of secrets) expect(traces).not.toContain(s);
+    for (const s of secrets) expect(traces + deps.stdout.text()).not.toContain(s);
+  });
+});
+
+// The built CLI: one case per exit code of the matrix (3, 4, and 0 once healthy) and per
+// provider flow (client credentials; authorization code through the browser and the
+// loopback listener; a refresh token), on login, refresh and show --raw's fast path.
+describe('end to end', () => {
+  let cfg: TempConfig;
+  beforeEach(() => (cfg = tempConfig({ TOKEN_HTTP_TIMEOUT: '1' })));
+  afterEach(() => cfg.cleanup());
+
+  it('Bright Pattern login (client credentials) refused: exit 3, nothing stored', async () => {
+    sb.failNext('bp-token', FAULTS[8]![1]);
+    expectCleanFailure(await loginBp(sb, cfg.env), 3, FAULTS[8]![3], 'Bright Pattern');
+    expect(snapshot(cfg)).toEqual({});
+  });
+
+  it('Priava login (browser and loopback) answered with an HTML 502: exit 4, nothing stored, no secret in the -v trace', async () => {
+    sb.failNext('priava-token', FAULTS[0]![1]);
+    const r = await loginPriava(sb, cfg.env, `http://127.0.0.1:${await freePort()}/cb`, ['-v']);
+    expectCleanFailure({ ...r, stderr: r.stderr.split('\n').filter((l) => !/^[<>] /.test(l)).join('\n') }, 4, FAULTS[0]![3], 'Priava');
+    expect(r.stderr).toMatch(/^> POST http:\/\/127\.0\.0\.1:\d+\/priava\/api\/rest\/oauth\/token$/m);
+    const sent = sb.requests.flatMap((q) => [q.form?.code, q.form?.client_secret]).filter((s): s is string => !!s);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const s of sent) expect(r.stderr).not.toContain(s);
+    expect(snapshot(cfg)).toEqual({});
+  });
+
+  it('PRISM refresh and show --raw: a server that never answers is exit 4, a 401 exit 3, state unchanged, then renewed', async () => {
+    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+    expireAll(cfg);
+    const before = snapshot(cfg);
+
+    sb.failNext('prism-token', { hang: true });
+    expectCleanFailure(await runCli(['refresh'], { env: cfg.env }), 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/, 'PRISM');
+    expect(snapshot(cfg)).toEqual(before);
+
+    sb.failNext('prism-token', FAULTS[10]![1]);
+    expectCleanFailure(await runCli(['show', '--raw'], { env: cfg.env }), 3, FAULTS[10]![3], 'PRISM');
+    expect(snapshot(cfg)).toEqual(before);
+
+    const ok = await runCli(['show', '--raw'], { env: cfg.env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^\S+\n$/);
+  });
+
+  it('connection refused on login: exit 4 naming the host', async () => {
+    const closed = await freePort();
+    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', 'example.brightpattern.com', '--url', `http://127.0.0.1:${closed}/bp`], {
+      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
+    });
+    expectCleanFailure(r, 4, new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`), '127.0.0.1');
+    expect(snapshot(cfg)).toEqual({});
   });
 });

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../../errors.js';
-import { openStorage } from '../../store/index.js';
 
 export function register(program: Command, deps: Deps): Command {
   program
@@ -10,7 +9,7 @@ export function register(program: Command, deps: Deps): Command {
     .argument('<what>')
     .action(async (what: string) => {
       if (what !== 'profiles' && what !== 'profiles-with-provider') throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
-      const storage = openStorage(deps.env);
+      const storage = deps.storage();
       await storage.config();
       const provider = (name: string) => {
         try {

@@ -7,7 +7,6 @@ import { delimiter, join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { shellQuote } from '../shell-quote.js';
@@ -96,7 +95,7 @@ export async function run(url: string | undefined, curlArgs: string[], opts: Cur
   const minTtl = minTtlMs(opts.minTtl, deps.env);
   // Before any request: a token renewed only to find no curl would be wasted work.
   if (opts.run && !onPath('curl', deps.env)) throw new UsageError('curl is not on PATH', 'install curl, or leave out --run to print the command');
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);

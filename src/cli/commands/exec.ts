@@ -5,7 +5,6 @@ import { constants } from 'node:os';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { ChildExitError, TokenError, UsageError } from '../../errors.js';
@@ -34,7 +33,7 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(command: string[], opts: ExecOptions, deps: Deps): Promise<number> {
   if (command.length === 0 || command[0] === '') throw new UsageError(command.length ? 'the command is empty' : 'nothing to run', 'usage: token exec -- <command...>');
   const minTtl = minTtlMs(opts.minTtl, deps.env);
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
-import { openStorage } from '../../store/index.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 import { UsageError } from '../../errors.js';
@@ -33,7 +32,7 @@ function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' 
 }
 
 export async function run(opts: ListOptions, deps: Deps): Promise<void> {
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   const config = await storage.config();
   const now = deps.now();
   // Offline: every fact is in the profile files; the keychain is never asked.

@@ -5,7 +5,7 @@ import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { UsageError } from '../../errors.js';
 import { providerById, PROVIDERS, tokenEndpointOrigin } from '../../providers/index.js';
-import { openStorage, type Storage } from '../../store/index.js';
+import type { Storage } from '../../store/index.js';
 import { checkProfileName, type ProfileSettings } from '../../store/settings.js';
 import type { Options, Provider } from '../../providers/types.js';
 
@@ -123,7 +123,7 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
   if (named !== undefined) checkProfileName(named, flags.profile === undefined ? 'profile name (from TOKEN_PROFILE)' : 'profile name');
   let existing: ProfileSettings | undefined;
   if (name !== undefined) {
-    const storage = openStorage(deps.env);
+    const storage = deps.storage();
     await storage.config(); // a version 1 dir is migrated first
     existing = readExisting(storage, name, flags.force === true);
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage, type ProfileSettings, type Storage } from '../../store/index.js';
+import type { ProfileSettings, Storage } from '../../store/index.js';
 import { CancelledError, UsageError } from '../../errors.js';
 
 export interface LogoutOptions {
@@ -22,7 +22,7 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   await storage.config(); // a version 1 dir is migrated first
   const asked = opts.profile ?? (deps.env.TOKEN_PROFILE || undefined);
   // A profile named exactly is logged out without reading it: a damaged file can go too.

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
 import { renew } from '../tokens.js';
 import { formatDuration, writeJson } from '../output.js';
 import { toJson } from './show.js';
@@ -23,7 +22,7 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   const { name, isDefault } = await selectProfile(storage, opts.profile, deps.env);
   const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.startedAt ?? deps.now() });
   if (opts.json) {

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
 import { currentToken, type Current } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
@@ -41,7 +40,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
   const formats = [opts.raw, opts.json, opts.header].filter(Boolean).length;
   if (formats > 1) throw new UsageError('choose one of --raw, --json, --header');
   const minTtlMs = minTtlFor(opts.minTtl, !opts.refresh, deps.env);
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   const ctx = { deps, storage, verbose: !!opts.verbose, minTtlMs };
   if (opts.raw || opts.header) {
     // The token alone: no other secret is read (each is a keychain call).

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { optionsOf } from '../program.js';
 import { selectProfile } from '../profile.js';
-import { openStorage } from '../../store/index.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { minTtlMs, warnShortTtl } from '../min-ttl.js';
@@ -35,7 +34,7 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<void> {
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   await storage.config(); // a version 1 dir is migrated first
   const one = opts.profile !== undefined || !!deps.env.TOKEN_PROFILE;
   const names = one ? [(await selectProfile(storage, opts.profile, deps.env)).name] : storage.names();

@@ -1,7 +1,6 @@
 // token use <profile>: set the default profile.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { openStorage } from '../../store/index.js';
 import { UsageError } from '../../errors.js';
 import { checkProfileName } from '../../store/settings.js';
 
@@ -14,7 +13,7 @@ export function register(program: Command, deps: Deps): Command {
 }
 
 export async function run(name: string, deps: Deps): Promise<void> {
-  const storage = openStorage(deps.env);
+  const storage = deps.storage();
   await storage.config(); // a version 1 dir is migrated first
   checkProfileName(name);
   await storage.updateConfig((config) => {

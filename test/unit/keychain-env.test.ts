@@ -1,0 +1,33 @@
+// The keychain helper's environment is the command's (Deps.env, through openStorage), not
+// process.env, and carries no TOKEN_* variable: it needs only what reaches the keyring.
+import { afterEach, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { helperCaller } from '../../src/store/keychain-store.js';
+
+let dir: string | undefined;
+afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+it('starts the helper with the env it is given, less TOKEN_*', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'token-helper-'));
+  const helper = join(dir, 'env-helper.cjs');
+  // Answers every call with the environment it was started with.
+  writeFileSync(
+    helper,
+    `require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+      const { id } = JSON.parse(l);
+      process.stdout.write(JSON.stringify({ id, value: JSON.stringify(process.env) }) + '\\n');
+    });`,
+  );
+  const caller = helperCaller({ PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x', TOKEN_CLIENT_SECRET: 'cs', TOKEN_STORE: 'keychain' }, helper);
+  try {
+    const env = JSON.parse((await caller.call('getPassword', ['token-cli', 'a'], 'read')) as string) as Record<string, string>;
+    expect(env.DBUS_SESSION_BUS_ADDRESS).toBe('unix:path=/x');
+    expect(Object.keys(env).filter((k) => k.startsWith('TOKEN_'))).toEqual([]);
+    // Nothing of this process's own environment that the command's lacks.
+    expect(env.HOME).toBeUndefined();
+  } finally {
+    caller.close();
+  }
+});
