@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { prism } from '../providers/prism.js';
 import type { ClientAuth, Options } from '../providers/types.js';
-import type { Obtained } from '../cli/login-flow.js';
+import type { Obtained } from '../oauth/obtained.js';
 import { send, type HttpContext, type HttpRequest, type HttpResponse } from '../oauth/http.js';
 import { REDACTED } from '../oauth/redact.js';
-import { visible } from '../cli/output.js';
+import { visible } from '../visible.js';
 import { NetworkError } from '../errors.js';
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';

@@ -6,7 +6,7 @@ import type { Deps } from './deps.js';
 import { selectProfile } from './profile.js';
 import { openStorage } from '../store/index.js';
 import { currentToken } from './tokens.js';
-import { providerById } from '../providers/index.js';
+import { printToken } from './print-token.js';
 import { minTtlFor, warnShortTtl } from './min-ttl.js';
 import { checkStoredToken } from './stored-token.js';
 
@@ -45,12 +45,7 @@ export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
     const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
     await warnShortTtl(deps, cur, minTtlMs);
     checkStoredToken(cur);
-    if (opts.raw) {
-      deps.stdout.write(`${cur.accessToken}\n`);
-      return;
-    }
-    const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-    deps.stdout.write(`${h.name}: ${h.value}\n`);
+    printToken(cur, opts, deps);
   } finally {
     storage.close();
   }

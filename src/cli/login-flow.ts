@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from '../errors.js';
-import { readExisting, type LoginOptions } from './commands/login.js';
+import type { LoginOptions } from './commands/login.js';
+import { readExisting } from './existing-profile.js';
 import { openStorage, type Storage } from '../store/index.js';
 import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
-import { toJson } from './commands/show.js';
+import { toJson } from './token-json.js';
 import { tokenEndpointOrigin } from '../providers/index.js';
 import { checkTransport, isLoopbackHost, parseUrlFlag } from '../providers/urls.js';
 import type { ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
@@ -14,6 +15,7 @@ import type { HttpRequest } from '../oauth/http.js';
 import { pkcePair } from '../oauth/pkce.js';
 import { pasteAgain, waitForCode } from './wait-for-code.js';
 import type { Callback } from '../oauth/loopback.js';
+import type { Obtained } from '../oauth/obtained.js';
 import { cachedToken, httpContext } from './tokens.js';
 import { formatDuration, paint, visible, writeJson } from './output.js';
 import { importRefreshToken } from './import-refresh-token.js';
@@ -171,21 +173,6 @@ export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values'>, value: s
 /** "--service-url" → "service URL": the prompt names the value the way the flag does. */
 function flagLabel(flag: string): string {
   return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
-}
-
-export interface Obtained {
-  code: string;
-  /** The redirect_uri sent to the authorize step, to repeat in the exchange. */
-  redirectUri?: string;
-  /** Typed or pasted (not from the listener or --code): a refused one may be pasted again. */
-  pasted?: boolean;
-  /** The state this login sent, which a pasted URL must carry. */
-  state?: string | null;
-  /** With acceptAnyState: the state sent, and the one that came back (undefined: none). */
-  sentState?: string | null;
-  returnedState?: string;
-  /** --pkce: the secret whose S256 hash went to the authorize URL (RFC 7636 §4.5). */
-  codeVerifier?: string;
 }
 
 /** The code exchange with code_verifier added where the provider's other parameters go. */

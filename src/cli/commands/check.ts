@@ -2,7 +2,7 @@
 // reports each way it departs from the pages (src/check/prism.ts). Stores nothing.
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { ReportedFailure, UsageError } from '../../errors.js';
 import { addClientOptions, addProviderFlags, parseClientFlags, type LoginFlags, type LoginOptions } from './login.js';
 import { prism } from '../../providers/prism.js';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken } from '../tokens.js';

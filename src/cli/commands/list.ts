@@ -1,7 +1,7 @@
 // token list: every profile with provider, status, store and the default marker.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { openStorage } from '../../store/index.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';

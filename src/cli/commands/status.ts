@@ -2,7 +2,7 @@
 // the same single-flight renewal as show) and, where the provider has one, who it is.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { openStorage } from '../../store/index.js';
 import { currentToken, type TokenContext } from '../tokens.js';
