@@ -9,7 +9,7 @@ import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.
 import { toJson } from './token-json.js';
 import { tokenEndpointOrigin } from '../providers/index.js';
 import { checkTransport, isLoopbackHost, parseUrlFlag } from '../providers/urls.js';
-import type { ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
+import type { AuthorizePage, ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { HttpRequest } from '../oauth/http.js';
 import { pkcePair } from '../oauth/pkce.js';
@@ -212,7 +212,8 @@ export async function obtainCode(
     // RFC 6749 §4.1.3 and the PRISM page: the exchange repeats the redirect URI the code was
     // issued for, which only --redirect-uri can say when the code comes from elsewhere.
     if (typeof options.redirectUri !== 'string') {
-      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', provider.id === 'prism' ? 'PRISM registers https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}' : undefined);
+      const hint = provider.registeredRedirectUri ? `${provider.name} registers ${provider.registeredRedirectUri}` : undefined;
+      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', hint);
     }
     return { code: opts.code, redirectUri: options.redirectUri };
   }
@@ -226,7 +227,8 @@ export async function obtainCode(
   // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
   // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener
   // takes one code, and only while this login waits.
-  const builds = typeof options.authorizeUrl === 'string';
+  const page = provider.authorizePage?.(options);
+  const builds = page !== undefined;
   const pkce = opts.providerFlags?.pkce === true;
   if (pkce && !builds) throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
   const state = builds && opts.providerFlags?.noState !== true ? randomBytes(24).toString('base64url') : null;
@@ -240,7 +242,7 @@ export async function obtainCode(
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
     const redirectUri = typeof options.redirectUri === 'string' ? options.redirectUri : defaultRedirect(listener!.port);
-    const url = authorizeUrl(options, client.clientId, redirectUri, state, challenge?.challenge);
+    const url = page && authorizeUrl(page, client.clientId, redirectUri, state, challenge?.challenge);
     const c = paint(deps, 'stderr');
     if (url) {
       deps.stderr.write(`Open this URL to sign in to ${provider.name}:\n  ${c.cyan(url)}\n`);
@@ -252,7 +254,7 @@ export async function obtainCode(
     }
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
-    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
+    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider });
     return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, codeVerifier: challenge?.verifier, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
   } finally {
     listener?.close();
@@ -267,13 +269,12 @@ function defaultRedirect(port: number): string {
  * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
-function authorizeUrl(options: Options, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string | undefined {
-  if (typeof options.authorizeUrl !== 'string') return undefined;
-  const url = new URL(options.authorizeUrl);
+function authorizeUrl(page: AuthorizePage, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string {
+  const url = new URL(page.url);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('redirect_uri', redirectUri);
-  if (typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
+  for (const [name, value] of Object.entries(page.params)) url.searchParams.set(name, value);
   if (state) url.searchParams.set('state', state);
   // RFC 7636 §4.3.
   if (codeChallenge) {
