@@ -19,7 +19,8 @@ export interface Deps {
   stderr: Writable;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
-  now(): number;
+  /** A plain function: passed around as a clock (requestToken's `now`). */
+  now: () => number;
   /**
    * When this command was launched (epoch ms). A refresh is satisfied by a token
    * another process obtained after it, so processes started together refresh once
@@ -48,7 +49,7 @@ export type InterruptHandler = () => void | 'handled' | Promise<void | 'handled'
 export function interruptRegistry() {
   const handlers: InterruptHandler[] = [];
   return {
-    add(handler: InterruptHandler): () => void {
+    add: (handler: InterruptHandler): (() => void) => {
       handlers.push(handler);
       return () => {
         const i = handlers.lastIndexOf(handler);
@@ -95,10 +96,9 @@ function directStdout(): Writable {
         while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
         // EPIPE: the reader has gone (`token show | head -c 3`); there is no one left to tell.
-        if (code === 'EPIPE') rest = Buffer.alloc(0);
-        else if (code === 'EAGAIN') return (stream = process.stdout).write(rest, cb);
-        else throw err;
+        if (code !== 'EPIPE') throw err;
       }
       cb?.();
       return true;

@@ -11,7 +11,7 @@ export interface GlobalOptions {
 
 /** The options every command sees: its own merged with the program's (-p, -v). */
 export function optionsOf<T>(command: Command): T & GlobalOptions {
-  return command.optsWithGlobals() as T & GlobalOptions;
+  return command.optsWithGlobals<T & GlobalOptions>();
 }
 
 /** A whole-number flag within bounds, or a usage error naming it and the value. */

@@ -222,7 +222,7 @@ export async function obtainCode(
     throw new UsageError(`--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`, 'give the port registered with the provider, or --port 0 without --redirect-uri');
   }
   if (!loopback && !prompter) {
-    throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
+    throw new UsageError(`--redirect-uri ${given.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
   // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
   // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener

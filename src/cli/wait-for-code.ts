@@ -67,7 +67,7 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
         o.timeoutS * 1000,
       );
       cleanups.push(() => clearTimeout(timer));
-      o.listener?.callback.then(resolve);
+      void o.listener?.callback.then(resolve); // never rejects: a bad callback gets an error page and the wait goes on
       if (!o.canPaste) return;
       if (!o.listener) {
         // No listener (a non-loopback redirect URI): the paste prompt is the only way in.

@@ -52,8 +52,8 @@ export function helperCaller(helperPath = join(codeDir(), 'keychain-helper.cjs')
     // Its environment without TOKEN_*: it needs only what reaches the keyring (D-Bus, HOME).
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOKEN_')));
     const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env, windowsHide: true });
-    c.stdout!.setEncoding('utf8');
-    c.stdout!.on('data', (chunk: string) => {
+    c.stdout.setEncoding('utf8');
+    c.stdout.on('data', (chunk: string) => {
       buffer += chunk;
       for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
@@ -73,7 +73,7 @@ export function helperCaller(helperPath = join(codeDir(), 'keychain-helper.cjs')
     });
     c.on('error', (err) => fail(new KeychainUnavailableError(`the keychain helper could not start (${firstLine(err)})`)));
     c.on('exit', () => fail(new KeychainUnavailableError('the keychain helper stopped before answering')));
-    c.stdin!.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
+    c.stdin.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
     // Its pipes never keep this process alive; a call waiting for an answer does (its timer).
     c.unref();
     (c.stdout as unknown as { unref?: () => void }).unref?.();

@@ -8,15 +8,39 @@ import { timeoutHint } from '../../src/cli/wait-for-code.js';
 
 describe('the authorize page', () => {
   it.each([
-    ['PRISM with a scope', () => prism.authorizePage!(prism.resolveOptions({ serviceUrl: 'https://svc.example', scope: 'a b' })), { url: 'https://svc.example/oauth/authorize', params: { scope: 'a b' } }],
-    ['PRISM without one', () => prism.authorizePage!(prism.resolveOptions({ serviceUrl: 'https://svc.example' })), { url: 'https://svc.example/oauth/authorize', params: {} }],
+    [
+      'PRISM with a scope',
+      () => prism.authorizePage!(prism.resolveOptions({ serviceUrl: 'https://svc.example', scope: 'a b' })),
+      { url: 'https://svc.example/oauth/authorize', params: { scope: 'a b' } },
+    ],
+    [
+      'PRISM without one',
+      () => prism.authorizePage!(prism.resolveOptions({ serviceUrl: 'https://svc.example' })),
+      { url: 'https://svc.example/oauth/authorize', params: {} },
+    ],
     [
       'Priava with --authorize-url and a scope',
-      () => priava.authorizePage!(priava.resolveOptions({ region: 'EU', redirectUri: 'https://r.example/cb', authorizeUrl: 'https://a.example/x', scope: 's' })),
+      () =>
+        priava.authorizePage!(
+          priava.resolveOptions({
+            region: 'EU',
+            redirectUri: 'https://r.example/cb',
+            authorizeUrl: 'https://a.example/x',
+            scope: 's',
+          }),
+        ),
       { url: 'https://a.example/x', params: { scope: 's' } },
     ],
-    ['Priava without --authorize-url (an admin makes the code)', () => priava.authorizePage!(priava.resolveOptions({ region: 'EU', redirectUri: 'https://r.example/cb' })), undefined],
-    ['Bright Pattern (client credentials: none)', () => brightpattern.authorizePage, undefined],
+    [
+      'Priava without --authorize-url (an admin makes the code)',
+      () => priava.authorizePage!(priava.resolveOptions({ region: 'EU', redirectUri: 'https://r.example/cb' })),
+      undefined,
+    ],
+    [
+      'Bright Pattern (client credentials: none)',
+      () => brightpattern.authorizePage?.(brightpattern.resolveOptions({ tenant: 'example.brightpattern.com' })),
+      undefined,
+    ],
   ])('%s', (_case, page, want) => {
     expect(page()).toEqual(want);
   });
@@ -24,7 +48,9 @@ describe('the authorize page', () => {
 
 describe('the registered redirect URI', () => {
   it("is PRISM's partner URI, which --code without --redirect-uri is told about", () => {
-    expect(prism.registeredRedirectUri).toBe('https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}');
+    expect(prism.registeredRedirectUri).toBe(
+      'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}',
+    );
     expect([priava.registeredRedirectUri, brightpattern.registeredRedirectUri]).toEqual([undefined, undefined]);
   });
 

@@ -71,7 +71,7 @@ async function check(ctx: TokenContext, name: string): Promise<Line> {
 
 /** fn over items, at most `limit` at a time; results in the items' order. */
 async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
