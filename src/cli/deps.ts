@@ -82,7 +82,7 @@ function isatty(fd: number): boolean {
 
 /**
  * stdout written with writeSync on fd 1. Creating process.stdout (a socket stream for a
- * pipe) is a tenth of Node's start-up, and `$(token show --raw)` needs one line. If a
+ * pipe) is a noticeable part of Node's start-up, and `$(token show --raw)` needs one line. If a
  * write would block (a non-blocking pipe that is full), the rest goes through
  * process.stdout, and so does everything after it, in order.
  */

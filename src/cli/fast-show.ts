@@ -1,5 +1,5 @@
 // The hot path: scripts call `token show --raw` (or --header) in loops and prompts.
-// For exactly those shapes, skip building the commander tree (a third of start-up)
+// For exactly those shapes, skip building the commander tree (a large share of start-up)
 // and run the same show logic. Anything else — another flag, a typo, --help — goes
 // through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';

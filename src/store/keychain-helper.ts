@@ -1,5 +1,5 @@
 // The keychain helper, built to dist/keychain-helper.cjs and run as a short-lived child
-// of one command: the ONLY file that touches keytar (archived upstream since 2022: swap
+// of one command: the ONLY file that touches keytar (archived upstream, STYLE.md: swap
 // it here). Why a process: a Secret Service that never answers leaves keytar's native
 // call blocked in a libuv pool thread that Node joins at exit, so a CLI calling keytar
 // itself could report the timeout and then never exit. The parent (keychain-store.ts)
