@@ -108,8 +108,8 @@ function run(args, env) {
 
 /**
  * The fewest instructions of three runs, less V8's hash-seed set-up: it searches for a
- * random prime (HashSeed::InitializeRoots), 4-19 M instructions that differ from one run
- * of any node process to the next and would drown the differences measured here.
+ * random prime (HashSeed::InitializeRoots), whose cost differs from one run of any node
+ * process to the next by more than the differences measured here (docs/performance.md).
  */
 function instructions(c) {
   const out = join(home, 'callgrind.out');

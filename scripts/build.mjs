@@ -153,7 +153,7 @@ function coreFrom(files, names) {
  * final by then, as main.cjs has finished loading.
  */
 function plainExports(code) {
-  const table = /^__export\(core_exports, \{\n((?:  [\w$]+: \(\) => [\w$]+,?\n)+)\}\);\n/m.exec(code);
+  const table = /^__export\(core_exports, \{\n((?: {2}[\w$]+: \(\) => [\w$]+,?\n)+)\}\);\n/m.exec(code);
   const head = 'var core_exports = {};\n';
   const copy = 'module.exports = __toCommonJS(core_exports);\n';
   const note = code.indexOf('// Annotate the CommonJS export names');

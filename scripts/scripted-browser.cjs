@@ -30,7 +30,7 @@ function request(target, { method = 'GET', form } = {}) {
   });
 }
 
-function unescape(s) {
+function htmlUnescape(s) {
   return s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]);
 }
 
@@ -38,7 +38,7 @@ function unescape(s) {
   log(`open ${url}`);
   const page = await request(url);
   const fields = new URLSearchParams();
-  for (const m of page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields.set(unescape(m[1]), unescape(m[2]));
+  for (const m of page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields.set(htmlUnescape(m[1]), htmlUnescape(m[2]));
   fields.set('decision', decision);
   const submitted = await request(url, { method: 'POST', form: fields });
   const location = submitted.headers.location;

@@ -15,9 +15,9 @@ export const CHECKS: readonly Check[] = [
     cites: 'SPEC "login": http:// endpoints are refused unless the host is loopback',
     needs: [],
     run(s) {
-      const plain = [s.options.serviceUrl, s.options.authorizeUrl].map((u) => new URL(String(u))).filter((u) => u.protocol === 'http:' && !isLoopbackHost(u.hostname));
+      const plain = [s.options.serviceUrl, s.options.authorizeUrl].map((u) => new URL(u)).filter((u) => u.protocol === 'http:' && !isLoopbackHost(u.hostname));
       if (plain.length) return fail(`plain http:// to ${[...new Set(plain.map((u) => u.host))].join(', ')}: the client secret and tokens would cross the network unencrypted`);
-      return pass(`${s.options.serviceUrl} ${String(s.options.serviceUrl).startsWith('https:') ? 'is https' : 'is http on loopback'}`);
+      return pass(`${s.options.serviceUrl} ${s.options.serviceUrl.startsWith('https:') ? 'is https' : 'is http on loopback'}`);
     },
   },
   {

@@ -1,12 +1,12 @@
 // What the PRISM checks share: the service, the client, the codes and tokens obtained so
 // far, one way to send a request, and one way to say what came back (secrets scrubbed).
 import { randomBytes } from 'node:crypto';
-import { prism } from '../providers/prism.js';
-import type { ClientAuth, Options } from '../providers/types.js';
-import type { Obtained } from '../cli/login-flow.js';
+import { prism, type PrismOptions } from '../providers/prism.js';
+import type { ClientAuth } from '../providers/types.js';
+import type { Obtained } from '../oauth/obtained.js';
 import { send, type HttpContext, type HttpRequest, type HttpResponse } from '../oauth/http.js';
 import { REDACTED } from '../oauth/redact.js';
-import { visible } from '../cli/output.js';
+import { visible } from '../visible.js';
 import { NetworkError } from '../errors.js';
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';
@@ -57,7 +57,7 @@ export async function runChecks(s: Session, checks: readonly Check[]): Promise<R
 }
 
 export interface Session {
-  options: Options;
+  options: PrismOptions;
   client: ClientAuth;
   http: HttpContext;
   /** Set when nothing may be sent (plain http without --allow-http). */

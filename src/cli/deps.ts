@@ -20,7 +20,8 @@ export interface Deps {
   stderr: Writable;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
-  now(): number;
+  /** A plain function: passed around as a clock (requestToken's `now`). */
+  now: () => number;
   /**
    * When this command was launched (epoch ms). A refresh is satisfied by a token
    * another process obtained after it, so processes started together refresh once
@@ -60,7 +61,7 @@ export type InterruptHandler = () => void | 'handled' | Promise<void | 'handled'
 export function interruptRegistry() {
   const handlers: InterruptHandler[] = [];
   return {
-    add(handler: InterruptHandler): () => void {
+    add: (handler: InterruptHandler): (() => void) => {
       handlers.push(handler);
       return () => {
         const i = handlers.lastIndexOf(handler);

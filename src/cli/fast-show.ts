@@ -1,11 +1,11 @@
 // The hot path: scripts call `token show --raw` (or --header) in loops and prompts.
-// For exactly those shapes, skip building the commander tree (a third of start-up)
+// For exactly those shapes, skip building the commander tree (a large share of start-up)
 // and run the same show logic. Anything else — another flag, a typo, --help — goes
 // through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';
 import { selectProfile } from './profile.js';
 import { currentToken } from './tokens.js';
-import { providerById } from '../providers/index.js';
+import { printToken } from './print-token.js';
 import { minTtlFor, warnShortTtl } from './min-ttl.js';
 import { checkStoredToken } from './stored-token.js';
 
@@ -44,12 +44,7 @@ export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
     const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
     await warnShortTtl(deps, cur, minTtlMs);
     checkStoredToken(cur);
-    if (opts.raw) {
-      deps.stdout.write(`${cur.accessToken}\n`);
-      return;
-    }
-    const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-    deps.stdout.write(`${h.name}: ${h.value}\n`);
+    printToken(cur, opts, deps);
   } finally {
     storage.close();
   }

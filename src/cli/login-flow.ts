@@ -2,18 +2,20 @@
 import { randomBytes } from 'node:crypto';
 import { canPrompt, type Deps, type Prompter } from './deps.js';
 import { CancelledError, ProviderError, UsageError } from '../errors.js';
-import { readExisting, type LoginOptions } from './commands/login.js';
+import type { LoginOptions } from './commands/login.js';
+import { readExisting } from './existing-profile.js';
 import type { Storage } from '../store/index.js';
 import type { LongSecrets, ProfileSettings, StoreKind } from '../store/settings.js';
-import { toJson } from './commands/show.js';
+import { toJson } from './token-json.js';
 import { tokenEndpointOrigin } from '../providers/index.js';
 import { checkTransport, isLoopbackHost, parseUrlFlag } from '../providers/urls.js';
-import type { ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
+import type { AuthorizePage, ClientAuth, Options, Provider, ProviderFlag } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import type { HttpRequest } from '../oauth/http.js';
 import { pkcePair } from '../oauth/pkce.js';
 import { pasteAgain, waitForCode } from './wait-for-code.js';
 import type { Callback } from '../oauth/loopback.js';
+import type { Obtained } from '../oauth/obtained.js';
 import { cachedToken, httpContext } from './tokens.js';
 import { formatDuration, paint, visible, writeJson } from './output.js';
 import { importRefreshToken } from './import-refresh-token.js';
@@ -90,7 +92,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
 }
 
 /**
- * The HTTP stack (ofetch, Node's fetch) takes tens of milliseconds to load. In the code
+ * The HTTP stack (ofetch, Node's fetch) is slow to load. In the code
  * flow it loads while the browser starts and the user signs in (warm), not before the
  * browser opens; a failed import surfaces at load(), where the exchange needs it.
  */
@@ -173,21 +175,6 @@ function flagLabel(flag: string): string {
   return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
 }
 
-export interface Obtained {
-  code: string;
-  /** The redirect_uri sent to the authorize step, to repeat in the exchange. */
-  redirectUri?: string;
-  /** Typed or pasted (not from the listener or --code): a refused one may be pasted again. */
-  pasted?: boolean;
-  /** The state this login sent, which a pasted URL must carry. */
-  state?: string | null;
-  /** With acceptAnyState: the state sent, and the one that came back (undefined: none). */
-  sentState?: string | null;
-  returnedState?: string;
-  /** --pkce: the secret whose S256 hash went to the authorize URL (RFC 7636 §4.5). */
-  codeVerifier?: string;
-}
-
 /** The code exchange with code_verifier added where the provider's other parameters go. */
 function withCodeVerifier(req: HttpRequest, codeVerifier: string | undefined): HttpRequest {
   if (!codeVerifier) return req;
@@ -225,7 +212,8 @@ export async function obtainCode(
     // RFC 6749 §4.1.3 and the PRISM page: the exchange repeats the redirect URI the code was
     // issued for, which only --redirect-uri can say when the code comes from elsewhere.
     if (typeof options.redirectUri !== 'string') {
-      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', provider.id === 'prism' ? 'PRISM registers https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}' : undefined);
+      const hint = provider.registeredRedirectUri ? `${provider.name} registers ${provider.registeredRedirectUri}` : undefined;
+      throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', hint);
     }
     return { code: opts.code, redirectUri: options.redirectUri };
   }
@@ -234,12 +222,13 @@ export async function obtainCode(
     throw new UsageError(`--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`, 'give the port registered with the provider, or --port 0 without --redirect-uri');
   }
   if (!loopback && !prompter) {
-    throw new UsageError(`--redirect-uri ${given!.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
+    throw new UsageError(`--redirect-uri ${given.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
   }
   // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
   // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener
   // takes one code, and only while this login waits.
-  const builds = typeof options.authorizeUrl === 'string';
+  const page = provider.authorizePage?.(options);
+  const builds = page !== undefined;
   const pkce = opts.providerFlags?.pkce === true;
   if (pkce && !builds) throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
   const state = builds && opts.providerFlags?.noState !== true ? randomBytes(24).toString('base64url') : null;
@@ -253,7 +242,7 @@ export async function obtainCode(
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
     const redirectUri = typeof options.redirectUri === 'string' ? options.redirectUri : defaultRedirect(listener!.port);
-    const url = authorizeUrl(options, client.clientId, redirectUri, state, challenge?.challenge);
+    const url = page && authorizeUrl(page, client.clientId, redirectUri, state, challenge?.challenge);
     const c = paint(deps, 'stderr');
     if (url) {
       deps.stderr.write(`Open this URL to sign in to ${provider.name}:\n  ${c.cyan(url)}\n`);
@@ -265,7 +254,7 @@ export async function obtainCode(
     }
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
-    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider: provider.name });
+    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider });
     return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, codeVerifier: challenge?.verifier, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
   } finally {
     listener?.close();
@@ -280,13 +269,12 @@ function defaultRedirect(port: number): string {
  * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
-function authorizeUrl(options: Options, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string | undefined {
-  if (typeof options.authorizeUrl !== 'string') return undefined;
-  const url = new URL(options.authorizeUrl);
+function authorizeUrl(page: AuthorizePage, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string {
+  const url = new URL(page.url);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('redirect_uri', redirectUri);
-  if (typeof options.scope === 'string') url.searchParams.set('scope', options.scope);
+  for (const [name, value] of Object.entries(page.params)) url.searchParams.set(name, value);
   if (state) url.searchParams.set('state', state);
   // RFC 7636 §4.3.
   if (codeChallenge) {

@@ -18,11 +18,6 @@ import * as status from './commands/status.js';
 
 export const VERSION = '0.1.0';
 
-export interface GlobalOptions {
-  profile?: string;
-  verbose?: boolean;
-}
-
 export function buildProgram(deps: Deps): Command {
   const program = new Command('token')
     .description('Obtain, store, refresh, inspect and use OAuth 2.0 access tokens (PRISM, Priava, Bright Pattern)')
@@ -90,9 +85,4 @@ export function commandOf(program: Command, argv: string[]): string {
     }
   }
   return '';
-}
-
-/** The options every command sees: its own merged with the program's (-p, -v). */
-export function optionsOf<T>(command: Command): T & GlobalOptions {
-  return command.optsWithGlobals() as T & GlobalOptions;
 }

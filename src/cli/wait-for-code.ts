@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Deps, Prompter } from './deps.js';
 import { CancelledError, NotLoggedInError } from '../errors.js';
 import type { Callback, Loopback } from '../oauth/loopback.js';
+import type { Provider } from '../providers/types.js';
 import { formatDuration } from './output.js';
 
 export interface WaitOptions {
@@ -13,7 +14,7 @@ export interface WaitOptions {
   timeoutS: number;
   canPaste: boolean;
   prompter?: Prompter;
-  provider: string;
+  provider: Pick<Provider, 'registeredRedirectUri'>;
 }
 
 /** A pasted redirect URL (its code, error and state) or a bare code. */
@@ -40,9 +41,9 @@ export function parsePasted(text: string, state: string | null): Callback | stri
   return { code: t };
 }
 
-/** --code skips the browser, but the exchange repeats the redirect URI: PRISM's is not implied by --code. */
-export function timeoutHint(provider: string): string {
-  const code = /prism/i.test(provider) ? '--code <code> --redirect-uri <the URI it was issued for> skips the browser' : '--code <code> skips the browser';
+/** --code skips the browser, but the exchange repeats the redirect URI: one the provider registers is not implied by --code. */
+export function timeoutHint(provider: Pick<Provider, 'registeredRedirectUri'>): string {
+  const code = provider.registeredRedirectUri ? '--code <code> --redirect-uri <the URI it was issued for> skips the browser' : '--code <code> skips the browser';
   return `run the login again (--timeout <s> waits longer; ${code})`;
 }
 
@@ -66,7 +67,7 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
         o.timeoutS * 1000,
       );
       cleanups.push(() => clearTimeout(timer));
-      o.listener?.callback.then(resolve);
+      void o.listener?.callback.then(resolve); // never rejects: a bad callback gets an error page and the wait goes on
       if (!o.canPaste) return;
       if (!o.listener) {
         // No listener (a non-loopback redirect URI): the paste prompt is the only way in.

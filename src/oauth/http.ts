@@ -213,11 +213,12 @@ async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<type
   const loaded = await import('undici');
   const undici = loaded.default ?? loaded;
   // undici 6 prints "EnvHttpProxyAgent is experimental" to stderr on first use: not for our users.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back below exactly as it was
   const emitWarning = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const code = (rest[0] as { code?: string } | undefined)?.code;
     if (code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
+  });
   let dispatcher: InstanceType<typeof undici.EnvHttpProxyAgent>;
   try {
     // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
@@ -231,7 +232,7 @@ async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<type
     process.emitWarning = emitWarning;
   }
   return ((input: string, init: RequestInit) =>
-    undici.fetch(input, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+    undici.fetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
 type ConnectResult = { statusCode: number; socket: { destroy(): void } };

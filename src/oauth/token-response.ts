@@ -49,7 +49,7 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
   if (r.refresh_token !== undefined && r.refresh_token !== null && typeof r.refresh_token !== 'string') {
     throw bad('refresh_token is not a string');
   }
-  let expiresAt: number | null = null;
+  let expiresAt: number | null;
   if (r.expires_in !== undefined && r.expires_in !== null && r.expires_in !== '') {
     const seconds = typeof r.expires_in === 'string' ? Number(r.expires_in.trim()) : r.expires_in;
     // Some servers say "never" with 9999999999; past 1e11 s (3000 years) no Date holds the expiry.
@@ -60,7 +60,7 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
   } else {
     expiresAt = jwtExpiry(r.access_token) ?? null;
   }
-  const type = (r.token_type as string | undefined) || 'Bearer';
+  const type = r.token_type || 'Bearer';
   const set: TokenSet = {
     accessToken: r.access_token,
     tokenType: type.toLowerCase() === 'bearer' ? 'Bearer' : type,

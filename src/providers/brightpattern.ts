@@ -4,7 +4,10 @@ import { UsageError } from '../errors.js';
 import type { Provider } from './types.js';
 import { baseUrl } from './urls.js';
 
-export const brightpattern: Provider = {
+/** What a Bright Pattern profile stores: resolveOptions' result (login adds allowHttp). */
+export type BrightPatternOptions = { tenant: string; url: string; allowHttp?: boolean };
+
+export const brightpattern: Provider<BrightPatternOptions> = {
   id: 'brightpattern',
   name: 'Bright Pattern',
   flow: 'client_credentials',
@@ -23,7 +26,7 @@ export const brightpattern: Provider = {
     return { tenant, url };
   },
 
-  endpoints: (o) => [String(o.url)],
+  endpoints: (o) => [o.url],
 
   // NOTES.md: older pages name the tenant `tenant`, newer ones `scope`: send both.
   renewRequest(o, client) {
@@ -35,13 +38,13 @@ export const brightpattern: Provider = {
         grant_type: 'client_credentials',
         client_id: client.clientId,
         client_secret: client.clientSecret,
-        tenant: String(o.tenant),
-        scope: String(o.tenant),
+        tenant: o.tenant,
+        scope: o.tenant,
       },
     };
   },
 
   authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.url}/configapi/v2`,
-  apiBase: (o) => String(o.url),
+  apiBase: (o) => o.url,
 };

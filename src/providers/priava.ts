@@ -2,7 +2,7 @@
 // Form POSTs with client_id, client_secret and redirect_uri in the body and the
 // TenantRegion header on every token request; no state round trip.
 import { UsageError } from '../errors.js';
-import type { Provider } from './types.js';
+import type { AuthorizePage, Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 
 export const REGIONS = ['APAC', 'EU', 'US'] as const;
@@ -11,7 +11,18 @@ export const PRIAVA_SANDBOX_API_URL = 'https://api-sandbox.priava.com/api';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded;charset=utf-8';
 
-export const priava: Provider = {
+/** What a Priava profile stores: resolveOptions' result (login adds allowHttp). */
+export type PriavaOptions = {
+  region: string;
+  redirectUri: string;
+  apiUrl: string;
+  tokenUrl: string;
+  authorizeUrl?: string;
+  scope?: string;
+  allowHttp?: boolean;
+};
+
+export const priava: Provider<PriavaOptions> = {
   id: 'priava',
   name: 'Priava',
   flow: 'authorization_code',
@@ -40,10 +51,14 @@ export const priava: Provider = {
     const tokenUrl = typeof flags.tokenUrl === 'string' ? parseUrlFlag(flags.tokenUrl, '--token-url').toString() : `${apiUrl}/rest/oauth/token`;
     const authorizeUrl = typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : undefined;
     if (typeof flags.scope === 'string' && !authorizeUrl) throw new UsageError('--scope needs --authorize-url: the scope goes on the authorize URL token builds');
-    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl, scope: flags.scope };
+    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl, scope: typeof flags.scope === 'string' ? flags.scope : undefined };
   },
 
-  endpoints: (o) => [String(o.tokenUrl), String(o.apiUrl), ...(o.authorizeUrl ? [String(o.authorizeUrl)] : [])],
+  endpoints: (o) => [o.tokenUrl, o.apiUrl, ...(o.authorizeUrl ? [o.authorizeUrl] : [])],
+
+  // Only with --authorize-url: otherwise an admin makes the code in Priava (NOTES.md).
+  authorizePage: (o): AuthorizePage | undefined =>
+    o.authorizeUrl === undefined ? undefined : { url: o.authorizeUrl, params: o.scope !== undefined ? { scope: o.scope } : {} },
 
   codeRequest(o, client, code, redirectUri) {
     return tokenPost(o, {
@@ -51,7 +66,7 @@ export const priava: Provider = {
       client_id: client.clientId,
       client_secret: client.clientSecret,
       code,
-      redirect_uri: redirectUri ?? String(o.redirectUri),
+      redirect_uri: redirectUri ?? o.redirectUri,
     });
   },
 
@@ -62,20 +77,20 @@ export const priava: Provider = {
       client_id: client.clientId,
       client_secret: client.clientSecret,
       refresh_token: refreshToken,
-      redirect_uri: String(o.redirectUri),
+      redirect_uri: o.redirectUri,
     });
   },
 
   authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.apiUrl}/rest`,
-  apiBase: (o) => String(o.apiUrl),
+  apiBase: (o) => o.apiUrl,
 };
 
-function tokenPost(o: Record<string, unknown>, form: Record<string, string>) {
+function tokenPost(o: PriavaOptions, form: Record<string, string>) {
   return {
     method: 'POST' as const,
-    url: String(o.tokenUrl),
-    headers: { 'Content-Type': FORM_TYPE, TenantRegion: String(o.region), accept: 'application/json' },
+    url: o.tokenUrl,
+    headers: { 'Content-Type': FORM_TYPE, TenantRegion: o.region, accept: 'application/json' },
     form,
   };
 }

@@ -3,10 +3,13 @@
 // parameters in the query string and the client credentials in x-prism-* headers.
 import { UsageError } from '../errors.js';
 import { headerValueProblem } from '../oauth/header-value.js';
-import type { Provider } from './types.js';
+import type { AuthorizePage, Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 
-export const prism: Provider = {
+/** What a PRISM profile stores: resolveOptions' result (login adds allowHttp, and the redirect URI used). */
+export type PrismOptions = { serviceUrl: string; authorizeUrl: string; redirectUri?: string; scope?: string; allowHttp?: boolean };
+
+export const prism: Provider<PrismOptions> = {
   id: 'prism',
   name: 'PRISM',
   flow: 'authorization_code',
@@ -16,6 +19,8 @@ export const prism: Provider = {
     { key: 'redirectUri', flag: '--redirect-uri', description: 'redirect URI (default http://127.0.0.1:<port>/callback)' },
     { key: 'scope', flag: '--scope', description: 'scope to request' },
   ],
+  // The page's redirect_uri row: in B2B PRISM Live Studio the code is issued for this URI.
+  registeredRedirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/{serviceId}',
 
   resolveOptions(flags) {
     if (typeof flags.serviceUrl !== 'string') throw new UsageError('missing --service-url');
@@ -23,11 +28,14 @@ export const prism: Provider = {
     // NOTES.md: a service may register another authorize URL; it is used exactly as given.
     const authorizeUrl =
       typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : `${serviceUrl}/oauth/authorize`;
-    if (typeof flags.redirectUri === 'string') parseUrlFlag(flags.redirectUri, '--redirect-uri');
-    return { serviceUrl, authorizeUrl, redirectUri: flags.redirectUri, scope: flags.scope };
+    const redirectUri = typeof flags.redirectUri === 'string' ? flags.redirectUri : undefined;
+    if (redirectUri !== undefined) parseUrlFlag(redirectUri, '--redirect-uri');
+    return { serviceUrl, authorizeUrl, redirectUri, scope: typeof flags.scope === 'string' ? flags.scope : undefined };
   },
 
-  endpoints: (o) => [String(o.serviceUrl), String(o.authorizeUrl)],
+  endpoints: (o) => [o.serviceUrl, o.authorizeUrl],
+
+  authorizePage: (o): AuthorizePage => ({ url: o.authorizeUrl, params: o.scope !== undefined ? { scope: o.scope } : {} }),
 
   // The page sends both in x-prism-client-* headers, which cannot carry every character.
   checkClient(client) {
@@ -68,7 +76,7 @@ export const prism: Provider = {
     bearer ? { name: 'Authorization', value: `${type} ${token}` } : { name: 'x-prism-access-token', value: token },
 
   defaultApiUrl: (o) => `${o.serviceUrl}/prism/v1/service/user`,
-  apiBase: (o) => String(o.serviceUrl),
+  apiBase: (o) => o.serviceUrl,
 
   verifyRequest: (o, token) => ({
     method: 'GET',
@@ -95,7 +103,8 @@ export const prism: Provider = {
   },
 };
 
-function tokenUrl(o: Record<string, unknown>): string {
+/** The page's token endpoint on the service. */
+export function tokenUrl(o: Pick<PrismOptions, 'serviceUrl'>): string {
   return `${o.serviceUrl}/prism/v1/service/oauth2/token`;
 }
 

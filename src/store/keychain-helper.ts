@@ -1,5 +1,5 @@
 // The keychain helper, built to dist/keychain-helper.cjs and run as a short-lived child
-// of one command: the ONLY file that touches keytar (archived upstream since 2022: swap
+// of one command: the ONLY file that touches keytar (archived upstream, STYLE.md: swap
 // it here). Why a process: a Secret Service that never answers leaves keytar's native
 // call blocked in a libuv pool thread that Node joins at exit, so a CLI calling keytar
 // itself could report the timeout and then never exit. The parent (keychain-store.ts)
@@ -23,7 +23,7 @@ function loadKeytar(): Keytar {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (keytar ??= require('keytar') as Keytar);
   } catch (err) {
-    throw new Error(`keytar could not be loaded (${firstLine(err)})`);
+    throw new Error(`keytar could not be loaded (${firstLine(err)})`, { cause: err });
   }
 }
 
@@ -31,7 +31,7 @@ async function call(method: unknown, args: unknown): Promise<unknown> {
   if (typeof method !== 'string' || !METHODS.has(method) || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
     throw new Error('bad request to the keychain helper');
   }
-  return (await loadKeytar()[method]!(...(args as string[]))) ?? null;
+  return (await loadKeytar()[method]!(...args)) ?? null;
 }
 
 const lines = createInterface({ input: process.stdin });

@@ -55,8 +55,8 @@ export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir()
     // Its environment without TOKEN_*: it needs only what reaches the keyring (D-Bus, HOME).
     const helperEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('TOKEN_')));
     const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env: helperEnv, windowsHide: true });
-    c.stdout!.setEncoding('utf8');
-    c.stdout!.on('data', (chunk: string) => {
+    c.stdout.setEncoding('utf8');
+    c.stdout.on('data', (chunk: string) => {
       buffer += chunk;
       for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
@@ -76,7 +76,7 @@ export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir()
     });
     c.on('error', (err) => fail(new KeychainUnavailableError(`the keychain helper could not start (${firstLine(err)})`)));
     c.on('exit', () => fail(new KeychainUnavailableError('the keychain helper stopped before answering')));
-    c.stdin!.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
+    c.stdin.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
     // Its pipes never keep this process alive; a call waiting for an answer does (its timer).
     c.unref();
     (c.stdout as unknown as { unref?: () => void }).unref?.();

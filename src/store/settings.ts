@@ -91,7 +91,7 @@ export function parseConfig(path: string, text: string): ConfigFile {
   if (c.version !== 2) throw damaged(path, 'version', '2');
   if (typeof c.storeId !== 'string' || !/^[0-9a-f]{32}$/.test(c.storeId)) throw damaged(path, 'storeId', '32 hex digits');
   if (c.default !== undefined && (typeof c.default !== 'string' || !PROFILE_NAME.test(c.default))) throw damaged(path, 'default', 'a profile name');
-  return { version: 2, storeId: c.storeId, ...(c.default !== undefined ? { default: c.default as string } : {}) };
+  return { version: 2, storeId: c.storeId, ...(c.default !== undefined ? { default: c.default } : {}) };
 }
 
 const PROVIDERS: readonly string[] = ['prism', 'priava', 'brightpattern'];

@@ -4,7 +4,7 @@ import { CHECKS } from '../../src/check/prism.js';
 import { judgeRefusal, said, scrub, unmet, type Answer, type Session } from '../../src/check/session.js';
 
 function session(): Session {
-  return { options: {}, client: { clientId: 'c', clientSecret: 'the-secret' }, http: { env: {} }, codeGiven: false, authorize: async () => ({ code: 'x' }), secrets: new Set(['the-secret', 'code-123']) };
+  return { options: { serviceUrl: 'https://svc.example', authorizeUrl: 'https://svc.example/oauth/authorize' }, client: { clientId: 'c', clientSecret: 'the-secret' }, http: { env: {} }, codeGiven: false, authorize: async () => ({ code: 'x' }), secrets: new Set(['the-secret', 'code-123']) };
 }
 function answer(status: number, body: string, type = 'application/json'): Answer {
   let json: unknown;

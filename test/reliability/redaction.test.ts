@@ -68,8 +68,8 @@ describe('requestToken with -v, in-process', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const requests = [
-    ['PRISM (query and headers)', () => prism.renewRequest({ serviceUrl: base }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
-    ['Priava (form)', () => priava.renewRequest({ tokenUrl: `${base}/token`, region: 'EU', redirectUri: 'http://127.0.0.1:9/cb' }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
+    ['PRISM (query and headers)', () => prism.renewRequest({ serviceUrl: base, authorizeUrl: `${base}/oauth/authorize` }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
+    ['Priava (form)', () => priava.renewRequest({ tokenUrl: `${base}/token`, apiUrl: base, region: 'EU', redirectUri: 'http://127.0.0.1:9/cb' }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
   ] as const;
 
   describe.each(requests)('%s', (_name, request) => {

@@ -110,7 +110,7 @@ describe('send: no answer', () => {
 
   it('a server that never answers is exit 4 after TOKEN_HTTP_TIMEOUT, naming the limit', async () => {
     const never = ((_url: string, init: RequestInit) =>
-      new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)))) as unknown as typeof fetch;
+      new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason as Error)))) as unknown as typeof fetch;
     const err = await refusalOf(send(REQ, ctx(never, { env: { TOKEN_HTTP_TIMEOUT: '0.05' } })));
     expect(EXIT_CODES[err.code]).toBe(4);
     expect(err.message).toBe('no answer from idp.example within 0.05 s');

@@ -2,10 +2,10 @@
 // reports each way it departs from the pages (src/check/prism.ts). Stores nothing.
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { ReportedFailure, UsageError } from '../../errors.js';
 import { addClientOptions, addProviderFlags, parseClientFlags, type LoginFlags, type LoginOptions } from './login.js';
-import { prism } from '../../providers/prism.js';
+import { prism, tokenUrl, type PrismOptions } from '../../providers/prism.js';
 import { isLoopbackHost } from '../../providers/urls.js';
 import { paint, writeJson } from '../output.js';
 
@@ -49,7 +49,7 @@ export async function run(opts: CheckOptions, deps: Deps): Promise<void> {
   // --code: its --redirect-uri is checked before anything is sent.
   const given = opts.code ? await authorize() : undefined;
   const plain = [options.serviceUrl, options.authorizeUrl].some((u) => {
-    const url = new URL(String(u));
+    const url = new URL(u);
     return url.protocol === 'http:' && !isLoopbackHost(url.hostname);
   });
   const { httpContext } = await import('../tokens.js');
@@ -75,9 +75,9 @@ export async function run(opts: CheckOptions, deps: Deps): Promise<void> {
 }
 
 /** SPEC: exit 4 when the service cannot be reached at all, found out before a browser opens. */
-async function reachable(options: Record<string, unknown>, http: import('../../oauth/http.js').HttpContext): Promise<void> {
+async function reachable(options: PrismOptions, http: import('../../oauth/http.js').HttpContext): Promise<void> {
   const { send } = await import('../../oauth/http.js');
-  await send({ method: 'GET', url: `${options.serviceUrl}/prism/v1/service/oauth2/token`, headers: { accept: 'application/json' } }, http);
+  await send({ method: 'GET', url: tokenUrl(options), headers: { accept: 'application/json' } }, http);
 }
 
 function printTable(deps: Deps, checks: { name: string; status: string; detail: string }[], s: { passed: number; failed: number; warnings: number; skipped: number }): void {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
@@ -146,7 +146,7 @@ function onPath(file: string, env: NodeJS.ProcessEnv): boolean {
 async function runCurl(args: string[], headerLine: string, deps: Deps): Promise<number> {
   const child = spawn('curl', args, { stdio: ['pipe', 'inherit', 'inherit'], env: deps.env });
   // curl may exit before reading it all (a bad option): its exit code says why, not EPIPE.
-  child.stdin!.on('error', () => undefined);
-  child.stdin!.end(headerLine);
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(headerLine);
   return waitForChild(child, (err) => new UsageError(err.code === 'ENOENT' ? 'curl is not on PATH' : `cannot run curl: ${err.message}`, 'install curl, or leave out --run to print the command'));
 }

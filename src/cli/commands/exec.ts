@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';

@@ -1,10 +1,11 @@
 // token list: every profile with provider, status, store and the default marker.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { formatDuration, isoTime, paint, writeJson } from '../output.js';
 import type { ProfileSettings } from '../../store/settings.js';
 import { UsageError } from '../../errors.js';
+import { providerById } from '../../providers/index.js';
 
 export interface ListOptions {
   json?: boolean;
@@ -19,9 +20,9 @@ export function register(program: Command, deps: Deps): Command {
     .action(async (_opts, cmd: Command) => run(optionsOf<ListOptions>(cmd), deps));
 }
 
-/** What renews it without a login: a refresh token not refused, or Bright Pattern's client secret (every login stores one). */
+/** What renews it without a login: a refresh token not refused, or a client-credentials client's secret (every login stores one). */
 function renewable(p: ProfileSettings): boolean {
-  return p.provider === 'brightpattern' || (p.hasRefreshToken === true && !p.refreshRefused);
+  return providerById(p.provider).flow === 'client_credentials' || (p.hasRefreshToken === true && !p.refreshRefused);
 }
 
 function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' | 'none'; text: string } {

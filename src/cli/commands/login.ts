@@ -2,10 +2,10 @@
 // every missing flag when it may not prompt; login() does the work.
 import { Option, type Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { intFlag, optionsOf } from '../flags.js';
+import { readExisting } from '../existing-profile.js';
 import { UsageError } from '../../errors.js';
 import { providerById, PROVIDERS, tokenEndpointOrigin } from '../../providers/index.js';
-import type { Storage } from '../../store/index.js';
 import { checkProfileName, type ProfileSettings } from '../../store/settings.js';
 import type { Options, Provider } from '../../providers/types.js';
 
@@ -216,31 +216,12 @@ export async function parseClientFlags(
   };
 }
 
-/** The profile to log in to again; with --force a damaged file is replaced rather than read. */
-export function readExisting(storage: Storage, name: string, force: boolean): ProfileSettings | undefined {
-  try {
-    return storage.profile(name);
-  } catch (err) {
-    if (force && err instanceof UsageError) return undefined;
-    throw err;
-  }
-}
-
 function sameTokenEndpoint(provider: Provider, flags: Options, profile: ProfileSettings): boolean {
   try {
     return tokenEndpointOrigin(provider, provider.resolveOptions({ ...flags })) === tokenEndpointOrigin(provider, profile.options);
   } catch {
     return false; // flags that do not resolve yet: asked for below, and the secret with them
   }
-}
-
-/** A whole-number flag within bounds, or a usage error naming it and the value. */
-export function intFlag(value: string, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
 }
 
 async function readSecretFromStdin(deps: Deps): Promise<string> {

@@ -1,7 +1,7 @@
 // token logout [--all]: delete the profile's secrets and settings.
 import type { Command } from 'commander';
 import { canPrompt, type Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import type { ProfileSettings, Storage } from '../../store/index.js';
 import { CancelledError, UsageError } from '../../errors.js';

@@ -1,11 +1,11 @@
 // token refresh: renew now (refresh token for prism/priava, a new client-credentials request for brightpattern).
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { renew } from '../tokens.js';
 import { formatDuration, writeJson } from '../output.js';
-import { toJson } from './show.js';
+import { toJson } from '../token-json.js';
 
 export interface RefreshOptions {
   profile?: string;

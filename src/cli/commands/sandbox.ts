@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../../errors.js';
-import { intFlag } from './login.js';
+import { intFlag } from '../flags.js';
 import { isPrismQuirk, PRISM_QUIRKS, type PrismQuirk } from '../../sandbox/quirks.js';
 
 export interface SandboxOptions {

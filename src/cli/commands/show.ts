@@ -1,12 +1,14 @@
 // token show: the current token, as a human summary, --raw, --json or --header.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken, type Current } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
 import { decodeJwt } from '../../oauth/jwt.js';
-import { formatDuration, isoTime, paint, shorten, visible, writeJson } from '../output.js';
+import { formatDuration, paint, shorten, visible, writeJson } from '../output.js';
+import { printToken } from '../print-token.js';
+import { toJson } from '../token-json.js';
 import { UsageError } from '../../errors.js';
 import { addMinTtlOption, minTtlFor, warnShortTtl } from '../min-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
@@ -47,12 +49,7 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     const cur = await currentToken(ctx, await selectProfile(storage, opts.profile, deps.env), !opts.refresh);
     await warnShortTtl(deps, cur, minTtlMs);
     checkStoredToken(cur);
-    if (opts.raw) {
-      deps.stdout.write(`${cur.accessToken}\n`);
-    } else {
-      const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
-      deps.stdout.write(`${h.name}: ${h.value}\n`);
-    }
+    printToken(cur, { raw: !!opts.raw, bearer: opts.bearer }, deps);
     return;
   }
   const selected = await selectProfile(storage, opts.profile, deps.env);
@@ -65,26 +62,6 @@ export async function run(opts: ShowOptions, deps: Deps): Promise<void> {
     return;
   }
   deps.stdout.write(humanSummary(cur, deps, isDefault, user));
-}
-
-export function toJson(cur: Current, now: number, isDefault: boolean, user?: string | null) {
-  const { expiresAt } = cur.meta;
-  return {
-    profile: cur.name,
-    provider: cur.profile.provider,
-    access_token: cur.accessToken,
-    token_type: cur.meta.tokenType,
-    expires_at: isoTime(expiresAt),
-    expires_in: expiresAt === null ? null : Math.max(0, Math.round((expiresAt - now) / 1000)),
-    expired: expiresAt !== null && expiresAt <= now,
-    has_refresh_token: cur.hasRefreshToken,
-    store: cur.profile.store,
-    scope: cur.meta.scope ?? null,
-    default: isDefault,
-    refreshed: cur.refreshed,
-    jwt: decodeJwt(cur.accessToken),
-    ...(user !== undefined ? { user } : {}),
-  };
 }
 
 function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: string | null): string {

@@ -2,7 +2,7 @@
 // the same single-flight renewal as show) and, where the provider has one, who it is.
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import { optionsOf } from '../program.js';
+import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
@@ -70,7 +70,7 @@ async function check(ctx: TokenContext, name: string): Promise<Line> {
 
 /** fn over items, at most `limit` at a time; results in the items' order. */
 async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
