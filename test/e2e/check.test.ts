@@ -43,7 +43,7 @@ const byId = (r: Report) => Object.fromEntries(r.checks.map((c) => [c.id, c]));
 function secretsSeen(): string[] {
   const values = new Set<string>([CLIENTS.prism.clientSecret]);
   for (const r of sb.requests) {
-    for (const k of ['code', 'refresh_token'] as const) if (r.query[k]) values.add(r.query[k]!);
+    for (const k of ['code', 'refresh_token'] as const) if (r.query[k]) values.add(r.query[k]);
     if (r.headers['x-prism-access-token']) values.add(r.headers['x-prism-access-token']);
   }
   return [...values];

@@ -54,7 +54,7 @@ describe('files', () => {
   it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const dir = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles');
-    const dead = spawnSync('true').pid!; // a pid that has exited
+    const dead = spawnSync('true').pid; // a pid that has exited
     // Every writer of a profile file holds its lock: a temp file of it found under that lock
     // is a killed writer's, whatever its pid (this live one's included).
     const orphans = [`.brightpattern.json.${dead}.1.tmp`, `.brightpattern.json.${process.pid}.1.tmp`];

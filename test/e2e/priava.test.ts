@@ -69,7 +69,7 @@ describe('token login priava', () => {
     [['--code', 'has space'], /^token: --code "has space" is not an authorization code/m],
     [['--port', '-1'], /^token: --port must be a whole number from 0 to 65535, got "-1"$/m],
   ])('bad input %j is exit 2 naming the value', async (extra, message) => {
-    const r = await loginPriava(sb, cfg.env, redirectUri, extra as string[]);
+    const r = await loginPriava(sb, cfg.env, redirectUri, extra);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);

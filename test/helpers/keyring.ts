@@ -41,7 +41,7 @@ export function keyringMissing(): string | undefined {
     return undefined;
   } catch (err) {
     const why = `skipped: the OS keychain tests need keytar built against libsecret (${String((err as Error).message).split('\n')[0]})`;
-    if (process.env.CI) throw new Error(`${why} — in CI nothing may skip`);
+    if (process.env.CI) throw new Error(`${why} — in CI nothing may skip`, { cause: err });
     console.warn(why);
     return why;
   }
@@ -91,7 +91,7 @@ export async function startKeyring(): Promise<Keyring> {
     // --unlock reads the password from stdin and creates the login keyring, which becomes the default collection.
     const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
     children.push(keyring);
-    keyring.stdin!.end('token-test-password');
+    keyring.stdin.end('token-test-password');
     await waitFor(() => nameHasOwner(env, 'org.freedesktop.secrets'), 10_000, 'gnome-keyring-daemon to own org.freedesktop.secrets', keyring);
     const kr = keyringOn(bus, env, close);
     // Prove the default collection takes a write without a prompt before any test relies on it.

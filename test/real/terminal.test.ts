@@ -108,10 +108,10 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     expect(first).toBeLessThanOrEqual(120);
     await new Promise((r) => setTimeout(r, 1500));
     // One spinner line, redrawn in place: it neither scrolls the URL away nor repeats on an 80-column screen.
-    const screen = await term.waitUntil('one spinner line under the URL', (t) => spinners(t) === 1 && t.includes(url!), 3000);
+    const screen = await term.waitUntil('one spinner line under the URL', (t) => spinners(t) === 1 && t.includes(url), 3000);
     expect(secondsLeft(screen.match(SPINNER)!)).toBeLessThan(first);
 
-    const location = await approveElsewhere(url!);
+    const location = await approveElsewhere(url);
     expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback\?code=code-[\w-]+&state=[\w-]+$/);
     await term.type(location);
     // What was pasted stays visible behind the spinner (it used to be wiped every 100 ms),

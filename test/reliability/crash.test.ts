@@ -191,7 +191,7 @@ function parse(path: string, where: string): any {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${where}: ${path} does not parse (${(err as Error).message}): ${JSON.stringify(text.slice(0, 200))}`);
+    throw new Error(`${where}: ${path} does not parse (${(err as Error).message}): ${JSON.stringify(text.slice(0, 200))}`, { cause: err });
   }
 }
 

@@ -88,7 +88,7 @@ function expectCleanFailure(r: { code: number | null; stdout: string; stderr: st
   const first = errors[0]!;
   const rest = lines.slice(lines.indexOf(first) + 1);
   expect(first).toMatch(message);
-  if (!/no answer|over 1 MiB/.test(first!)) expect(first).toContain(provider);
+  if (!/no answer|over 1 MiB/.test(first)) expect(first).toContain(provider);
   expect(rest.length).toBeLessThanOrEqual(1); // at most one hint line, never a stack trace
   if (/HTTP 40[45]|Not Found/.test(first)) expect(rest).toEqual(['check the token URL']);
   expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -111,7 +111,7 @@ describe('profiles on disk', () => {
 
   it('a keychain profile: the entry `<storeId>/<name>` is written before the file, and the file holds no long-lived secret', async () => {
     let fileExistedAtWrite: boolean | undefined;
-    const write = kc.store.write;
+    const write = kc.store.write.bind(kc.store);
     kc.store.write = async (account, s) => {
       fileExistedAtWrite = readdirSync(dir).includes('profiles') && readdirSync(join(dir, 'profiles')).includes('k.json');
       return write(account, s);
@@ -330,7 +330,7 @@ describe('locks', () => {
     const { spawn } = await import('node:child_process');
     const address = lockAddress(dir, 'z', 'darwin');
     const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(address)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise((r) => holder.stdout!.once('data', r));
+    await new Promise((r) => holder.stdout.once('data', r));
     holder.kill('SIGKILL'); // a killed holder leaves its socket file behind
     await new Promise((r) => holder.once('exit', r));
     expect(readdirSync(join(dir, 'locks')).some((f) => f.endsWith('.sock'))).toBe(true);
