@@ -107,13 +107,8 @@ export interface Redactor {
 
 export function createRedactor(): Redactor {
   const secrets = new Set<string>();
-  let pattern: RegExp | undefined;
   const add = (...values: unknown[]) => {
-    for (const v of values) {
-      if (typeof v !== 'string' || v.length < MIN_SECRET_LENGTH || secrets.has(v)) continue;
-      secrets.add(v);
-      pattern = undefined;
-    }
+    for (const v of values) if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secrets.add(v);
   };
   const learn = (text: string, depth = 0): void => {
     for (const [key, value] of fieldsIn(text)) {
@@ -127,10 +122,97 @@ export function createRedactor(): Redactor {
     learn: (text) => learn(text),
     redact(text) {
       if (secrets.size === 0) return text;
-      pattern ??= new RegExp([...secrets].sort((a, b) => b.length - a.length).map(valuePattern).join('|'), 'g');
-      return text.replace(pattern, REDACTED);
+      // Each secret is looked for in the text as written and in the text decoded, where every
+      // character written in any of its usual encodings is that character again.
+      const decoded = decodeForSearch(text);
+      const spans: [number, number][] = [];
+      for (const secret of secrets) {
+        for (let i = text.indexOf(secret); i !== -1; i = text.indexOf(secret, i + 1)) spans.push([i, i + secret.length]);
+        const wanted = sameSpace(secret);
+        for (let i = decoded.chars.indexOf(wanted); i !== -1; i = decoded.chars.indexOf(wanted, i + 1)) {
+          spans.push([decoded.from[i]!, decoded.to[i + wanted.length - 1]!]);
+        }
+      }
+      if (spans.length === 0) return text;
+      spans.sort((x, y) => x[0] - y[0]);
+      let out = '';
+      let at = 0;
+      for (const [start, end] of spans) {
+        if (end <= at) continue; // inside what is already hidden
+        if (start >= at) out += text.slice(at, start) + REDACTED;
+        at = end;
+      }
+      return out + text.slice(at);
     },
   };
+}
+
+/** A space and a plus are one character here: forms write a space as +, and some decoders read + as a space. */
+function sameSpace(s: string): string {
+  return s.replace(/\+/g, ' ');
+}
+
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>', apos: "'" };
+const ESCAPE = /^(?:\\u([0-9a-fA-F]{4})|\\([/"\\])|&#0*([0-9]{1,7});|&#[xX]0*([0-9a-fA-F]{1,6});|&(amp|quot|lt|gt|apos);)/;
+const PERCENT = /^%(?:25)*([0-9a-fA-F]{2})/;
+
+/**
+ * The text with each character decoded from the encodings a secret may be written in:
+ * %-encoding (also twice, UTF-8 bytes, either case), JSON's \u and \/ \" \\, HTML's
+ * numeric and named entities; + and space as one. `from`/`to` give, for each character
+ * of `chars`, where in the text it was written.
+ */
+function decodeForSearch(text: string): { chars: string; from: number[]; to: number[] } {
+  let chars = '';
+  const from: number[] = [];
+  const to: number[] = [];
+  const emit = (s: string, start: number, end: number) => {
+    for (let k = 0; k < s.length; k++) {
+      from.push(start);
+      to.push(end);
+    }
+    chars += s;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '%') {
+      const bytes: number[] = [];
+      let end = i;
+      for (let m = PERCENT.exec(text.slice(end, end + 64)); m; m = PERCENT.exec(text.slice(end, end + 64))) {
+        bytes.push(parseInt(m[1]!, 16));
+        end += m[0].length;
+        if (utf8Complete(bytes)) break;
+      }
+      const s = bytes.length > 0 && utf8Complete(bytes) ? Buffer.from(bytes).toString('utf8') : '';
+      if (s && !s.includes('\uFFFD')) {
+        emit(sameSpace(s), i, end);
+        i = end;
+        continue;
+      }
+    } else if (ch === '\\' || ch === '&') {
+      const m = ESCAPE.exec(text.slice(i, i + 16));
+      if (m) {
+        const code = m[1] ? parseInt(m[1], 16) : m[3] ? Number(m[3]) : m[4] ? parseInt(m[4], 16) : undefined;
+        const s = m[2] ?? (m[5] ? NAMED_ENTITIES[m[5]]! : code !== undefined && code <= 0x10ffff ? (m[1] ? String.fromCharCode(code) : String.fromCodePoint(code)) : undefined);
+        if (s !== undefined) {
+          emit(sameSpace(s), i, i + m[0].length);
+          i += m[0].length;
+          continue;
+        }
+      }
+    }
+    emit(ch === '+' ? ' ' : ch, i, i + 1);
+    i++;
+  }
+  return { chars, from, to };
+}
+
+/** Whether the bytes are one whole UTF-8 character (or more than a lead byte allows: stop there). */
+function utf8Complete(bytes: number[]): boolean {
+  const lead = bytes[0]!;
+  const need = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length >= need;
 }
 
 const JSON_FIELD = /"([\w.-]+)"\s*:\s*"((?:[^"\\]|\\.)*)"/g;
@@ -153,36 +235,4 @@ function* fieldsIn(text: string): Generator<[string, string]> {
       // not %-encoded after all; the raw value is registered
     }
   }
-}
-
-const NAMED_ENTITIES: Record<string, string> = { '&': 'amp', '"': 'quot', '<': 'lt', '>': 'gt', "'": 'apos' };
-
-/** A regex source matching the value with each character in any of its usual encodings. */
-function valuePattern(value: string): string {
-  return [...value].map(charPattern).join('');
-}
-
-function charPattern(ch: string): string {
-  const code = ch.codePointAt(0)!;
-  const alts = new Set<string>([escapeRegExp(ch)]);
-  alts.add([...Buffer.from(ch, 'utf8')].map((b) => `%(?:25)*${hex(b, 2)}`).join(''));
-  alts.add([...Array.from({ length: ch.length }, (_, i) => ch.charCodeAt(i))].map((u) => `\\\\u${hex(u, 4)}`).join(''));
-  alts.add(`&#0*${code};`).add(`&#[xX]0*${hex(code, 1)};`);
-  if (NAMED_ENTITIES[ch]) alts.add(`&${NAMED_ENTITIES[ch]};`);
-  if (ch === '/' || ch === '"' || ch === '\\') alts.add(`\\\\${escapeRegExp(ch)}`);
-  if (ch === ' ') alts.add('\\+');
-  if (ch === '+') alts.add(' ');
-  return `(?:${[...alts].join('|')})`;
-}
-
-/** Hex digits of n, either case. */
-function hex(n: number, width: number): string {
-  return n
-    .toString(16)
-    .padStart(width, '0')
-    .replace(/[a-f]/g, (c) => `[${c}${c.toUpperCase()}]`);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }

@@ -46,6 +46,33 @@ describe('a redactor', () => {
     expect(r.redact('AT-secret-1 RT-secret-2 bearer')).toBe('[redacted] [redacted] bearer');
   });
 
+  it.each([
+    ['mixed encodings in one value', 'abcdefghij', 'ab%63d\\u0065f&#103;h&#x69;j'],
+    ['a multi-byte character %-encoded, once and twice', 'kéy-é-val', `k%C3%A9y-${encodeURIComponent(encodeURIComponent('é'))}-val`],
+    ['HTML named entities', "x<y>z&w'v", 'x&lt;y&gt;z&amp;w&apos;v'],
+  ])('hides a value written with %s', (_name, value, shown) => {
+    const r = createRedactor();
+    r.add(value);
+    expect(r.redact(`[${shown}]`)).toBe('[[redacted]]');
+  });
+
+  it('hides a value that itself holds % or \\ as written, and leaves broken escapes as they are', () => {
+    const r = createRedactor();
+    r.add('p%41ss\\word', 'Zq9!');
+    expect(r.redact('a p%41ss\\word b')).toBe('a [redacted] b');
+    expect(r.redact('%zz %C3%41 \\uZZZZ &#xZZ; &#99999999; Zq9')).toBe('%zz %C3%41 \\uZZZZ &#xZZ; &#99999999; Zq9');
+    expect(r.redact('Zq9%21 and Zq9&#33;')).toBe('[redacted] and [redacted]');
+  });
+
+  it('leaves text alone that only resembles long secrets', () => {
+    const r = createRedactor();
+    const long = (n: number, seed: string) => Array.from({ length: n }, (_, i) => seed[i % seed.length]).join('');
+    r.add(long(2000, 'aZ9-_.x'), long(800, 'Qw3'), long(64, 'k7'));
+    const text = JSON.stringify({ error: 'invalid_grant', error_description: `${long(1999, 'aZ9-_.x')} ${long(5000, 'mn0p')}` });
+    expect(r.redact(text)).toBe(text);
+    expect(r.redact(`<${long(800, 'Qw3')}>`)).toBe('<[redacted]>');
+  });
+
   it('does not learn error codes or states as secrets', () => {
     const r = createRedactor();
     r.learn('{"code":"NOT_FOUND","state":"whatever","error":"invalid_grant"}');
