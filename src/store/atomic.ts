@@ -9,19 +9,20 @@ import { TokenError } from '../errors.js';
 export function storeIoError(err: unknown, path: string, doing: 'read' | 'write' | 'create'): Error {
   const e = err as NodeJS.ErrnoException;
   if (err instanceof TokenError || typeof e?.code !== 'string') return err as Error;
-  const why: Record<string, [TokenError['code'], string]> = {
-    ENOSPC: ['network', 'no space left on the device'],
-    EDQUOT: ['network', 'the disk quota is exceeded'],
-    EIO: ['network', 'an I/O error'],
-    EROFS: ['usage', 'the file system is read-only'],
-    EISDIR: ['usage', 'it is a directory'],
-    ENOTDIR: ['usage', 'a part of its path is not a directory'],
-    EACCES: ['usage', 'permission denied'],
-    EPERM: ['usage', 'permission denied'],
-    EEXIST: ['usage', 'something else is in the way'],
+  const space = 'free some space, then run the command again';
+  const why: Record<string, [TokenError['code'], string, string | undefined]> = {
+    ENOSPC: ['network', 'no space left on the device', space],
+    EDQUOT: ['network', 'the disk quota is exceeded', space],
+    EIO: ['network', 'an I/O error', 'check the disk, then run the command again'],
+    EROFS: ['usage', 'the file system is read-only', undefined],
+    EISDIR: ['usage', 'it is a directory', undefined],
+    ENOTDIR: ['usage', 'a part of its path is not a directory', undefined],
+    EACCES: ['usage', 'permission denied', undefined],
+    EPERM: ['usage', 'permission denied', undefined],
+    EEXIST: ['usage', 'something else is in the way', undefined],
   };
-  const [code, words] = why[e.code] ?? ['internal', e.code];
-  return new TokenError(code, `cannot ${doing} ${path}: ${words}`, code === 'usage' ? 'fix the path, or set TOKEN_CONFIG_DIR to another directory' : 'free some space, then run the command again', { cause: err });
+  const [code, words, hint] = why[e.code] ?? ['internal', e.code, undefined];
+  return new TokenError(code, `cannot ${doing} ${path}: ${words}`, code === 'usage' ? 'fix the path, or set TOKEN_CONFIG_DIR to another directory' : hint, { cause: err });
 }
 
 /** Creates a config dir 0700 (SPEC "Profiles and storage"), whatever the umask. */
