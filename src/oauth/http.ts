@@ -212,25 +212,13 @@ async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<type
   // undici is CommonJS: bundled with code splitting, its chunk has only a default export.
   const loaded = await import('undici');
   const undici = loaded.default ?? loaded;
-  // undici 6 prints "EnvHttpProxyAgent is experimental" to stderr on first use: not for our users.
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back below exactly as it was
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const code = (rest[0] as { code?: string } | undefined)?.code;
-    if (code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  });
-  let dispatcher: InstanceType<typeof undici.EnvHttpProxyAgent>;
-  try {
-    // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
-    dispatcher = new undici.EnvHttpProxyAgent({
-      httpProxy,
-      httpsProxy,
-      noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-      clientFactory: (origin: URL, opts: object) => checkedProxy(new undici.Pool(origin, opts), origin),
-    } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
-  } finally {
-    process.emitWarning = emitWarning;
-  }
+  // The settings come from our env (Deps), not process.env; lower case wins, as with curl.
+  const dispatcher = new undici.EnvHttpProxyAgent({
+    httpProxy,
+    httpsProxy,
+    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
+    clientFactory: (origin: URL, opts: object) => checkedProxy(new undici.Pool(origin, opts), origin),
+  } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
   return ((input: string, init: RequestInit) =>
     undici.fetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
