@@ -155,11 +155,12 @@ export async function askMissing(opts: Pick<LoginOptions, 'provider' | 'provider
 }
 
 /** A prompted flag value, checked as typed (the flag's own check runs again after the prompts). */
-export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values'>, value: string): true | string {
+export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values' | 'check'>, value: string): true | string {
   const v = value.trim();
   if (v === '') return 'required';
   if (f.values && !f.values.includes(v.toUpperCase())) return `one of ${f.values.join(', ')}`;
-  if (f.flag === '--tenant' && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(v)) return 'a host name, e.g. example.brightpattern.com';
+  const own = f.check?.(v) ?? true;
+  if (own !== true) return own;
   if (/-(url|uri)$/.test(f.flag)) {
     try {
       parseUrlFlag(v, f.flag);

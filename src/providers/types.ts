@@ -13,6 +13,8 @@ export interface ProviderFlag {
   required?: boolean;
   values?: readonly string[];
   description: string;
+  /** The value's own check, as a prompt shows it while it is typed: true, or what is wanted. */
+  check?: (value: string) => true | string;
 }
 
 export interface AuthHeader {

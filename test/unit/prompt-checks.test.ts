@@ -2,6 +2,9 @@
 // flags get later, so a bad value is refused at its own prompt, not after the secret.
 import { describe, expect, it } from 'vitest';
 import { validateTyped } from '../../src/cli/login-flow.js';
+import { brightpattern } from '../../src/providers/brightpattern.js';
+
+const TENANT = brightpattern.flags.find((f) => f.flag === '--tenant')!;
 
 describe('validateTyped', () => {
   it.each([
@@ -14,7 +17,7 @@ describe('validateTyped', () => {
     ['--redirect-uri', 'http://127.0.0.1:8765/callback', true],
     ['--tenant', 'example.brightpattern.com', true],
   ])('%s %j → %j', (flag, value, expected) => {
-    expect(validateTyped({ flag }, value)).toBe(expected);
+    expect(validateTyped(flag === '--tenant' ? TENANT : { flag }, value)).toBe(expected);
   });
 
   it('a flag with fixed values takes one of them, in any case', () => {
