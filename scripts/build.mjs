@@ -1,6 +1,6 @@
-// Builds dist/ for start-up speed (issue 6):
+// Builds dist/ for start-up speed (docs/performance.md):
 // - dist/main.cjs: everything `token show --raw` needs, as ONE CommonJS file. An ES
-//   module entry alone costs Node its ESM loader (about a quarter of `node -e 0`).
+//   module entry alone costs Node its ESM loader, a large part of its own start-up.
 // - dist/<name>.js + dist/chunks/: the cold paths (commander, prompts, the loopback
 //   server, HTTP, keychain, completion, the sandbox) as ES modules, loaded by dynamic
 //   import only by the commands that need them. They take the shared modules from
@@ -132,7 +132,7 @@ function lazyImportsTo(names) {
 function coreFrom(files, names) {
   const plugin = onImport('core-from-main', false, (_args, r) => (files.has(r.path) ? { path: CORE, namespace: 'token-core' } : undefined));
   // require(), not import: importing CommonJS from an ES module costs Node a lexer pass
-  // over main.cjs (~10 ms on each cold command). The shim has put main.cjs in require's
+  // over main.cjs on each cold command. The shim has put main.cjs in require's
   // cache; its values are final once it has loaded, so they are read once, here.
   const contents = `const core = require(${JSON.stringify(CORE)}).core();\nexport const { ${names.join(', ')} } = core;\n`;
   return {
