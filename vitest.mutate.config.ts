@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // The in-process tests only: what `npm run mutate` (Stryker) runs for each mutant.
 export default defineConfig({
   test: {
-    include: ['test/unit/store.test.ts', 'test/unit/tokens.test.ts'],
+    include: ['test/unit/**/*.test.ts'],
     testTimeout: 20_000,
   },
 });
