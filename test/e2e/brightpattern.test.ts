@@ -1,20 +1,13 @@
 // Bright Pattern end to end: the built CLI against the sandbox, every request recorded.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 describe('token login brightpattern', () => {
   it('sends exactly the provider page’s form POST, with tenant and scope both set', async () => {

@@ -1,19 +1,14 @@
 // Many profiles, one file each (SPEC "Profiles and storage (version 2)"): reading one
 // profile never reads the others, so 200 profiles answer as one does; and which profile
 // -p, TOKEN_PROFILE, the default or a provider's name selects.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => (cfg = tempConfig()));
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 const token = (i: number) => `at-p${i}-${String(i).padStart(3, '0')}`;
 const show = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['show', '--raw', ...args], { env: { ...cfg.env, ...env } });

@@ -1,22 +1,17 @@
 // PRISM end to end: loopback capture with state, the GET token endpoint with
 // x-prism-* headers, --code, paste, refresh rotation, invalid_grant, verify.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { runCli, tempConfig } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
+const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
   sb.state.config.rotateRefreshTokens = true;
   sb.state.config.accessTokenTtl = 3600;
 });
-afterEach(() => cfg.cleanup());
 
 const tokenRequests = () => sb.requests.filter((r) => r.endpoint === 'prism-token');
 

@@ -1,22 +1,16 @@
 // token status: a live check of every profile (renewing when needed, PRISM's identity);
 // and token list's "expired (renewable)".
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli, tempConfig } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
+const { sb, cfg } = useSandboxConfig();
 beforeEach(async () => {
-  cfg = tempConfig();
   sb.state.config.prismQuirks = [];
   expect((await loginPrism(sb, cfg.env)).code).toBe(0);
   expect((await loginBp(sb, cfg.env)).code).toBe(0);
-  sb.requests.length = 0;
 });
-afterEach(() => cfg.cleanup());
 
 function expire(name: string): void {
   const p = cfg.profile(name);
