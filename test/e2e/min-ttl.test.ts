@@ -17,14 +17,7 @@ const renewals = () => sb.requests.filter((q) => q.endpoint === 'bp-token').leng
 const stored = () => cfg.profile('brightpattern').token;
 /** What `show --raw` gives out while the stored token is fresh: the file's cached one. */
 const storedToken = () => stored().accessToken as string;
-
-/** Moves the stored token's times back, as if ms had passed since the login. */
-function age(ms: number): void {
-  const p = cfg.profile('brightpattern');
-  p.token.obtainedAt -= ms;
-  p.token.expiresAt -= ms;
-  cfg.writeProfile('brightpattern', p);
-}
+const age = (ms: number) => cfg.age('brightpattern', ms);
 
 async function login(ttl: number): Promise<string> {
   sb.state.config.accessTokenTtl = ttl;
