@@ -153,11 +153,9 @@ describe('lock holders', () => {
     }
     // Exactly one refresh for x (with its first refresh token) and one for y: nobody broke x's lock.
     expect(refreshes().map((q) => q.query.refresh_token).sort()).toEqual([rtX, rtY].sort());
-    for (const name of ['x', 'y', 'z']) {
-      expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
-      const r = await runCli(['refresh', '-p', name], { env: cfg.env });
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-    }
+    for (const name of ['x', 'y', 'z']) expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
+    const after = await Promise.all(['x', 'y', 'z'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env: cfg.env })] as const));
+    for (const [name, r] of after) expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     expect(cfg.names()).toEqual(['x', 'y', 'z']);
   });
 
