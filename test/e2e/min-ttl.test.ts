@@ -2,11 +2,11 @@
 // show (its fast path and commander's), curl and exec renew when less is left; a provider
 // that issues shorter tokens gets one warning; a JWT's exp is the expiry when expires_in is
 // absent, and without either the expiry is unknown and renewed only when asked.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { runCli } from '../helpers/cli.js';
+import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp } from '../helpers/logins.js';
+import { copyLogin, loginBp } from '../helpers/logins.js';
 
 const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
@@ -19,11 +19,18 @@ const stored = () => cfg.profile('brightpattern').token;
 const storedToken = () => stored().accessToken as string;
 const age = (ms: number) => cfg.age('brightpattern', ms);
 
-async function login(ttl: number): Promise<string> {
+// One real login, copied into a test's config dir with a token of the lifetime it needs.
+let logins: TempConfig;
+beforeAll(async () => {
+  logins = tempConfig();
+  expect((await loginBp(sb, logins.env)).code).toBe(0);
+});
+afterAll(() => logins.cleanup());
+
+/** A Bright Pattern login whose token (and every one the sandbox issues next) lives ttl seconds. */
+function login(ttl: number): string {
   sb.state.config.accessTokenTtl = ttl;
-  const r = await loginBp(sb, cfg.env);
-  expect(r.code).toBe(0);
-  sb.requests.length = 0;
+  copyLogin(sb, logins, cfg, 'brightpattern');
   return storedToken();
 }
 
@@ -38,7 +45,7 @@ describe('--min-ttl', () => {
   ];
 
   it.each(shapes)('%s: renews a token with less than the minimum left, and gives out the new one', async (_name, args) => {
-    const before = await login(100);
+    const before = login(100);
     age(1100); // 98.9 s left of 100: less than 99 s
     const r = await runCli([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)], { env: cfg.env });
     expect(r.stderr).toBe('');
@@ -50,7 +57,7 @@ describe('--min-ttl', () => {
   });
 
   it.each(shapes)('%s: keeps a token with more than the minimum left', async (_name, args) => {
-    const before = await login(100);
+    const before = login(100);
     const r = await runCli([...args.slice(0, 1), '--min-ttl', '30s', ...args.slice(1)], { env: cfg.env });
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(before);
@@ -58,7 +65,7 @@ describe('--min-ttl', () => {
   });
 
   it('TOKEN_MIN_TTL does the same; the flag wins over it', async () => {
-    await login(100);
+    login(100);
     age(1100);
     expect((await runCli(['show', '--raw', '--min-ttl', '30s'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
     expect(renewals()).toBe(0);
@@ -74,7 +81,7 @@ describe('--min-ttl', () => {
     [['show', '--raw'], { TOKEN_MIN_TTL: 'soon' }, /^token: TOKEN_MIN_TTL must be a duration/],
     [['show', '--raw', '--no-refresh', '--min-ttl', '5m'], {}, /^token: --min-ttl and --no-refresh conflict/],
   ])('%j %j is exit 2, one line, nothing on stdout, nothing sent or stored', async (args, env, message) => {
-    await login(3600);
+    login(3600);
     const before = stored();
     const r = await runCli(args, { env: { ...cfg.env, ...env } });
     expect(r.code).toBe(2);
@@ -86,7 +93,7 @@ describe('--min-ttl', () => {
   });
 
   it('a provider that issues shorter tokens: the token is given out with one warning naming their lifetime, and not renewed again and again', async () => {
-    const before = await login(600);
+    const before = login(600);
     const runs = [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']].map((args) => runCli([...args, '--min-ttl', '30m'], { env: cfg.env }));
     for (const r of await Promise.all(runs)) {
       expect(r.code).toBe(0);

@@ -27,12 +27,13 @@ export function loginPriava(sb: Sandbox, env: NodeJS.ProcessEnv, redirectUri: st
  * pair the sandbox issued for the profile: the state a login leaves, without a login per
  * test, and no test spends another's refresh token.
  */
-export function copyLogin(sb: Sandbox, from: TempConfig, to: TempConfig, name: 'prism' | 'priava' = 'prism'): void {
+export function copyLogin(sb: Sandbox, from: TempConfig, to: TempConfig, name: 'prism' | 'brightpattern' = 'prism'): void {
   cpSync(from.env.TOKEN_CONFIG_DIR!, to.env.TOKEN_CONFIG_DIR!, { recursive: true });
   const p = to.profile(name);
-  const t = sb.state.issueTokens({ provider: name, clientId: CLIENTS[name].clientId }, true);
+  // As the sandbox answers a login: PRISM with a refresh token, Bright Pattern with a JWT.
+  const t = sb.state.issueTokens({ provider: name, clientId: CLIENTS[name].clientId }, name === 'prism', name === 'brightpattern');
   const now = Date.now();
   p.token = { ...p.token, accessToken: t.accessToken, expiresAt: now + t.expiresIn * 1000, obtainedAt: now };
-  p.secrets.refreshToken = t.refreshToken;
+  if (t.refreshToken) p.secrets.refreshToken = t.refreshToken;
   to.writeProfile(name, p);
 }
