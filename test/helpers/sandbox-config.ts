@@ -21,7 +21,7 @@ export function useSandboxConfig(opts: SandboxOptions = {}, env: NodeJS.ProcessE
   beforeAll(async () => {
     Object.assign(sb, await startSandbox(opts));
   });
-  afterAll(() => sb.close());
+  afterAll(() => sb.close?.()); // not there when the start failed: that error is the one to see
   beforeEach(() => {
     Object.assign(cfg, tempConfig(env));
     sb.requests.length = 0;
