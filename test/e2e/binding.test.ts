@@ -1,28 +1,20 @@
 // Secrets are bound to their server (SPEC "Profiles and storage (version 2)"): logging in
 // again with another token endpoint or client id never reuses the stored client secret.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp } from '../helpers/logins.js';
 
-let sb: Sandbox;
+const { sb, cfg } = useSandboxConfig();
 let other: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => {
-  sb = await startSandbox();
-  other = await startSandbox();
-});
-afterAll(async () => {
-  await sb.close();
-  await other.close();
-});
+beforeAll(async () => (other = await startSandbox()));
+afterAll(() => other.close());
 beforeEach(async () => {
-  cfg = tempConfig();
   expect((await loginBp(sb, cfg.env)).code).toBe(0);
   sb.requests.length = 0;
   other.requests.length = 0;
 });
-afterEach(() => cfg.cleanup());
 
 /** `token login -p brightpattern --force` with these flags and no client secret given. */
 const again = (flags: string[], env: NodeJS.ProcessEnv = {}) => runCli(['login', '-p', 'brightpattern', '--force', ...flags], { env: { ...cfg.env, ...env } });

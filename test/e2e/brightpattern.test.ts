@@ -1,20 +1,13 @@
 // Bright Pattern end to end: the built CLI against the sandbox, every request recorded.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { statSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 describe('token login brightpattern', () => {
   it('sends exactly the provider page’s form POST, with tenant and scope both set', async () => {
@@ -105,10 +98,14 @@ describe('token login brightpattern', () => {
 });
 
 describe('show, refresh, curl, list, use, logout', () => {
-  beforeEach(async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    sb.requests.length = 0;
+  // One real login, its config dir copied into each test's (client credentials: nothing to rotate).
+  let login: TempConfig;
+  beforeAll(async () => {
+    login = tempConfig();
+    expect((await loginBp(sb, login.env)).code).toBe(0);
   });
+  afterAll(() => login.cleanup());
+  beforeEach(() => cpSync(login.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true }));
 
   it('show --raw prints the token and a newline, nothing else', async () => {
     const r = await runCli(['show', '--raw'], { env: cfg.env });
@@ -119,8 +116,8 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('show decodes the JWT and shortens the token', async () => {
-    const raw = (await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim();
-    const r = await runCli(['show'], { env: cfg.env });
+    const [shown, r] = await Promise.all([runCli(['show', '--raw'], { env: cfg.env }), runCli(['show'], { env: cfg.env })]);
+    const raw = shown.stdout.trim();
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(raw);
     expect(r.stdout).toMatch(/^profile +brightpattern \(default\)$/m);
@@ -140,17 +137,17 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('show --header prints the Authorization line', async () => {
-    const raw = (await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim();
-    expect((await runCli(['show', '--header'], { env: cfg.env })).stdout).toBe(`Authorization: Bearer ${raw}\n`);
+    const [raw, header] = await Promise.all([runCli(['show', '--raw'], { env: cfg.env }), runCli(['show', '--header'], { env: cfg.env })]);
+    expect(header.stdout).toBe(`Authorization: Bearer ${raw.stdout.trim()}\n`);
   });
 
   it('refresh asks again with the stored secret and replaces the token', async () => {
-    const before = (await runCli(['show', '--raw'], { env: cfg.env })).stdout;
+    const before = cfg.secret('brightpattern', 'access_token');
     const r = await runCli(['refresh'], { env: cfg.env });
     expect(r.code).toBe(0);
     expect(sb.requests).toHaveLength(1);
     expect(sb.requests[0]!.form!.grant_type).toBe('client_credentials');
-    expect((await runCli(['show', '--raw'], { env: cfg.env })).stdout).not.toBe(before);
+    expect(cfg.secret('brightpattern', 'access_token')).not.toBe(before);
   });
 
   it('curl prints a shell-quoted line that works against the sandbox', async () => {

@@ -1,26 +1,19 @@
 // token check prism against the sandbox's PRISM service: strict (every check passes) and
 // with each --prism-quirk (its check fails, or warns where SPEC says so). Nothing is stored.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CLIENTS, startSandbox, type PrismQuirk, type Sandbox } from '../../src/sandbox/index.js';
-import { BIN, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS, type PrismQuirk } from '../../src/sandbox/index.js';
+import { BIN, runCli, type RunResult } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
+const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
   sb.state.config.prismQuirks = [];
 });
-afterEach(() => {
-  // Stores nothing: not even the config dir is created.
-  expect(existsSync(cfg.env.TOKEN_CONFIG_DIR!)).toBe(false);
-  cfg.cleanup();
-});
+// Stores nothing: not even the config dir is created.
+afterEach(() => expect(existsSync(cfg.env.TOKEN_CONFIG_DIR!)).toBe(false));
 
 interface Report {
   provider: string;

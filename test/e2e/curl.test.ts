@@ -137,7 +137,7 @@ describe('token curl --run', () => {
     sb.state.config.accessTokenTtl = 1;
     onTestFinished(() => void (sb.state.config.accessTokenTtl = 3600));
     expect((await loginBp(sb, other.env)).code).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    other.age('brightpattern', 1100);
     sb.requests.length = 0;
     const empty = join(other.dir, 'empty-bin');
     mkdirSync(empty);

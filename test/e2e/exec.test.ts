@@ -139,11 +139,10 @@ describe('with a valid token', () => {
   });
 });
 
-const expire = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 describe('with an expired token', () => {
   let sb: Sandbox;
-  // Tokens live 1 s: after waiting past that, every exec must renew first.
+  // Tokens live 1 s: aged past that, every exec must renew first.
   beforeAll(async () => (sb = await startSandbox({ config: { accessTokenTtl: 1 } })));
   afterAll(() => sb.close());
   beforeEach(() => {
@@ -157,7 +156,7 @@ describe('with an expired token', () => {
   ] as const)('%s: renews before running, and the child gets the new token', async (profile, login, endpoint, grant) => {
     expect((await login(sb, cfg.env)).code).toBe(0);
     const before = cfg.secret(profile, 'access_token');
-    await expire();
+    cfg.age(profile, 1100);
     sb.requests.length = 0;
 
     const { got } = await execReport(cfg.env);
@@ -171,7 +170,7 @@ describe('with an expired token', () => {
 
   it('a refused renewal is exit 3 with the provider’s words, and the command never runs', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    await expire();
+    cfg.age('prism', 1100);
     sb.failNext('prism-token', { status: 400, body: '{"error":"invalid_grant","error_description":"refresh token revoked"}' });
     const marker = join(cfg.dir, 'ran');
     const r = await runCli(['exec', '--', 'sh', '-c', `touch '${marker}'`], { env: cfg.env });

@@ -1,20 +1,16 @@
 // Secret hygiene that users see: file modes under any umask, curl --hide-token
 // as a real pipeline, secrets never in error messages.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 import { missingParts } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => (cfg = tempConfig()));
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 /** Runs a shell line with `token` on PATH, without blocking the in-process sandbox. */
 function sh(line: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {

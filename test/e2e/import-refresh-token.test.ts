@@ -2,30 +2,25 @@
 // sandbox issues it here, as another machine's login would have) is read from stdin,
 // proved with one refresh exactly as the provider pages describe, and stored like a login.
 // No browser opens: $BROWSER is a script that would leave a mark.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { runCli, type RunResult } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 
-let sb: Sandbox;
-let cfg: TempConfig;
+const { sb, cfg } = useSandboxConfig();
 let browserMark: string;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
 beforeEach(() => {
-  cfg = tempConfig();
   browserMark = join(cfg.dir, 'browser-opened');
   const browser = join(cfg.dir, 'browser.sh');
   writeFileSync(browser, `#!/bin/sh\ntouch '${browserMark}'\n`);
   chmodSync(browser, 0o755);
   cfg.env.BROWSER = browser;
-  sb.requests.length = 0;
   sb.state.config.rotateRefreshTokens = true;
 });
-afterEach(() => cfg.cleanup());
 
 const issue = (provider: 'prism' | 'priava') =>
   provider === 'prism'

@@ -1,22 +1,15 @@
 // login's OAuth options against the sandbox: --pkce (RFC 7636 S256), --scope for Priava,
 // TOKEN_PROFILE, and a login that gets no refresh token.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
 import { profileNames } from '../helpers/stored.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 const authorizeQuery = (endpoint: 'prism-authorize' | 'priava-authorize') => sb.requests.find((q) => q.endpoint === endpoint && q.method === 'GET')!.query;
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');

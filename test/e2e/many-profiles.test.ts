@@ -1,19 +1,14 @@
 // Many profiles, one file each (SPEC "Profiles and storage (version 2)"): reading one
 // profile never reads the others, so 200 profiles answer as one does; and which profile
 // -p, TOKEN_PROFILE, the default or a provider's name selects.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => (cfg = tempConfig()));
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 const token = (i: number) => `at-p${i}-${String(i).padStart(3, '0')}`;
 const show = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['show', '--raw', ...args], { env: { ...cfg.env, ...env } });
@@ -34,10 +29,10 @@ describe('200 profiles', () => {
 
   it('reads only the profile asked for: a damaged file of another profile changes nothing', async () => {
     writeFileSync(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles', 'p5.json'), '{ not json');
-    expect(await show(['-p', 'p150'])).toMatchObject({ code: 0, stdout: `${token(150)}\n`, stderr: '' });
-    expect(await show([])).toMatchObject({ code: 0, stdout: `${token(33)}\n` });
+    const [other, byDefault, r] = await Promise.all([show(['-p', 'p150']), show([]), show(['-p', 'p5'])]);
+    expect(other).toMatchObject({ code: 0, stdout: `${token(150)}\n`, stderr: '' });
+    expect(byDefault).toMatchObject({ code: 0, stdout: `${token(33)}\n` });
     // The damaged one itself is one clear line naming its file, exit 2, nothing on stdout.
-    const r = await show(['-p', 'p5']);
     expect([r.code, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toMatch(/^token: .*profiles\/p5\.json is damaged: it is not valid JSON\n/);
   });
@@ -56,8 +51,9 @@ describe('-p naming a provider', () => {
     expect((await loginBp(sb, cfg.env, ['-p', 'work'])).code).toBe(0);
     expect((await loginPrism(sb, cfg.env, ['-p', 'live'])).code).toBe(0);
     const work = cfg.profile('work').token.accessToken;
-    for (const name of ['bp', 'brightpattern']) expect(await show(['-p', name])).toMatchObject({ code: 0, stdout: `${work}\n`, stderr: '' });
-    expect(await show([], { TOKEN_PROFILE: 'prism' })).toMatchObject({ code: 0, stdout: `${cfg.profile('live').token.accessToken}\n` });
+    const [bp, brightpattern, prism] = await Promise.all([show(['-p', 'bp']), show(['-p', 'brightpattern']), show([], { TOKEN_PROFILE: 'prism' })]);
+    for (const r of [bp, brightpattern]) expect(r).toMatchObject({ code: 0, stdout: `${work}\n`, stderr: '' });
+    expect(prism).toMatchObject({ code: 0, stdout: `${cfg.profile('live').token.accessToken}\n` });
 
     expect((await loginBp(sb, cfg.env, ['-p', 'other'])).code).toBe(0);
     const r = await show(['-p', 'bp']);
@@ -70,8 +66,10 @@ describe('-p naming a provider', () => {
 
   it('a name no profile may have is exit 2 before anything is read', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    for (const name of ['../x', 'a b', '.hidden', 'x'.repeat(65)]) {
-      const r = await show(['-p', name]);
+    const names = ['../x', 'a b', '.hidden', 'x'.repeat(65)];
+    const results = await Promise.all(names.map((name) => show(['-p', name])));
+    for (const [i, name] of names.entries()) {
+      const r = results[i]!;
       expect([r.code, r.stdout], name).toEqual([2, '']);
       expect(r.stderr, name).toMatch(/^token: invalid profile name /);
     }

@@ -2,23 +2,16 @@
 // migrated once, by the first command that finds it, under lock; nothing is lost, a name
 // version 2 does not allow is exit 2 with the fix, and a migration killed at any moment
 // is finished by the next command.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { writeV1 } from '../helpers/v1.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(async () => sb.close());
-beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 const configDir = () => cfg.env.TOKEN_CONFIG_DIR!;
 

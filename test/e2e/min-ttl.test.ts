@@ -2,33 +2,36 @@
 // show (its fast path and commander's), curl and exec renew when less is left; a provider
 // that issues shorter tokens gets one warning; a JWT's exp is the expiry when expires_in is
 // absent, and without either the expiry is unknown and renewed only when asked.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { loginBp } from '../helpers/logins.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
+import { copyLogin, loginBp } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
+const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
-  cfg = tempConfig();
   sb.state.config.accessTokenTtl = 3600;
-  sb.requests.length = 0;
 });
-afterEach(() => cfg.cleanup());
 
 const renewals = () => sb.requests.filter((q) => q.endpoint === 'bp-token').length;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stored = () => cfg.profile('brightpattern').token;
+/** What `show --raw` gives out while the stored token is fresh: the file's cached one. */
+const storedToken = () => stored().accessToken as string;
+const age = (ms: number) => cfg.age('brightpattern', ms);
 
-async function login(ttl: number): Promise<string> {
+// One real login, copied into a test's config dir with a token of the lifetime it needs.
+let logins: TempConfig;
+beforeAll(async () => {
+  logins = tempConfig();
+  expect((await loginBp(sb, logins.env)).code).toBe(0);
+});
+afterAll(() => logins.cleanup());
+
+/** A Bright Pattern login whose token (and every one the sandbox issues next) lives ttl seconds. */
+function login(ttl: number): string {
   sb.state.config.accessTokenTtl = ttl;
-  const r = await loginBp(sb, cfg.env);
-  expect(r.code).toBe(0);
-  sb.requests.length = 0;
-  return (await runCli(['show', '--raw'], { env: cfg.env })).stdout;
+  copyLogin(sb, logins, cfg, 'brightpattern');
+  return storedToken();
 }
 
 describe('--min-ttl', () => {
@@ -42,28 +45,28 @@ describe('--min-ttl', () => {
   ];
 
   it.each(shapes)('%s: renews a token with less than the minimum left, and gives out the new one', async (_name, args) => {
-    const before = await login(100);
-    await sleep(1100); // 98.9 s left of 100: less than 99 s
+    const before = login(100);
+    age(1100); // 98.9 s left of 100: less than 99 s
     const r = await runCli([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)], { env: cfg.env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(renewals()).toBe(1);
-    const token = (await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim();
-    expect(token).not.toBe(before.trim());
+    const token = storedToken();
+    expect(token).not.toBe(before);
     expect(r.stdout).toContain(token);
   });
 
   it.each(shapes)('%s: keeps a token with more than the minimum left', async (_name, args) => {
-    const before = await login(100);
+    const before = login(100);
     const r = await runCli([...args.slice(0, 1), '--min-ttl', '30s', ...args.slice(1)], { env: cfg.env });
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toContain(before.trim());
+    expect(r.stdout).toContain(before);
     expect(renewals()).toBe(0);
   });
 
   it('TOKEN_MIN_TTL does the same; the flag wins over it', async () => {
-    await login(100);
-    await sleep(1100);
+    login(100);
+    age(1100);
     expect((await runCli(['show', '--raw', '--min-ttl', '30s'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
     expect(renewals()).toBe(0);
     expect((await runCli(['show', '--raw'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
@@ -78,7 +81,7 @@ describe('--min-ttl', () => {
     [['show', '--raw'], { TOKEN_MIN_TTL: 'soon' }, /^token: TOKEN_MIN_TTL must be a duration/],
     [['show', '--raw', '--no-refresh', '--min-ttl', '5m'], {}, /^token: --min-ttl and --no-refresh conflict/],
   ])('%j %j is exit 2, one line, nothing on stdout, nothing sent or stored', async (args, env, message) => {
-    await login(3600);
+    login(3600);
     const before = stored();
     const r = await runCli(args, { env: { ...cfg.env, ...env } });
     expect(r.code).toBe(2);
@@ -90,11 +93,11 @@ describe('--min-ttl', () => {
   });
 
   it('a provider that issues shorter tokens: the token is given out with one warning naming their lifetime, and not renewed again and again', async () => {
-    const before = await login(600);
-    for (const args of [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']]) {
-      const r = await runCli([...args, '--min-ttl', '30m'], { env: cfg.env });
+    const before = login(600);
+    const runs = [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']].map((args) => runCli([...args, '--min-ttl', '30m'], { env: cfg.env }));
+    for (const r of await Promise.all(runs)) {
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain(before.trim());
+      expect(r.stdout).toContain(before);
       expect(r.stderr).toMatch(/^token: warning: Bright Pattern issues tokens valid for 10m, less than --min-ttl 30m; this one is valid for (10m|9m 5\ds)\n$/);
     }
     expect(renewals()).toBe(0);
@@ -103,13 +106,13 @@ describe('--min-ttl', () => {
   it('an expiring token is renewed, and a fresh one that still has less is given out with the warning', async () => {
     sb.state.config.accessTokenTtl = 1;
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    await sleep(1100);
+    age(1100);
     sb.requests.length = 0;
     sb.state.config.accessTokenTtl = 300;
     const r = await runCli(['exec', '--min-ttl', '1h', '--', 'sh', '-c', 'printf "%s" "$TOKEN_ACCESS_TOKEN"'], { env: cfg.env });
     expect(r.code).toBe(0);
     expect(renewals()).toBe(1);
-    expect(r.stdout).toBe((await runCli(['show', '--raw'], { env: cfg.env })).stdout.trim());
+    expect(r.stdout).toBe(storedToken());
     expect(r.stderr).toMatch(/^token: warning: Bright Pattern issues tokens valid for 5m, less than --min-ttl 1h; this one is valid for 5m\n$/);
   });
 });
@@ -125,10 +128,11 @@ describe('expiry from the token itself', () => {
     answerOnce({ access_token: jwt(exp), token_type: 'Bearer' });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     expect(stored().expiresAt).toBe(exp * 1000);
-    const json = JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout);
+    const [show, list] = await Promise.all([runCli(['show', '--json'], { env: cfg.env }), runCli(['list'], { env: cfg.env })]);
+    const json = JSON.parse(show.stdout);
     expect(json.expires_at).toBe(new Date(exp * 1000).toISOString());
     expect(json.expires_in).toBeGreaterThan(1790);
-    expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/valid for (29m 5\ds|30m)/);
+    expect(list.stdout).toMatch(/valid for (29m 5\ds|30m)/);
   });
 
   it('a JWT whose exp has passed is renewed by show like any expired token', async () => {
@@ -152,15 +156,18 @@ describe('expiry from the token itself', () => {
 
     it('show and list say "expiry unknown", and --json gives null', async () => {
       expect(stored().expiresAt).toBeNull();
-      expect((await runCli(['show'], { env: cfg.env })).stdout).toMatch(/^expires +expiry unknown$/m);
-      expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^\* +brightpattern +brightpattern +valid, expiry unknown +file$/m);
-      expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({ expires_at: null, expires_in: null, expired: false });
+      const [show, list, json] = await Promise.all([['show'], ['list'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
+      expect(show!.stdout).toMatch(/^expires +expiry unknown$/m);
+      expect(list!.stdout).toMatch(/^\* +brightpattern +brightpattern +valid, expiry unknown +file$/m);
+      expect(JSON.parse(json!.stdout)).toMatchObject({ expires_at: null, expires_in: null, expired: false });
       expect(sb.requests).toHaveLength(0);
     });
 
     it('is not renewed by show, curl or exec', async () => {
-      for (const args of [['show', '--raw'], ['show', '--json'], ['curl'], ['exec', '--', 'true']]) {
-        const r = await runCli(args, { env: cfg.env });
+      const shapes = [['show', '--raw'], ['show', '--json'], ['curl'], ['exec', '--', 'true']];
+      const results = await Promise.all(shapes.map((args) => runCli(args, { env: cfg.env })));
+      for (const [i, args] of shapes.entries()) {
+        const r = results[i]!;
         expect(r.code).toBe(0);
         if (args[0] !== 'exec') expect(r.stdout).toContain(token);
       }
@@ -171,7 +178,7 @@ describe('expiry from the token itself', () => {
       answerOnce({ access_token: 'opaque-refreshed', token_type: 'Bearer' });
       expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
       expect(renewals()).toBe(1);
-      expect((await runCli(['show', '--raw'], { env: cfg.env })).stdout).toBe('opaque-refreshed\n');
+      expect(storedToken()).toBe('opaque-refreshed');
       answerOnce({ access_token: 'opaque-again', token_type: 'Bearer' });
       const r = await runCli(['show', '--raw', '--min-ttl', '1m'], { env: cfg.env });
       expect(r.code).toBe(0);

@@ -1,22 +1,17 @@
 // Priava end to end: loopback capture without state, form POSTs with the
 // TenantRegion header, BEARER normalised, rotation, the paste-free --code path.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginPriava } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
+const { sb, cfg } = useSandboxConfig();
 let redirectUri: string;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
 beforeEach(async () => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
   redirectUri = `http://127.0.0.1:${await freePort()}/oauth2callback`;
 });
-afterEach(() => cfg.cleanup());
 
 const tokenRequests = () => sb.requests.filter((r) => r.endpoint === 'priava-token');
 

@@ -1,22 +1,17 @@
 // PRISM end to end: loopback capture with state, the GET token endpoint with
 // x-prism-* headers, --code, paste, refresh rotation, invalid_grant, verify.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLIENTS } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { loginPrism } from '../helpers/logins.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
+import { copyLogin, loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
+const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
   sb.state.config.rotateRefreshTokens = true;
   sb.state.config.accessTokenTtl = 3600;
 });
-afterEach(() => cfg.cleanup());
 
 const tokenRequests = () => sb.requests.filter((r) => r.endpoint === 'prism-token');
 
@@ -100,10 +95,14 @@ describe('token login prism', () => {
 });
 
 describe('refresh and verify', () => {
-  beforeEach(async () => {
-    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    sb.requests.length = 0;
+  // One real login, copied into each test's config dir with a token pair of its own.
+  let login: TempConfig;
+  beforeAll(async () => {
+    login = tempConfig();
+    expect((await loginPrism(sb, login.env)).code).toBe(0);
   });
+  afterAll(() => login.cleanup());
+  beforeEach(() => copyLogin(sb, login, cfg));
   const secrets = () => ({ refresh: cfg.secret('prism', 'refresh_token'), access: cfg.secret('prism', 'access_token') });
 
   it('refresh is a GET with grant_type=refresh_token and the rotated refresh token replaces the stored one', async () => {
@@ -197,7 +196,8 @@ describe('refresh and verify', () => {
 
   it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {
     const t = secrets().access;
-    expect((await runCli(['curl'], { env: cfg.env })).stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
-    expect((await runCli(['curl', '--bearer'], { env: cfg.env })).stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
+    const [plain, bearer] = await Promise.all([runCli(['curl'], { env: cfg.env }), runCli(['curl', '--bearer'], { env: cfg.env })]);
+    expect(plain.stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
+    expect(bearer.stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
   });
 });

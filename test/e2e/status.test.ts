@@ -1,22 +1,25 @@
 // token status: a live check of every profile (renewing when needed, PRISM's identity);
 // and token list's "expired (renewable)".
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cpSync } from 'node:fs';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(async () => {
-  cfg = tempConfig();
-  sb.state.config.prismQuirks = [];
-  expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-  expect((await loginBp(sb, cfg.env)).code).toBe(0);
-  sb.requests.length = 0;
+const { sb, cfg } = useSandboxConfig();
+// Two real logins once (prism first: the default), and a copy of that config dir for each
+// test. No test here refreshes the copied prism profile: its refresh token is never rotated.
+let logins: TempConfig;
+beforeAll(async () => {
+  logins = tempConfig();
+  expect((await loginPrism(sb, logins.env)).code).toBe(0);
+  expect((await loginBp(sb, logins.env)).code).toBe(0);
 });
-afterEach(() => cfg.cleanup());
+afterAll(() => logins.cleanup());
+beforeEach(() => {
+  sb.state.config.prismQuirks = [];
+  cpSync(logins.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true });
+});
 
 function expire(name: string): void {
   const p = cfg.profile(name);
@@ -89,7 +92,7 @@ describe('token status', () => {
   });
 
   it('profiles are checked concurrently: three slow identity answers take about one', async () => {
-    for (const name of ['p2', 'p3']) expect((await loginPrism(sb, cfg.env, ['-p', name])).code).toBe(0);
+    for (const r of await Promise.all(['p2', 'p3'].map((name) => loginPrism(sb, cfg.env, ['-p', name])))) expect(r.code, r.stderr).toBe(0);
     for (let i = 0; i < 3; i++) sb.failNext('prism-user', { hang: true });
     const started = Date.now();
     const r = await runCli(['status', '--json'], { env: { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2' } });

@@ -1,18 +1,14 @@
 // Bad input from the user: one `token: ...` line naming the value, exit 2, empty
 // stdout, nothing stored. And profile selection as SPEC "Profiles and storage" says.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp } from '../helpers/logins.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => (cfg = tempConfig({ TOKEN_CLIENT_SECRET: 's3cret' })));
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig({}, { TOKEN_CLIENT_SECRET: 's3cret' });
 
 describe('bad input', () => {
   it.each([
@@ -81,17 +77,21 @@ describe('bad input', () => {
 });
 
 describe('profile selection', () => {
-  beforeEach(async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(0);
+  // Two real logins once (brightpattern, the first, is the default; then second), and a
+  // copy of that config dir for each test: client-credentials tokens, nothing to rotate.
+  let logins: TempConfig;
+  beforeAll(async () => {
+    logins = tempConfig();
+    expect((await loginBp(sb, logins.env)).code).toBe(0);
+    expect((await loginBp(sb, logins.env, ['-p', 'second'])).code).toBe(0);
   });
+  afterAll(() => logins.cleanup());
+  beforeEach(() => cpSync(logins.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true }));
 
   it('uses the default (the first login), -p, or TOKEN_PROFILE; the flag wins', async () => {
     const name = async (args: string[], env = cfg.env) => JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
-    expect(await name([])).toBe('brightpattern');
-    expect(await name(['-p', 'second'])).toBe('second');
-    expect(await name([], { ...cfg.env, TOKEN_PROFILE: 'second' })).toBe('second');
-    expect(await name(['-p', 'brightpattern'], { ...cfg.env, TOKEN_PROFILE: 'second' })).toBe('brightpattern');
+    const names = await Promise.all([name([]), name(['-p', 'second']), name([], { ...cfg.env, TOKEN_PROFILE: 'second' }), name(['-p', 'brightpattern'], { ...cfg.env, TOKEN_PROFILE: 'second' })]);
+    expect(names).toEqual(['brightpattern', 'second', 'second', 'brightpattern']);
   });
 
   it('several profiles and no default: exit 2 asking for -p or token use', async () => {
@@ -115,13 +115,13 @@ describe('profile selection', () => {
     const second = cfg.profile('second');
     delete second.token;
     cfg.writeProfile('second', second);
-    const list = await runCli(['list', '--json'], { env: cfg.env });
+    const [list, text] = await Promise.all([runCli(['list', '--json'], { env: cfg.env }), runCli(['list'], { env: cfg.env })]);
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [r.name, r.status, typeof r.expires_at])).toEqual([
       ['brightpattern', 'valid', 'string'],
       ['second', 'none', 'object'],
     ]);
-    expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +second +brightpattern +none +file$/m);
+    expect(text.stdout).toMatch(/^ +second +brightpattern +none +file$/m);
     // The status is the profile file's: secrets that are gone do not change it, and list never fails over them.
     const first = cfg.profile('brightpattern');
     delete first.secrets;
@@ -160,21 +160,22 @@ describe('profile selection', () => {
     const first = cfg.profile('brightpattern');
     first.token.expiresAt = 1e20;
     cfg.writeProfile('brightpattern', first);
-    const list = await runCli(['list', '--json'], { env: cfg.env });
+    const [list, show, json] = await Promise.all([['list', '--json'], ['show', '-p', 'brightpattern'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(list.stdout)[0]).toMatchObject({ profile: 'brightpattern', name: 'brightpattern', expires_at: null });
-    const show = await runCli(['show', '-p', 'brightpattern'], { env: cfg.env });
+    expect(JSON.parse(list!.stdout)[0]).toMatchObject({ profile: 'brightpattern', name: 'brightpattern', expires_at: null });
     expect(show).toMatchObject({ code: 0, stderr: '' });
-    expect(show.stdout).toMatch(/^expires +out of range \(in /m);
-    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({ expires_at: null, expired: false });
+    expect(show!.stdout).toMatch(/^expires +out of range \(in /m);
+    expect(JSON.parse(json!.stdout)).toMatchObject({ expires_at: null, expired: false });
   });
 
   it('names of built-in object properties are profile names like any other', async () => {
-    for (const args of [['show', '--raw', '-p', 'toString'], ['use', 'valueOf'], ['logout', '-p', 'hasOwnProperty']]) {
-      const before = [cfg.names(), cfg.text('config.json')];
-      expect(await runCli(args, { env: cfg.env })).toMatchObject({ code: 2, stdout: '', stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n` });
-      expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
+    const before = [cfg.names(), cfg.text('config.json')];
+    const commands = [['show', '--raw', '-p', 'toString'], ['use', 'valueOf'], ['logout', '-p', 'hasOwnProperty']];
+    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    for (const [i, args] of commands.entries()) {
+      expect(results[i]).toMatchObject({ code: 2, stdout: '', stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n` });
     }
+    expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
     expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
     const r = await runCli(['show', '--raw', '-p', 'constructor'], { env: cfg.env });
     expect(r).toMatchObject({ code: 0, stdout: `${cfg.secret('constructor', 'access_token')}\n`, stderr: '' });
@@ -182,8 +183,10 @@ describe('profile selection', () => {
 
   it.each(['me@work', 'a+b', '.hidden', 'x'.repeat(65)])('a profile name version 2 does not allow (%s) is exit 2, for every command, and nothing changes', async (name) => {
     const before = [cfg.names(), cfg.text('config.json')];
-    for (const args of [['login', 'bp', '-p', name, '--client-id', 'c', '--tenant', 't.example'], ['show', '--raw', '-p', name], ['use', name], ['logout', '-p', name]]) {
-      const r = await runCli(args, { env: cfg.env });
+    const commands = [['login', 'bp', '-p', name, '--client-id', 'c', '--tenant', 't.example'], ['show', '--raw', '-p', name], ['use', name], ['logout', '-p', name]];
+    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    for (const [i, args] of commands.entries()) {
+      const r = results[i]!;
       expect([args[0], r.code, r.stdout, r.stderr]).toEqual([args[0], 2, '', `token: invalid profile name ${JSON.stringify(name)}\nuse 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`]);
     }
     expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
@@ -206,15 +209,13 @@ describe('the show --raw fast path', () => {
   it('gives what the commander path gives', async () => {
     expect((await loginBp(sb, cfg.env, ['-p', 'one'])).code).toBe(0);
     expect((await loginBp(sb, cfg.env, ['-p', 'two'])).code).toBe(0);
-    const json = JSON.parse((await runCli(['show', '--json', '-p', 'two'], { env: cfg.env })).stdout);
     // -v is not on the fast path: the same command through commander.
-    for (const args of [['show', '--raw', '-p', 'two'], ['show', '-p', 'two', '--raw'], ['show', '--profile=two', '--raw', '--no-refresh'], ['-v', 'show', '--raw', '-p', 'two']]) {
-      const r = await runCli(args, { env: cfg.env });
-      expect(r).toMatchObject({ code: 0, stdout: `${json.access_token}\n`, stderr: '' });
-    }
-    const header = await runCli(['show', '--header', '--profile', 'two'], { env: cfg.env });
-    expect(header.stdout).toBe(`Authorization: Bearer ${json.access_token}\n`);
-    const missing = await runCli(['show', '--raw', '-p', 'three'], { env: cfg.env });
+    const raw = [['show', '--raw', '-p', 'two'], ['show', '-p', 'two', '--raw'], ['show', '--profile=two', '--raw', '--no-refresh'], ['-v', 'show', '--raw', '-p', 'two']];
+    const commands = [['show', '--json', '-p', 'two'], ['show', '--header', '--profile', 'two'], ['show', '--raw', '-p', 'three'], ...raw];
+    const [shown, header, missing, ...results] = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    const json = JSON.parse(shown!.stdout);
+    for (const r of results) expect(r).toMatchObject({ code: 0, stdout: `${json.access_token}\n`, stderr: '' });
+    expect(header!.stdout).toBe(`Authorization: Bearer ${json.access_token}\n`);
     expect(missing).toMatchObject({ code: 2, stdout: '', stderr: 'token: unknown profile "three"\nprofiles: one, two\n' });
   });
 });

@@ -66,6 +66,8 @@ export interface TempConfig {
   secret(name: string, kind: SecretKind): string | undefined;
   /** Replaces profiles/<name>.json (for tests that set up a state by hand). */
   writeProfile(name: string, profile: unknown): void;
+  /** Moves the stored token's times back, as if ms had passed since it was obtained: no sleeping. */
+  age(name: string, ms: number): void;
   /** The raw text of a file under the config dir. */
   text(file: string): string;
   exists(file: string): boolean;
@@ -102,6 +104,12 @@ export function tempConfig(extra: NodeJS.ProcessEnv = {}): TempConfig {
     writeProfile: (name, value) => {
       mkdirSync(join(config, 'profiles'), { recursive: true, mode: 0o700 });
       writeFileSync(join(config, 'profiles', `${name}.json`), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    },
+    age(name, ms) {
+      const p = profile(name);
+      p.token.obtainedAt -= ms;
+      if (p.token.expiresAt !== null) p.token.expiresAt -= ms;
+      this.writeProfile(name, p);
     },
     text: (file) => readFileSync(join(config, file), 'utf8'),
     exists: (file) => existsSync(join(config, file)),

@@ -1,6 +1,7 @@
 // Logging in against the sandbox the way a user would, for tests that need a profile.
+import { cpSync } from 'node:fs';
 import { CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, type RunResult } from './cli.js';
+import { runCli, type RunResult, type TempConfig } from './cli.js';
 
 export function loginBp(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
   return runCli(['login', 'brightpattern', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, ...extra], {
@@ -19,4 +20,20 @@ export function loginPriava(sb: Sandbox, env: NodeJS.ProcessEnv, redirectUri: st
     ['login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl, '--authorize-url', sb.priavaAuthorizeUrl, '--redirect-uri', redirectUri, ...extra],
     { env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret } },
   );
+}
+
+/**
+ * What a real login left in `from` (the file store), copied into `to` with a fresh token
+ * pair the sandbox issued for the profile: the state a login leaves, without a login per
+ * test, and no test spends another's refresh token.
+ */
+export function copyLogin(sb: Sandbox, from: TempConfig, to: TempConfig, name: 'prism' | 'brightpattern' = 'prism'): void {
+  cpSync(from.env.TOKEN_CONFIG_DIR!, to.env.TOKEN_CONFIG_DIR!, { recursive: true });
+  const p = to.profile(name);
+  // As the sandbox answers a login: PRISM with a refresh token, Bright Pattern with a JWT.
+  const t = sb.state.issueTokens({ provider: name, clientId: CLIENTS[name].clientId }, name === 'prism', name === 'brightpattern');
+  const now = Date.now();
+  p.token = { ...p.token, accessToken: t.accessToken, expiresAt: now + t.expiresIn * 1000, obtainedAt: now };
+  if (t.refreshToken) p.secrets.refreshToken = t.refreshToken;
+  to.writeProfile(name, p);
 }

@@ -10,18 +10,24 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
-import { loginPrism } from '../helpers/logins.js';
+import { copyLogin, loginPrism } from '../helpers/logins.js';
 
 let sb: Sandbox;
 let cfg: TempConfig;
 /** The sandbox behind a pass-through front, so a test can act on a request before it is answered. */
 let front: Front;
 let beforeForward: (url: URL) => Promise<void>;
+let logins: TempConfig;
 beforeAll(async () => {
   sb = await startSandbox();
   front = await startFront(sb.url, (url) => beforeForward(url));
+  logins = tempConfig();
+  beforeForward = async () => undefined;
+  const r = await loginPrism({ ...sb, prismServiceUrl: front.url }, logins.env);
+  expect(r.code, r.stderr).toBe(0);
 });
 afterAll(async () => {
+  logins.cleanup();
   await front.close();
   await sb.close();
 });
@@ -39,10 +45,17 @@ const file = (name: string) => join(cfg.env.TOKEN_CONFIG_DIR!, name);
 const accessToken = (name = 'prism') => cfg.secret(name, 'access_token');
 const refreshToken = (name = 'prism') => cfg.secret(name, 'refresh_token');
 
-/** A prism profile (through the front) whose stored token has expired, so the next use refreshes it. */
+/**
+ * A prism profile (through the front) whose stored token has expired, so the next use
+ * refreshes it. The profile `prism` is a copy of one real login, with a token pair of its own.
+ */
 async function loginExpiring(name = 'prism'): Promise<void> {
-  const r = await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env, ['-p', name]);
-  expect(r.code, r.stderr).toBe(0);
+  if (name === 'prism') {
+    copyLogin(sb, logins, cfg);
+  } else {
+    const r = await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env, ['-p', name]);
+    expect(r.code, r.stderr).toBe(0);
+  }
   expire(name);
   sb.requests.length = 0;
 }
@@ -153,11 +166,9 @@ describe('lock holders', () => {
     }
     // Exactly one refresh for x (with its first refresh token) and one for y: nobody broke x's lock.
     expect(refreshes().map((q) => q.query.refresh_token).sort()).toEqual([rtX, rtY].sort());
-    for (const name of ['x', 'y', 'z']) {
-      expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
-      const r = await runCli(['refresh', '-p', name], { env: cfg.env });
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-    }
+    for (const name of ['x', 'y', 'z']) expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
+    const after = await Promise.all(['x', 'y', 'z'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env: cfg.env })] as const));
+    for (const [name, r] of after) expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     expect(cfg.names()).toEqual(['x', 'y', 'z']);
   });
 

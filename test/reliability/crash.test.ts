@@ -17,7 +17,13 @@ import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js'
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 
-const RUNS = 60;
+/**
+ * Runs: at least one of every kind and kill moment (3 × 5, in MIN_RUNS), then more only
+ * until every outcome below has been seen, at most MAX_RUNS: where the kills land depends
+ * on the machine's load, so a quiet machine stops early and a busy one samples longer.
+ */
+const MIN_RUNS = 15;
+const MAX_RUNS = 60;
 /** Runs alive at once (each is two token processes and a server): the machine has 2 cores. */
 const BATCH = 3;
 /**
@@ -26,7 +32,7 @@ const BATCH = 3;
  * is the process exiting.
  */
 const AFTER_ANSWER_MS = 150;
-/** Kills timed from the temp file's appearance land within this: across its write, fsync and rename. */
+/** Kills timed from the temp file's appearance land within this (its write, fsync and rename), likewise after the rename. */
 const WRITE_MS = 6;
 
 interface Pair {
@@ -43,14 +49,16 @@ interface Run {
   child?: ChildProcess;
   /**
    * When to kill: this long after spawn, after the request reached the server, after
-   * the answer left it, or after the process began writing the profile file.
+   * the answer left it, after the process began writing the profile file, or after its
+   * new version replaced the file (what follows: the rest of the command, its exit).
    */
-  kill: { after: 'spawn' | 'request' | 'response' | 'write'; ms: number };
+  kill: { after: 'spawn' | 'request' | 'response' | 'write' | 'stored'; ms: number };
   /** How long the server sits on the request before answering. */
   serverDelayMs: number;
 }
 
-type Outcome = 'killed before the request' | 'killed in flight, old pair kept' | 'killed after storing the new pair' | 'finished';
+const KILLED = ['killed before the request', 'killed in flight, old pair kept', 'killed after storing the new pair'] as const;
+type Outcome = (typeof KILLED)[number] | 'finished';
 
 let sb: Sandbox;
 let front: { url: string; server: Server };
@@ -81,13 +89,16 @@ afterAll(async () => {
 });
 
 describe('SIGKILL at a random moment', () => {
-  it(`never leaves a broken profile, a mixed token pair or a lost one, with another profile written meanwhile (${RUNS} runs)`, { timeout: 480_000 }, async () => {
+  it(`never leaves a broken profile, a mixed token pair or a lost one, with another profile written meanwhile (${MIN_RUNS} to ${MAX_RUNS} runs)`, { timeout: 480_000 }, async () => {
     const outcomes: Record<string, number> = {};
-    for (let i = 0; i < RUNS; i += BATCH) {
-      const batch = Array.from({ length: Math.min(BATCH, RUNS - i) }, (_, j) => crashOnce(i + j));
+    const seenAll = () => KILLED.every((o) => outcomes[o]);
+    let i = 0;
+    while (i < MAX_RUNS && (i < MIN_RUNS || !seenAll())) {
+      const batch = Array.from({ length: Math.min(BATCH, MAX_RUNS - i) }, (_, j) => crashOnce(i + j));
+      i += batch.length;
       for (const outcome of await Promise.all(batch)) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }
-    console.info(`crash runs: ${JSON.stringify(outcomes)}`);
+    console.info(`crash runs: ${i}, ${JSON.stringify(outcomes)}`);
     // The kills really did land in every window that matters, not only at start-up.
     expect(outcomes['killed before the request']).toBeGreaterThan(0);
     expect(outcomes['killed in flight, old pair kept']).toBeGreaterThan(0);
@@ -101,9 +112,9 @@ async function crashOnce(i: number): Promise<Outcome> {
   const seeded = seed(dir);
   const old = seeded.a;
   const env = { PATH: process.env.PATH, HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1', TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
-  const after = (['spawn', 'request', 'response', 'write'] as const)[i % 4]!;
+  const after = (['spawn', 'request', 'response', 'write', 'stored'] as const)[i % 5]!;
   const serverDelayMs = Math.random() * 20;
-  const windowMs = { spawn: 150, request: serverDelayMs, response: AFTER_ANSWER_MS, write: WRITE_MS }[after];
+  const windowMs = { spawn: 150, request: serverDelayMs, response: AFTER_ANSWER_MS, write: WRITE_MS, stored: WRITE_MS }[after];
   const run: Run = { kind, old, requested: false, serverDelayMs, kill: { after, ms: Math.random() * windowMs } };
   let args = ['refresh', '-p', 'a'];
   if (kind === 'login') {
@@ -120,11 +131,12 @@ async function crashOnce(i: number): Promise<Outcome> {
   run.child = child;
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   if (after === 'spawn') setTimeout(() => kill(child), run.kill.ms);
-  // inotify tells when a's temp file appears; its write, fsync and rename follow within a few ms.
+  // inotify tells when a's temp file appears (its write, fsync and rename follow within a
+  // few ms), and when it is renamed over a.json.
   const watcher =
-    after === 'write'
+    after === 'write' || after === 'stored'
       ? watch(join(dir, 'profiles'), (_event, name) => {
-          if (!name?.startsWith('.a.json.')) return;
+          if (after === 'write' ? !name?.startsWith('.a.json.') : name !== 'a.json') return;
           watcher!.close();
           setTimeout(() => kill(child), run.kill.ms);
         })
@@ -149,8 +161,8 @@ async function crashOnce(i: number): Promise<Outcome> {
   // The real follow-up: a refresh of every profile. It fails only where the server rotated a's
   // refresh token and the process died before it could store the answer (no client can help that).
   const lost = kind === 'refresh' && stored.access === old.access && run.issued !== undefined && run.issued.refresh !== old.refresh;
-  for (const name of ['a', 'b', 'c']) {
-    const r = await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 });
+  const followUps = await Promise.all(['a', 'b', 'c'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 })] as const));
+  for (const [name, r] of followUps) {
     if (name === 'a' && lost) expect([r.code, r.stderr], where).toEqual([3, expect.stringContaining('invalid_grant')]);
     else expect([r.code, r.stderr], `${where}: refresh -p ${name}`).toEqual([0, expect.stringMatching(/^Refreshed profile /)]);
   }

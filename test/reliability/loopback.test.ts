@@ -1,28 +1,23 @@
 // The loopback listener under hostile input (RFC 8252 §7.3, §8.3; RFC 6749 §10.12):
 // 127.0.0.1 only, state checked, one code, Host checked, closes when done.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
+const { sb, cfg } = useSandboxConfig();
 let handoff: string;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
 beforeEach(() => {
-  cfg = tempConfig();
   handoff = join(cfg.dir, 'url');
   cfg.env.BROWSER = `${process.execPath} ${join(ROOT, 'test', 'helpers', 'browser-handoff.mjs')}`;
   cfg.env.BROWSER_HANDOFF_FILE = handoff;
-  sb.requests.length = 0;
 });
-afterEach(() => cfg.cleanup());
 
 async function authorizeUrl(): Promise<URL> {
   for (let i = 0; i < 200 && !existsSync(handoff); i++) await new Promise((r) => setTimeout(r, 25));

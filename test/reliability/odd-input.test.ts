@@ -217,10 +217,9 @@ describe('the CLI', () => {
     expect(at).toHaveLength(1);
     damage(at[0]!);
     const want = `token: the stored ${what} of profile brightpattern is damaged (it has a space, a line break or another character no token has); not printing it\nlog in again to replace it: token login -p brightpattern --force\n`;
-    for (const args of [['show', '--raw'], ['show', '--header'], ['show', '--raw', '-v'], ['curl'], ['exec', '--', 'true']]) {
-      const r = await runCli(args, { env: cfg.env });
-      expect({ args, ...r }).toMatchObject({ args, code: 2, stdout: '', stderr: want });
-    }
+    const commands = [['show', '--raw'], ['show', '--header'], ['show', '--raw', '-v'], ['curl'], ['exec', '--', 'true']];
+    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    for (const [i, args] of commands.entries()) expect({ args, ...results[i] }).toMatchObject({ args, code: 2, stdout: '', stderr: want });
   });
 
   it('escapes C1 and DEL in a JWT header and claims of every type (show, show --json)', async () => {
@@ -229,13 +228,13 @@ describe('the CLI', () => {
     const jwt = `${part({ alg: 'none', kid: evil })}.${part({ sub: evil, roles: [evil, 1], nested: { x: evil }, n: 5 })}.sig`;
     sb.failNext('bp-token', { status: 200, body: JSON.stringify({ access_token: jwt, token_type: 'bearer', expires_in: 3600 }) });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    for (const args of [['show'], ['show', '--json']]) {
-      const r = await runCli(args, { env: cfg.env });
+    const results = await Promise.all([['show'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
+    for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       expect(r.stdout).toContain('\\u009b31mred\\u007f');
     }
-    const json = JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout);
+    const json = JSON.parse(results[1]!.stdout);
     expect(json.jwt.claims.roles[0]).toBe(evil); // escaped for the terminal, the same string to a parser
   });
 });

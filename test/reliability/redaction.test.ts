@@ -3,15 +3,15 @@
 // what a token endpoint really sent once (JSON labelled as a form or text, a form, an HTML
 // page, an echo in error_description or in a Location), first in-process against a real
 // local server, then with the built CLI.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { requestToken } from '../../src/oauth/token-response.js';
 import { createRedactor } from '../../src/oauth/redact.js';
 import { prism } from '../../src/providers/prism.js';
 import { priava } from '../../src/providers/priava.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginPrism } from '../helpers/logins.js';
 import { storedValues } from '../helpers/stored-files.js';
 
@@ -91,12 +91,7 @@ describe('requestToken with -v, in-process', () => {
 });
 
 describe('the built CLI with -v', () => {
-  let sb: Sandbox;
-  let cfg: TempConfig;
-  beforeAll(async () => (sb = await startSandbox()));
-  afterAll(() => sb.close());
-  beforeEach(() => (cfg = tempConfig()));
-  afterEach(() => cfg.cleanup());
+  const { sb, cfg } = useSandboxConfig();
 
   type Make = (s: { at: string; rt: string; secret: string }) => Answer;
   const NEW = { access_token: 'new-AT-e2e-0123456789', refresh_token: 'new-RT-e2e-9876543210', token_type: 'bearer', expires_in: 3600 };

@@ -2,24 +2,17 @@
 // browser, a refresh waiting on a hanging token endpoint with its lock held — the built
 // CLI says `token: cancelled` (or the JSON error with --json), exits 130 and leaves no
 // temp file or lock behind.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { BIN, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
+import { BIN, type RunResult } from '../helpers/cli.js';
+import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginPrism } from '../helpers/logins.js';
 import { profileNames, storedToken } from '../helpers/stored.js';
 
-let sb: Sandbox;
-let cfg: TempConfig;
-beforeAll(async () => (sb = await startSandbox()));
-afterAll(() => sb.close());
-beforeEach(() => {
-  cfg = tempConfig();
-  sb.requests.length = 0;
-});
-afterEach(() => cfg.cleanup());
+const { sb, cfg } = useSandboxConfig();
 
 /** Runs the CLI, sends SIGINT to it (only it) once `ready()` holds, and collects the outcome. */
 function interruptWhen(args: string[], ready: (stderr: string) => boolean): Promise<RunResult> {
