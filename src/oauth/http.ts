@@ -218,7 +218,7 @@ async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<type
     httpsProxy,
     noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
     clientFactory: (origin: URL, opts: object) => checkedProxy(new undici.Pool(origin, opts), origin),
-  } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
+  });
   return ((input: string, init: RequestInit) =>
     undici.fetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
