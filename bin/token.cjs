@@ -33,7 +33,8 @@ function loadMain(useCache, nodeCompileCache = false) {
   const file = useCache ? readCache() : undefined;
   const same = file !== undefined && file.length > source.length && file.slice(0, source.length) === source;
   const cachedData = same ? Buffer.from(file.slice(source.length), 'base64') : undefined;
-  if (!cachedData && nodeCompileCache && enableNodeCompileCache()) return { exports: require(entry), cacheFile, source };
+  if (!cachedData && nodeCompileCache && enableNodeCompileCache())
+    return { exports: require(entry), cacheFile, source };
   const script = new Script(source, { filename: entry, cachedData });
   const mod = new module.constructor(entry, module); // Module, without loading node:module
   mod.filename = entry;

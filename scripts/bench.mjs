@@ -31,9 +31,30 @@ try {
 
   const cases = [
     { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: base, baseline: true },
-    { name: 'token show --raw (file store)', argv: [process.execPath, bin, 'show', '--raw'], env: one, target: 1.05, rssTarget: 1.05 },
-    { name: 'token show --raw (200 profiles)', argv: [process.execPath, bin, 'show', '--raw', '-p', 'p199'], env: many, target: 1.05 },
-    ...(keychain ? [{ name: 'token show --raw (keychain store)', argv: [process.execPath, bin, 'show', '--raw'], env: keychain, target: 1.05, rssTarget: 1.05 }] : []),
+    {
+      name: 'token show --raw (file store)',
+      argv: [process.execPath, bin, 'show', '--raw'],
+      env: one,
+      target: 1.05,
+      rssTarget: 1.05,
+    },
+    {
+      name: 'token show --raw (200 profiles)',
+      argv: [process.execPath, bin, 'show', '--raw', '-p', 'p199'],
+      env: many,
+      target: 1.05,
+    },
+    ...(keychain
+      ? [
+          {
+            name: 'token show --raw (keychain store)',
+            argv: [process.execPath, bin, 'show', '--raw'],
+            env: keychain,
+            target: 1.05,
+            rssTarget: 1.05,
+          },
+        ]
+      : []),
     { name: 'token --help', argv: [process.execPath, bin, '--help'], env: one, target: 1.2 },
     { name: 'token completion bash', argv: [process.execPath, bin, 'completion', 'bash'], env: one, target: 1.2 },
   ];
@@ -62,12 +83,19 @@ try {
   // "200 profiles no slower than 1, within noise": the difference of medians with a 95%
   // bootstrap interval; an interval that holds 0 is a difference the runs cannot tell apart.
   const [oneCase, manyCase] = [cases[1], cases[2]];
-  const diff = medianDiffInterval(manyCase.samples.map((s) => s.ms), oneCase.samples.map((s) => s.ms));
-  console.log(`\n200 profiles − 1 profile: ${diff.median.toFixed(1)} ms (95% interval ${diff.low.toFixed(1)} to ${diff.high.toFixed(1)} ms)`);
+  const diff = medianDiffInterval(
+    manyCase.samples.map((s) => s.ms),
+    oneCase.samples.map((s) => s.ms),
+  );
+  console.log(
+    `\n200 profiles − 1 profile: ${diff.median.toFixed(1)} ms (95% interval ${diff.low.toFixed(1)} to ${diff.high.toFixed(1)} ms)`,
+  );
   // Wall time on a shared VM swings with its neighbours; instruction counts do not.
   if (spawnSync('sh', ['-c', 'command -v valgrind']).status === 0 && process.env.BENCH_INSTRUCTIONS !== '0') {
     const base = instructions(baseline);
-    console.log('\n| command | instructions (callgrind, less the random hash-seed search, fewest of 3) | × node -e 0 |');
+    console.log(
+      '\n| command | instructions (callgrind, less the random hash-seed search, fewest of 3) | × node -e 0 |',
+    );
     console.log('|---|---|---|');
     for (const c of cases) {
       const n = c === baseline ? base : instructions(c);
@@ -77,9 +105,13 @@ try {
   if (keychain) {
     // SPEC: a refresh with the keychain costs at most one Node start-up more than with the file.
     const [f, k] = [await refreshTimes(one), await refreshTimes(keychain)];
-    console.log(`\n| token refresh, median of 9 | file ${f.toFixed(0)} ms | keychain ${k.toFixed(0)} ms | difference ${(k - f).toFixed(0)} ms = ${((k - f) / bMs).toFixed(2)} × node -e 0 | target ≤ 1 |`);
+    console.log(
+      `\n| token refresh, median of 9 | file ${f.toFixed(0)} ms | keychain ${k.toFixed(0)} ms | difference ${(k - f).toFixed(0)} ms = ${((k - f) / bMs).toFixed(2)} × node -e 0 | target ≤ 1 |`,
+    );
   }
-  console.log(`| login, scripted browser, end to end | ${(await loginTimes()).map((t) => t.toFixed(0)).join(' / ')} ms (median of 5 / min / max) | target < 400 ms |`);
+  console.log(
+    `| login, scripted browser, end to end | ${(await loginTimes()).map((t) => t.toFixed(0)).join(' / ')} ms (median of 5 / min / max) | target < 400 ms |`,
+  );
 } finally {
   await sb.close();
   stopKeyring?.();
@@ -115,7 +147,10 @@ function instructions(c) {
   const out = join(home, 'callgrind.out');
   let fewest = Infinity;
   for (let i = 0; i < 3; i++) {
-    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...c.argv], { env: c.env, encoding: 'utf8' });
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...c.argv], {
+      env: c.env,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`callgrind failed for ${c.name}: ${r.stderr.slice(-300)}`);
     const { total, seed } = callgrindCounts(readFileSync(out, 'utf8'));
     if (!total || !seed) throw new Error(`callgrind output for ${c.name} has no totals or no hash-seed call`);
@@ -148,10 +183,24 @@ function callgrindCounts(text) {
 }
 
 async function login(env, extra = []) {
-  const r = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force', ...extra], {
-    ...env,
-    TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
-  });
+  const r = await run(
+    [
+      'login',
+      'bp',
+      '--client-id',
+      CLIENTS.brightpattern.clientId,
+      '--tenant',
+      CLIENTS.brightpattern.tenant,
+      '--url',
+      sb.bpUrl,
+      '--force',
+      ...extra,
+    ],
+    {
+      ...env,
+      TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret,
+    },
+  );
   if (r.status !== 0) throw new Error(`login failed: ${r.stderr}`);
   return r;
 }
@@ -176,11 +225,19 @@ async function refreshTimes(env) {
 
 /** Login with the PRISM flow end to end: loopback listener, scripted browser, code exchange. */
 async function loginTimes() {
-  const env = { ...base, TOKEN_CONFIG_DIR: join(home, 'login'), BROWSER: join(root, 'scripts', 'scripted-browser.cjs'), TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
+  const env = {
+    ...base,
+    TOKEN_CONFIG_DIR: join(home, 'login'),
+    BROWSER: join(root, 'scripts', 'scripted-browser.cjs'),
+    TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret,
+  };
   const times = [];
   for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();
-    const r = await run(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--force'], env);
+    const r = await run(
+      ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--force'],
+      env,
+    );
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (r.status !== 0) throw new Error(`prism login failed: ${r.stderr}`);
   }
@@ -195,10 +252,22 @@ async function keychainEnv() {
     keychainSkip = 'no gnome-keyring-daemon / dbus-daemon on this machine';
     return undefined;
   }
-  const dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const address = await new Promise((resolve) => dbus.stdout.once('data', (d) => resolve(String(d).trim())));
-  const kenv = { ...base, DBUS_SESSION_BUS_ADDRESS: address, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, TOKEN_STORE: 'keychain', TOKEN_CONFIG_DIR: join(home, 'kc') };
-  const keyring = spawn('gnome-keyring-daemon', ['--unlock', '--foreground', '--components=secrets'], { env: kenv, stdio: ['pipe', 'ignore', 'ignore'] });
+  const kenv = {
+    ...base,
+    DBUS_SESSION_BUS_ADDRESS: address,
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_RUNTIME_DIR: home,
+    TOKEN_STORE: 'keychain',
+    TOKEN_CONFIG_DIR: join(home, 'kc'),
+  };
+  const keyring = spawn('gnome-keyring-daemon', ['--unlock', '--foreground', '--components=secrets'], {
+    env: kenv,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   keyring.stdin.end('bench');
   stopKeyring = () => {
     keyring.kill();
@@ -206,7 +275,20 @@ async function keychainEnv() {
   };
   let last;
   for (let i = 0; i < 50; i++) {
-    last = await run(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--force'], { ...kenv, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
+    last = await run(
+      [
+        'login',
+        'bp',
+        '--client-id',
+        CLIENTS.brightpattern.clientId,
+        '--tenant',
+        CLIENTS.brightpattern.tenant,
+        '--url',
+        sb.bpUrl,
+        '--force',
+      ],
+      { ...kenv, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret },
+    );
     if (last.status === 0) return kenv;
     await new Promise((res) => setTimeout(res, 100));
   }

@@ -19,16 +19,36 @@ const dist = `${root}dist`;
 const next = `${root}.dist-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
 const CORE = 'token-cli/core';
-const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', minifySyntax: true, logLevel: 'warning', external: ['keytar', 'open'] };
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minifySyntax: true,
+  logLevel: 'warning',
+  external: ['keytar', 'open'],
+};
 
 // Pass 1: which files `main` reaches statically (the core), and what it loads lazily.
 const lazy = new Map(); // absolute path -> entry name
-const firstPass = await build({ ...common, entryPoints: ['src/cli/main.ts'], write: false, outdir: next, format: 'cjs', define: { 'import.meta.url': 'undefined' }, metafile: true, plugins: [collectLazy(lazy)] });
+const firstPass = await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  write: false,
+  outdir: next,
+  format: 'cjs',
+  define: { 'import.meta.url': 'undefined' },
+  metafile: true,
+  plugins: [collectLazy(lazy)],
+});
 const core = new Set(Object.keys(firstPass.metafile.inputs).map((p) => `${root}${p}`));
 for (const path of core) lazy.delete(path);
 
 // The core bundle: main.ts plus every core module re-exported, for the cold chunks.
-const barrel = [...core].filter((p) => p.startsWith(`${root}src/`)).map((p) => `export * from ${JSON.stringify(p)};`).join('\n');
+const barrel = [...core]
+  .filter((p) => p.startsWith(`${root}src/`))
+  .map((p) => `export * from ${JSON.stringify(p)};`)
+  .join('\n');
 const coreBuild = await build({
   ...common,
   stdin: { contents: barrel, resolveDir: root, loader: 'ts', sourcefile: 'core.ts' },
@@ -42,12 +62,27 @@ const coreBuild = await build({
 mkdirSync(next, { recursive: true });
 writeFileSync(`${next}/main.cjs`, plainExports(lazyImportsThroughShim(coreBuild.outputFiles[0].text)));
 // The names main.cjs exports, for the cold chunks' view of it (coreFrom).
-const coreNames = Object.values((await build({ ...common, stdin: { contents: barrel, resolveDir: root, loader: 'ts' }, outdir: next, format: 'esm', write: false, metafile: true, plugins: [lazyImportsTo(lazy)] })).metafile.outputs)[0].exports;
+const coreNames = Object.values(
+  (
+    await build({
+      ...common,
+      stdin: { contents: barrel, resolveDir: root, loader: 'ts' },
+      outdir: next,
+      format: 'esm',
+      write: false,
+      metafile: true,
+      plugins: [lazyImportsTo(lazy)],
+    })
+  ).metafile.outputs,
+)[0].exports;
 
 // The cold paths: ES modules that import the core from main.cjs.
 await build({
   ...common,
-  entryPoints: { ...Object.fromEntries([...lazy].map(([path, name]) => [name, path])), sandbox: 'src/sandbox/index.ts' },
+  entryPoints: {
+    ...Object.fromEntries([...lazy].map(([path, name]) => [name, path])),
+    sandbox: 'src/sandbox/index.ts',
+  },
   outdir: next,
   splitting: true,
   format: 'esm',
@@ -55,11 +90,18 @@ await build({
   plugins: [coreFrom(core, coreNames)],
   // Bundled CommonJS dependencies (commander) call require() for
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; let __req; function require(id) { return (__req ??= __cr(import.meta.url))(id); }",
+  },
 });
 
 // The keychain helper: one small CommonJS file of its own, loaded by a child process.
-await build({ ...common, entryPoints: ['src/store/keychain-helper.ts'], outfile: `${next}/keychain-helper.cjs`, format: 'cjs' });
+await build({
+  ...common,
+  entryPoints: ['src/store/keychain-helper.ts'],
+  outfile: `${next}/keychain-helper.cjs`,
+  format: 'cjs',
+});
 
 try {
   renameSync(dist, old);
@@ -71,8 +113,25 @@ rmSync(old, { recursive: true, force: true });
 
 // Help texts, written once per build so `token --help` need not load commander
 // (src/cli/static-output.ts). Produced by the CLI itself, before the files exist.
-const commands = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status', 'use', 'logout', 'check', 'completion', 'sandbox'];
-const run = (args) => execFileSync(process.execPath, [`${root}bin/token.cjs`, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const commands = [
+  'login',
+  'refresh',
+  'show',
+  'curl',
+  'exec',
+  'list',
+  'status',
+  'use',
+  'logout',
+  'check',
+  'completion',
+  'sandbox',
+];
+const run = (args) =>
+  execFileSync(process.execPath, [`${root}bin/token.cjs`, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 const help = { token: run(['--help']) };
 for (const c of commands) help[c] = run([c, '--help']);
 mkdirSync(`${dist}/help`);
@@ -84,7 +143,12 @@ for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${n
 try {
   execFileSync(process.execPath, [`${root}scripts/code-cache.cjs`], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (err) {
-  console.warn(`warning: no code cache for dist/main.cjs, so token starts slower (${String(err.stderr || err.message).trim().split('\n').pop()})`);
+  console.warn(
+    `warning: no code cache for dist/main.cjs, so token starts slower (${String(err.stderr || err.message)
+      .trim()
+      .split('\n')
+      .pop()})`,
+  );
 }
 
 /**
@@ -105,8 +169,13 @@ function onImport(name, dynamicOnly, handle) {
     name,
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData?.inner || args.kind === 'entry-point' || (dynamicOnly && args.kind !== 'dynamic-import')) return undefined;
-        const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { inner: true } });
+        if (args.pluginData?.inner || args.kind === 'entry-point' || (dynamicOnly && args.kind !== 'dynamic-import'))
+          return undefined;
+        const r = await b.resolve(args.path, {
+          resolveDir: args.resolveDir,
+          kind: args.kind,
+          pluginData: { inner: true },
+        });
         return handle(args, r);
       });
     },
@@ -125,12 +194,16 @@ function collectLazy(names) {
 
 /** In main.cjs: a dynamic import of a cold module loads dist/<name>.js. */
 function lazyImportsTo(names) {
-  return onImport('lazy-imports', true, (_args, r) => (names.has(r.path) ? { path: `./${names.get(r.path)}.js`, external: true } : undefined));
+  return onImport('lazy-imports', true, (_args, r) =>
+    names.has(r.path) ? { path: `./${names.get(r.path)}.js`, external: true } : undefined,
+  );
 }
 
 /** In the cold build: any import of a core module is an import of main.cjs. */
 function coreFrom(files, names) {
-  const plugin = onImport('core-from-main', false, (_args, r) => (files.has(r.path) ? { path: CORE, namespace: 'token-core' } : undefined));
+  const plugin = onImport('core-from-main', false, (_args, r) =>
+    files.has(r.path) ? { path: CORE, namespace: 'token-core' } : undefined,
+  );
   // require(), not import: importing CommonJS from an ES module costs Node a lexer pass
   // over main.cjs on each cold command. The shim has put main.cjs in require's
   // cache; its values are final once it has loaded, so they are read once, here.
@@ -157,7 +230,8 @@ function plainExports(code) {
   const head = 'var core_exports = {};\n';
   const copy = 'module.exports = __toCommonJS(core_exports);\n';
   const note = code.indexOf('// Annotate the CommonJS export names');
-  if (!table || !code.includes(head) || !code.includes(copy) || note === -1) throw new Error('main.cjs: esbuild no longer writes its exports as expected');
+  if (!table || !code.includes(head) || !code.includes(copy) || note === -1)
+    throw new Error('main.cjs: esbuild no longer writes its exports as expected');
   const names = table[1].replace(/\(\) => /g, '');
   const body = code.slice(0, note).replace(table[0], '').replace(head, '').replace(copy, '');
   return `${body}var __core;\nmodule.exports = { main, core: () => __core ??= {\n${names}} };\n`;

@@ -18,10 +18,16 @@ if (!process.argv.includes('--run')) {
   // goes nowhere, so that they still write the way the CLI writes; within a minute, so a
   // run that hangs cannot hang an install.
   if (postinstall && !existsSync(join(__dirname, '..', 'dist', 'main.cjs'))) process.exit(0);
-  const r = require('node:child_process').spawnSync(process.execPath, [__filename, '--run'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  const r = require('node:child_process').spawnSync(process.execPath, [__filename, '--run'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status === 0) process.exit(0);
   const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n').pop();
-  process.stderr.write(postinstall ? `token-cli: warning: no code cache was made (${why}); token works, only starts slower\n` : `${why}\n`);
+  process.stderr.write(
+    postinstall ? `token-cli: warning: no code cache was made (${why}); token works, only starts slower\n` : `${why}\n`,
+  );
   process.exit(postinstall ? 0 : 1);
 }
 const { loadMain } = require('../bin/token.cjs');
@@ -50,7 +56,15 @@ const options = { tenant: 'example.invalid', url: 'https://example.invalid' };
 mkdirSync(join(dir, 'profiles'), { recursive: true, mode: 0o700 });
 writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 2, storeId: '0'.repeat(32), default: 'file' }));
 for (const store of ['file', 'keychain']) {
-  const profile = { version: 2, provider: 'brightpattern', clientId: 'code-cache', store, options, token, hasRefreshToken: false };
+  const profile = {
+    version: 2,
+    provider: 'brightpattern',
+    clientId: 'code-cache',
+    store,
+    options,
+    token,
+    hasRefreshToken: false,
+  };
   writeFileSync(join(dir, 'profiles', `${store}.json`), JSON.stringify(profile), { mode: 0o600 });
 }
 

@@ -12,7 +12,9 @@ const FILES = { bash: 'token.bash', zsh: '_token', fish: 'token.fish' };
 
 mkdirSync(`${root}completions`, { recursive: true });
 for (const [shell, file] of Object.entries(FILES)) {
-  const script = execFileSync(process.execPath, [`${root}bin/token.cjs`, '__generate-completion', shell], { encoding: 'utf8' });
+  const script = execFileSync(process.execPath, [`${root}bin/token.cjs`, '__generate-completion', shell], {
+    encoding: 'utf8',
+  });
   writeFileSync(`${root}completions/${file}`, script);
   console.error(`wrote completions/${file}`);
 }

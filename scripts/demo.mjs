@@ -31,9 +31,29 @@ try {
   const url = sandbox.url;
   const priavaRedirect = `http://127.0.0.1:${await freePort()}/callback`;
   section('Log in to all three providers (a scripted browser approves the consent pages)');
-  token(['login', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], { TOKEN_CLIENT_SECRET: 'prism-demo-secret' });
-  token(['login', 'priava', '--client-id', 'priava-demo-client', '--region', 'APAC', '--api-url', `${url}/priava/api`, '--authorize-url', `${url}/priava/authorize`, '--redirect-uri', priavaRedirect], { TOKEN_CLIENT_SECRET: 'priava-demo-secret' });
-  token(['login', 'bp', '--client-id', 'demo.user', '--tenant', 'example.brightpattern.com', '--url', `${url}/bp`], { TOKEN_CLIENT_SECRET: 'bp-demo-api-secret' });
+  token(['login', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], {
+    TOKEN_CLIENT_SECRET: 'prism-demo-secret',
+  });
+  token(
+    [
+      'login',
+      'priava',
+      '--client-id',
+      'priava-demo-client',
+      '--region',
+      'APAC',
+      '--api-url',
+      `${url}/priava/api`,
+      '--authorize-url',
+      `${url}/priava/authorize`,
+      '--redirect-uri',
+      priavaRedirect,
+    ],
+    { TOKEN_CLIENT_SECRET: 'priava-demo-secret' },
+  );
+  token(['login', 'bp', '--client-id', 'demo.user', '--tenant', 'example.brightpattern.com', '--url', `${url}/bp`], {
+    TOKEN_CLIENT_SECRET: 'bp-demo-api-secret',
+  });
 
   section('Profiles');
   token(['list']);
@@ -46,14 +66,20 @@ try {
 
   section('A ready-to-run curl line, then run it');
   const line = token(['curl', '-p', 'prism']).trim();
-  run('sh', ['-c', `${line} --silent --show-error --fail; echo`], `${line.replace(/(x-prism-access-token: )[^']+/, '$1…')} --silent --fail`);
+  run(
+    'sh',
+    ['-c', `${line} --silent --show-error --fail; echo`],
+    `${line.replace(/(x-prism-access-token: )[^']+/, '$1…')} --silent --fail`,
+  );
   token(['curl', '-p', 'prism', '--hide-token']);
 
   section('Refresh: Priava rotates the refresh token');
   token(['refresh', '-p', 'priava']);
   // The token itself (and its decoded claims) would fill the screen: left out, and said so.
   token(['show', '-p', 'priava', '--json'], {}, (out) => {
-    const shown = Object.fromEntries(Object.entries(JSON.parse(out)).filter(([k]) => k !== 'access_token' && k !== 'jwt'));
+    const shown = Object.fromEntries(
+      Object.entries(JSON.parse(out)).filter(([k]) => k !== 'access_token' && k !== 'jwt'),
+    );
     return `${JSON.stringify(shown)}\n${dim('(the demo leaves out "access_token" and "jwt" here; token prints them)')}`;
   });
 
@@ -61,10 +87,20 @@ try {
   token(['status']);
 
   section('Check the PRISM service against the PRISM pages (stores nothing)');
-  token(['check', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], { TOKEN_CLIENT_SECRET: 'prism-demo-secret' });
+  token(['check', 'prism', '--client-id', 'prism-demo-client', '--service-url', url], {
+    TOKEN_CLIENT_SECRET: 'prism-demo-secret',
+  });
 
   section('Use a token inside another command');
-  token(['exec', '-p', 'brightpattern', '--', process.execPath, '-e', 'console.log("child sees:", process.env.TOKEN_AUTH_HEADER.slice(0, 28) + "…")']);
+  token([
+    'exec',
+    '-p',
+    'brightpattern',
+    '--',
+    process.execPath,
+    '-e',
+    'console.log("child sees:", process.env.TOKEN_AUTH_HEADER.slice(0, 28) + "…")',
+  ]);
 
   section('Log out');
   token(['logout', '--all']);
@@ -84,9 +120,15 @@ function section(title) {
 
 /** Runs `token <args>` and shows it as a user would type it; throws on a non-zero exit. */
 function token(args, extraEnv = {}, summarize) {
-  const shownEnv = Object.keys(extraEnv).map((k) => `${k}=… `).join('');
+  const shownEnv = Object.keys(extraEnv)
+    .map((k) => `${k}=… `)
+    .join('');
   console.log(dim(`$ ${shownEnv}token ${args.map((a) => (/[\s"'$]/.test(a) ? `'${a}'` : a)).join(' ')}`));
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.stderr) process.stdout.write(r.stderr.replace(/^(?=.)/gm, '  '));
   if (r.stdout) process.stdout.write((summarize ? `${summarize(r.stdout)}\n` : r.stdout).replace(/^(?=.)/gm, '  '));
   if (r.status !== 0) throw new Error(`token ${args[0]} exited ${r.status}`);

@@ -13,12 +13,15 @@ function prerequisites(platform) {
 
 function notice(env = process.env, platform = process.platform, load = () => require('keytar')) {
   const silence = 'TOKEN_STORE=file silences this';
-  if ((env.TOKEN_STORE || '').toLowerCase() === 'file') return 'token-cli: keychain support: not used (TOKEN_STORE=file: secrets go to a 0600 file)';
+  if ((env.TOKEN_STORE || '').toLowerCase() === 'file')
+    return 'token-cli: keychain support: not used (TOKEN_STORE=file: secrets go to a 0600 file)';
   try {
     load();
   } catch (err) {
     const missing = err && err.code === 'MODULE_NOT_FOUND' && /keytar/.test(String(err.message));
-    const why = missing ? 'keytar is not installed (npm leaves it out when it cannot build it, or with --ignore-scripts)' : `keytar does not load (${String((err && err.message) || err).split('\n')[0]})`;
+    const why = missing
+      ? 'keytar is not installed (npm leaves it out when it cannot build it, or with --ignore-scripts)'
+      : `keytar does not load (${String((err && err.message) || err).split('\n')[0]})`;
     return `token-cli: keychain support: off, ${why}; token keeps secrets in a 0600 file. To fix: install ${prerequisites(platform)}, then run npm install again (${silence})`;
   }
   if (platform === 'linux' && !env.DBUS_SESSION_BUS_ADDRESS) {

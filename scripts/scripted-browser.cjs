@@ -18,13 +18,22 @@ function request(target, { method = 'GET', form } = {}) {
   const body = form?.toString();
   const { request: send } = require(new URL(target).protocol === 'https:' ? 'node:https' : 'node:http');
   return new Promise((resolve, reject) => {
-    const req = send(target, { method, headers: body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
-      res.on('error', reject);
-    });
+    const req = send(
+      target,
+      {
+        method,
+        headers: body
+          ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
+          : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -38,7 +47,8 @@ function htmlUnescape(s) {
   log(`open ${url}`);
   const page = await request(url);
   const fields = new URLSearchParams();
-  for (const m of page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields.set(htmlUnescape(m[1]), htmlUnescape(m[2]));
+  for (const m of page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    fields.set(htmlUnescape(m[1]), htmlUnescape(m[2]));
   fields.set('decision', decision);
   const submitted = await request(url, { method: 'POST', form: fields });
   const location = submitted.headers.location;

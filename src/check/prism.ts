@@ -3,7 +3,24 @@
 // NOTES.md), each citing the line it enforces. They run in this order, sharing a Session.
 import { isLoopbackHost } from '../providers/urls.js';
 import { NotLoggedInError, ProviderError } from '../errors.js';
-import { ask, asObject, bogus, codeRequest, fail, judgeRefusal, pass, refreshRequest, remember, said, scrub, skip, userRequest, warn, type Check, type Session } from './session.js';
+import {
+  ask,
+  asObject,
+  bogus,
+  codeRequest,
+  fail,
+  judgeRefusal,
+  pass,
+  refreshRequest,
+  remember,
+  said,
+  scrub,
+  skip,
+  userRequest,
+  warn,
+  type Check,
+  type Session,
+} from './session.js';
 
 const field = (s: Session, name: string) => s.issued?.[name];
 const REFRESH = 'refresh grant';
@@ -15,9 +32,16 @@ export const CHECKS: readonly Check[] = [
     cites: 'SPEC "login": http:// endpoints are refused unless the host is loopback',
     needs: [],
     run(s) {
-      const plain = [s.options.serviceUrl, s.options.authorizeUrl].map((u) => new URL(u)).filter((u) => u.protocol === 'http:' && !isLoopbackHost(u.hostname));
-      if (plain.length) return fail(`plain http:// to ${[...new Set(plain.map((u) => u.host))].join(', ')}: the client secret and tokens would cross the network unencrypted`);
-      return pass(`${s.options.serviceUrl} ${s.options.serviceUrl.startsWith('https:') ? 'is https' : 'is http on loopback'}`);
+      const plain = [s.options.serviceUrl, s.options.authorizeUrl]
+        .map((u) => new URL(u))
+        .filter((u) => u.protocol === 'http:' && !isLoopbackHost(u.hostname));
+      if (plain.length)
+        return fail(
+          `plain http:// to ${[...new Set(plain.map((u) => u.host))].join(', ')}: the client secret and tokens would cross the network unencrypted`,
+        );
+      return pass(
+        `${s.options.serviceUrl} ${s.options.serviceUrl.startsWith('https:') ? 'is https' : 'is http on loopback'}`,
+      );
     },
   },
   {
@@ -64,7 +88,8 @@ export const CHECKS: readonly Check[] = [
     needs: ['issued'],
     run(s) {
       const v = field(s, 'access_token');
-      if (typeof v !== 'string' || v === '') return fail(`access_token is ${v === '' ? 'empty' : typeof v}, not a string`);
+      if (typeof v !== 'string' || v === '')
+        return fail(`access_token is ${v === '' ? 'empty' : typeof v}, not a string`);
       if (!/^[\x21-\x7e]+$/.test(v)) return fail('access_token has spaces or characters no header can carry');
       return pass(`a string of ${v.length} characters`);
     },
@@ -77,7 +102,8 @@ export const CHECKS: readonly Check[] = [
     run(s) {
       const v = field(s, 'token_type');
       if (v === undefined) return fail('no token_type in the response (required by the page)');
-      if (typeof v !== 'string' || v.toLowerCase() !== 'bearer') return fail(`token_type is ${scrub(s, JSON.stringify(v))}, not bearer`);
+      if (typeof v !== 'string' || v.toLowerCase() !== 'bearer')
+        return fail(`token_type is ${scrub(s, JSON.stringify(v))}, not bearer`);
       return pass(JSON.stringify(v));
     },
   },
@@ -88,9 +114,11 @@ export const CHECKS: readonly Check[] = [
     needs: ['issued'],
     run(s) {
       const v = field(s, 'expires_in');
-      if (v === undefined || v === null) return warn('no expires_in: optional on the page, but then nobody knows when the token expires');
+      if (v === undefined || v === null)
+        return warn('no expires_in: optional on the page, but then nobody knows when the token expires');
       if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return pass(`${v} (a number)`);
-      if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return warn(`${JSON.stringify(v)} is a string; the page says Number`);
+      if (typeof v === 'string' && /^\s*\d+\s*$/.test(v))
+        return warn(`${JSON.stringify(v)} is a string; the page says Number`);
       return fail(`expires_in is ${scrub(s, JSON.stringify(v))}, not a number of seconds`);
     },
   },
@@ -101,8 +129,10 @@ export const CHECKS: readonly Check[] = [
     needs: ['issued'],
     run(s) {
       const v = field(s, 'refresh_token');
-      if (v === undefined || v === null) return warn('no refresh_token: PRISM cannot renew the login; the refresh checks are skipped');
-      if (typeof v !== 'string' || v === '') return fail(`refresh_token is ${v === '' ? 'empty' : typeof v}, not a string`);
+      if (v === undefined || v === null)
+        return warn('no refresh_token: PRISM cannot renew the login; the refresh checks are skipped');
+      if (typeof v !== 'string' || v === '')
+        return fail(`refresh_token is ${v === '' ? 'empty' : typeof v}, not a string`);
       return pass(`a string of ${v.length} characters`);
     },
   },
@@ -111,7 +141,12 @@ export const CHECKS: readonly Check[] = [
     name: 'reused code refused',
     cites: 'page line 19 (the code received); RFC 6749 §4.1.2: a code is used once',
     needs: ['issued'],
-    run: async (s) => judgeRefusal(s, 'the exchanged code again, all else right', await ask(s, codeRequest(s, s.first!.code, s.first!.redirectUri))),
+    run: async (s) =>
+      judgeRefusal(
+        s,
+        'the exchanged code again, all else right',
+        await ask(s, codeRequest(s, s.first!.code, s.first!.redirectUri)),
+      ),
   },
   {
     id: 'client-secret-wrong',
@@ -145,13 +180,15 @@ export const CHECKS: readonly Check[] = [
       const old = { access: s.accessToken, refresh: s.refreshToken! };
       const a = await ask(s, refreshRequest(s, old.refresh));
       const o = asObject(a.json);
-      if (a.res.status !== 200 || typeof o?.access_token !== 'string' || o.access_token === '') return fail(`${sent} → ${said(s, a)}`);
+      if (a.res.status !== 200 || typeof o?.access_token !== 'string' || o.access_token === '')
+        return fail(`${sent} → ${said(s, a)}`);
       remember(s, o.access_token, o.refresh_token as string);
       s.accessToken = o.access_token;
       const rotated = typeof o.refresh_token === 'string' && o.refresh_token !== '' && o.refresh_token !== old.refresh;
       if (rotated) s.refreshToken = o.refresh_token as string;
       const rotation = rotated ? 'refresh token rotated' : 'refresh token not rotated (kept)';
-      if (o.access_token === old.access) return warn(`${sent} → HTTP 200, but the same access token again; ${rotation}`);
+      if (o.access_token === old.access)
+        return warn(`${sent} → HTTP 200, but the same access token again; ${rotation}`);
       return pass(`${sent} → HTTP 200 with a new access token; ${rotation}`);
     },
   },
@@ -160,7 +197,12 @@ export const CHECKS: readonly Check[] = [
     name: 'bogus refresh token refused',
     cites: 'page line 20; RFC 6749 §5.2 invalid_grant',
     needs: ['refresh'],
-    run: async (s) => judgeRefusal(s, `${REFRESH} with a made-up refresh token`, await ask(s, refreshRequest(s, bogus('bogus-refresh')))),
+    run: async (s) =>
+      judgeRefusal(
+        s,
+        `${REFRESH} with a made-up refresh token`,
+        await ask(s, refreshRequest(s, bogus('bogus-refresh'))),
+      ),
   },
   {
     id: 'user',
@@ -192,7 +234,8 @@ export const CHECKS: readonly Check[] = [
       const a = await ask(s, userRequest(s, bogus('bogus-access')));
       const o = asObject(a.json);
       const detail = `${typeof o?.errorName === 'string' ? ` ${scrub(s, o.errorName)}` : ''}`;
-      if ((a.res.status >= 400 && a.res.status < 500) || o?.success === false) return pass(`${sent} → refused: HTTP ${a.res.status}${detail}`);
+      if ((a.res.status >= 400 && a.res.status < 500) || o?.success === false)
+        return pass(`${sent} → refused: HTTP ${a.res.status}${detail}`);
       return fail(`${sent} → ${said(s, a)}${o?.success === true ? ' with success: true' : ''}`);
     },
   },
@@ -206,13 +249,18 @@ export const CHECKS: readonly Check[] = [
       try {
         second = await s.authorize('A second authorization: a fresh code, to send with a wrong redirect_uri.');
       } catch (err) {
-        if (err instanceof ProviderError || err instanceof NotLoggedInError) return fail(`a second authorization, for a fresh code, failed: ${scrub(s, err.message)}`);
+        if (err instanceof ProviderError || err instanceof NotLoggedInError)
+          return fail(`a second authorization, for a fresh code, failed: ${scrub(s, err.message)}`);
         throw err;
       }
       remember(s, second.code, second.sentState);
       const right = new URL(second.redirectUri!);
       const wrong = `${right.origin}${right.pathname}-wrong${right.search}`;
-      return judgeRefusal(s, `a fresh code (second authorization), redirect_uri ${wrong}`, await ask(s, codeRequest(s, second.code, wrong)));
+      return judgeRefusal(
+        s,
+        `a fresh code (second authorization), redirect_uri ${wrong}`,
+        await ask(s, codeRequest(s, second.code, wrong)),
+      );
     },
   },
 ];

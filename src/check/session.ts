@@ -82,7 +82,8 @@ export function unmet(s: Session, needs: readonly Need[]): string | undefined {
     if ((need === 'issued' || need === 'refresh') && !s.issued) return 'the code exchange issued no token';
     if (need === 'refresh' && !s.refreshToken) return 'no refresh_token was issued to test with';
     if (need === 'access' && !s.accessToken) return 'no access token was issued';
-    if (need === 'browser' && s.codeGiven) return 'needs a second authorization code, and --code gives one (used above); run without --code to test it';
+    if (need === 'browser' && s.codeGiven)
+      return 'needs a second authorization code, and --code gives one (used above); run without --code to test it';
   }
   return undefined;
 }
@@ -162,6 +163,7 @@ export function judgeRefusal(s: Session, what: string, a: Answer): Outcome {
   }
   if (status < 400 || status >= 500) return { status: 'fail', detail: `${what} → ${said(s, a)}, not a 4xx refusal` };
   if (!o) return { status: 'fail', detail: `${what} → refused, but ${said(s, a)} is not a JSON error` };
-  if (typeof o.error !== 'string') return { status: 'warn', detail: `${what} → refused with ${said(s, a)}, without an OAuth "error" field` };
+  if (typeof o.error !== 'string')
+    return { status: 'warn', detail: `${what} → refused with ${said(s, a)}, without an OAuth "error" field` };
   return { status: 'pass', detail: `${what} → refused: ${said(s, a)}` };
 }

@@ -7,7 +7,10 @@ import { constants } from 'node:os';
  * child gets Ctrl-C from the terminal itself; we only wait for it, so main's "cancelled"
  * handler is set aside meanwhile. A SIGTERM sent to token alone is passed on to the child.
  */
-export async function waitForChild(child: ChildProcess, spawnError: (err: NodeJS.ErrnoException) => Error): Promise<number> {
+export async function waitForChild(
+  child: ChildProcess,
+  spawnError: (err: NodeJS.ErrnoException) => Error,
+): Promise<number> {
   const ignore = () => undefined;
   const forward = () => void child.kill('SIGTERM');
   const onInterrupt = process.rawListeners('SIGINT') as (() => void)[];

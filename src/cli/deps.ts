@@ -100,7 +100,8 @@ function isatty(fd: number): boolean {
  * for tests.
  */
 export function directStdout(
-  write: (data: string | Uint8Array) => number = (data) => (typeof data === 'string' ? writeSync(1, data) : writeSync(1, data)),
+  write: (data: string | Uint8Array) => number = (data) =>
+    typeof data === 'string' ? writeSync(1, data) : writeSync(1, data),
   fallback: () => Writable = () => process.stdout,
 ): Writable {
   let stream: Writable | undefined;

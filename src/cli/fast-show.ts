@@ -28,7 +28,8 @@ export function parseFastShow(argv: string[]): FastShow | undefined {
     else if (a === '--header') header = true;
     else if (a === '--bearer') out.bearer = true;
     else if (a === '--no-refresh') out.noRefresh = true;
-    else if ((a === '-p' || a === '--profile') && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) out.profile = argv[++i];
+    else if ((a === '-p' || a === '--profile') && i + 1 < argv.length && !argv[i + 1]!.startsWith('-'))
+      out.profile = argv[++i];
     else if (a.startsWith('--profile=') && a.length > 10) out.profile = a.slice(10);
     else if (a === '--min-ttl' && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) out.minTtl = argv[++i];
     else if (a.startsWith('--min-ttl=')) out.minTtl = a.slice(10);
@@ -41,7 +42,11 @@ export async function fastShow(opts: FastShow, deps: Deps): Promise<void> {
   const minTtlMs = minTtlFor(opts.minTtl, opts.noRefresh, deps.env);
   const storage = deps.storage();
   try {
-    const cur = await currentToken({ deps, storage, verbose: false, minTtlMs }, await selectProfile(storage, opts.profile, deps.env), opts.noRefresh);
+    const cur = await currentToken(
+      { deps, storage, verbose: false, minTtlMs },
+      await selectProfile(storage, opts.profile, deps.env),
+      opts.noRefresh,
+    );
     await warnShortTtl(deps, cur, minTtlMs);
     checkStoredToken(cur);
     printToken(cur, opts, deps);

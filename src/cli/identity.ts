@@ -14,7 +14,13 @@ export async function identify(cur: Current, deps: Deps, verbose: boolean): Prom
   const res = await send(provider.verifyRequest(cur.profile.options, cur.accessToken), httpContext({ deps, verbose }));
   const read = provider.readIdentity(res.status, res.body);
   if (read.refused !== undefined) {
-    throw new ProviderError(`${provider.name} rejected the token${read.refused ? `: ${read.refused}` : ''} (HTTP ${res.status})`, res.status, undefined, undefined, `run: token refresh -p ${cur.name}`);
+    throw new ProviderError(
+      `${provider.name} rejected the token${read.refused ? `: ${read.refused}` : ''} (HTTP ${res.status})`,
+      res.status,
+      undefined,
+      undefined,
+      `run: token refresh -p ${cur.name}`,
+    );
   }
   if (!read.user) throw new NetworkError(`${provider.name}'s identity endpoint gave no user (HTTP ${res.status})`);
   return read.user;

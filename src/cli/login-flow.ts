@@ -27,11 +27,19 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
   const existing = readExisting(storage, name, opts.force);
   if (existing && !opts.force) {
-    if (!prompter) throw new UsageError(`profile ${name} already exists`, `pass --force to log in to it again, or -p <name> for a new profile`);
+    if (!prompter)
+      throw new UsageError(
+        `profile ${name} already exists`,
+        `pass --force to log in to it again, or -p <name> for a new profile`,
+      );
     const yes = await prompter.confirm(`Profile ${name} (${existing.provider}) already exists. Overwrite it?`, false);
     if (!yes) throw new CancelledError();
   }
-  const client = await askMissing(opts, prompter, existing && opts.reuseStoredSecret ? () => storage.secrets(name, existing) : undefined);
+  const client = await askMissing(
+    opts,
+    prompter,
+    existing && opts.reuseStoredSecret ? () => storage.secrets(name, existing) : undefined,
+  );
   provider.checkClient?.(client);
   const options = provider.resolveOptions(opts.providerFlags);
   const origin = tokenEndpointOrigin(provider, options);
@@ -44,28 +52,42 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   let set: TokenSet;
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
-    set = await (await exchange.load()).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+    set = await (
+      await exchange.load()
+    ).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
   } else if (opts.importRefreshToken) {
-    set = await importRefreshToken(provider, options, client, opts.importRefreshToken.token, { deps, prompter, http, load: exchange.load });
+    set = await importRefreshToken(provider, options, client, opts.importRefreshToken.token, {
+      deps,
+      prompter,
+      http,
+      load: exchange.load,
+    });
   } else {
     const whileWaiting = () => exchange.warm();
     let obtained = await obtainCode(provider, options, client, opts, deps, prompter, whileWaiting);
     const { requestToken } = await exchange.load();
     for (;;) {
       try {
-        const request = withCodeVerifier(provider.codeRequest!(options, client, obtained.code, obtained.redirectUri), obtained.codeVerifier);
+        const request = withCodeVerifier(
+          provider.codeRequest!(options, client, obtained.code, obtained.redirectUri),
+          obtained.codeVerifier,
+        );
         set = await requestToken(request, provider.name, http, deps.now);
         break;
       } catch (err) {
         // A pasted code the provider refused (a typo, a stale code): on a terminal, paste again.
         if (!(err instanceof ProviderError) || !obtained.pasted || !prompter) throw err;
-        deps.stderr.write(`token: ${visible(err.message)}\n${paint(deps, 'stderr').dim('a new code may need the sign-in URL above again')}\n`);
+        deps.stderr.write(
+          `token: ${visible(err.message)}\n${paint(deps, 'stderr').dim('a new code may need the sign-in URL above again')}\n`,
+        );
         obtained = { ...obtained, code: codeOf(await pasteAgain(prompter, obtained.state ?? null, deps), provider) };
       }
     }
     if (obtained.redirectUri) saved.redirectUri = obtained.redirectUri;
     if (!set.refreshToken) {
-      deps.stderr.write(`token: ${provider.name} sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p ${name} --force\n`);
+      deps.stderr.write(
+        `token: ${provider.name} sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p ${name} --force\n`,
+      );
     }
   }
   const profile: ProfileSettings = {
@@ -77,18 +99,30 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
     token: cachedToken(set),
     hasRefreshToken: !!set.refreshToken,
   };
-  const secrets: LongSecrets = { origin, clientId: client.clientId, clientSecret: client.clientSecret, ...(set.refreshToken ? { refreshToken: set.refreshToken } : {}) };
+  const secrets: LongSecrets = {
+    origin,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    ...(set.refreshToken ? { refreshToken: set.refreshToken } : {}),
+  };
   const isDefault = await persistLogin(storage, name, profile, secrets);
   if (opts.json) {
     const { accessToken, ...meta } = profile.token!;
-    const { access_token: _hidden, ...json } = toJson({ name, profile, accessToken, meta, hasRefreshToken: !!set.refreshToken, refreshed: false }, set.obtainedAt, isDefault);
+    const { access_token: _hidden, ...json } = toJson(
+      { name, profile, accessToken, meta, hasRefreshToken: !!set.refreshToken, refreshed: false },
+      set.obtainedAt,
+      isDefault,
+    );
     writeJson(deps, json);
     return;
   }
   const c = paint(deps, 'stderr');
-  const validity = set.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
+  const validity =
+    set.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(set.expiresAt - set.obtainedAt)}`;
   const where = store === 'keychain' ? 'the OS keychain' : `${storage.dir}/profiles/${name}.json`;
-  deps.stderr.write(`${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${where})\n`);
+  deps.stderr.write(
+    `${c.green('✓')} Logged in to ${provider.name} as profile ${c.bold(name)} (token ${validity}; secrets in ${where})\n`,
+  );
 }
 
 /**
@@ -107,7 +141,12 @@ function lazyExchange() {
  * tokens over these: one save (keychain entry first, then the file), then the default.
  * Returns whether the profile is the default.
  */
-async function persistLogin(storage: Storage, name: string, profile: ProfileSettings, secrets: LongSecrets): Promise<boolean> {
+async function persistLogin(
+  storage: Storage,
+  name: string,
+  profile: ProfileSettings,
+  secrets: LongSecrets,
+): Promise<boolean> {
   await storage.withProfileLock(name, async () => {
     const before = profileQuietly(storage, name);
     await storage.save(name, profile, secrets);
@@ -130,7 +169,11 @@ function profileQuietly(storage: Storage, name: string): ProfileSettings | undef
 }
 
 /** Prompts (TTY only) for what is missing; a profile logged in again keeps its client secret. */
-export async function askMissing(opts: Pick<LoginOptions, 'provider' | 'providerFlags' | 'clientId' | 'clientSecret' | 'reuseStoredSecret'>, prompter: Prompter | undefined, storedSecrets?: () => Promise<LongSecrets | undefined>): Promise<ClientAuth> {
+export async function askMissing(
+  opts: Pick<LoginOptions, 'provider' | 'providerFlags' | 'clientId' | 'clientSecret' | 'reuseStoredSecret'>,
+  prompter: Prompter | undefined,
+  storedSecrets?: () => Promise<LongSecrets | undefined>,
+): Promise<ClientAuth> {
   const { provider } = opts;
   // toLoginOptions has already refused missing values when there is no prompter.
   const ask = prompter!;
@@ -139,16 +182,23 @@ export async function askMissing(opts: Pick<LoginOptions, 'provider' | 'provider
     const message = `${provider.name} ${flagLabel(f.flag)} (${f.description}):`;
     // A flag with a few fixed values (Priava's region) is a choice, not something to type.
     opts.providerFlags[f.key] = f.values
-      ? await ask.select(message, f.values.map((v) => ({ value: v, name: v })))
+      ? await ask.select(
+          message,
+          f.values.map((v) => ({ value: v, name: v })),
+        )
       : await ask.input(message, { validate: (v) => validateTyped(f, v) });
   }
-  const clientId = opts.clientId ?? (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
+  const clientId =
+    opts.clientId ??
+    (await ask.input(`${provider.name} client ID:`, { validate: (v) => v.trim() !== '' || 'required' })).trim();
   // Reused only where it is bound: the same token endpoint origin and client id (SPEC).
   const origin = tokenEndpointOrigin(provider, provider.resolveOptions({ ...opts.providerFlags }));
   const kept = opts.clientSecret === undefined && storedSecrets ? await storedSecrets() : undefined;
   const stored = kept && kept.origin === origin && kept.clientId === clientId ? kept.clientSecret : undefined;
   if (opts.clientSecret === undefined && stored === undefined && !prompter) {
-    throw new UsageError('missing TOKEN_CLIENT_SECRET or --client-secret-stdin (no client secret is stored for this token endpoint and client id)');
+    throw new UsageError(
+      'missing TOKEN_CLIENT_SECRET or --client-secret-stdin (no client secret is stored for this token endpoint and client id)',
+    );
   }
   const clientSecret = opts.clientSecret ?? stored ?? (await ask.password(`${provider.name} client secret:`));
   return { clientId, clientSecret };
@@ -173,20 +223,30 @@ export function validateTyped(f: Pick<ProviderFlag, 'flag' | 'values' | 'check'>
 
 /** "--service-url" → "service URL": the prompt names the value the way the flag does. */
 function flagLabel(flag: string): string {
-  return flag.replace(/^--/, '').replace(/-/g, ' ').replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
+  return flag
+    .replace(/^--/, '')
+    .replace(/-/g, ' ')
+    .replace(/\b(url|uri|id)\b/g, (w) => w.toUpperCase());
 }
 
 /** The code exchange with code_verifier added where the provider's other parameters go. */
 function withCodeVerifier(req: HttpRequest, codeVerifier: string | undefined): HttpRequest {
   if (!codeVerifier) return req;
-  return req.form ? { ...req, form: { ...req.form, code_verifier: codeVerifier } } : { ...req, query: { ...req.query, code_verifier: codeVerifier } };
+  return req.form
+    ? { ...req, form: { ...req.form, code_verifier: codeVerifier } }
+    : { ...req, query: { ...req.query, code_verifier: codeVerifier } };
 }
 
 /** The code of a callback, or the provider's refusal (error=access_denied, ...) as exit 3. */
 function codeOf(callback: Callback, provider: Provider): string {
   if (callback.error) {
     const text = callback.errorDescription ? `${callback.error}: ${callback.errorDescription}` : callback.error;
-    throw new ProviderError(`${provider.name} refused the sign-in: ${text}`, 0, callback.error, callback.errorDescription);
+    throw new ProviderError(
+      `${provider.name} refused the sign-in: ${text}`,
+      0,
+      callback.error,
+      callback.errorDescription,
+    );
   }
   return callback.code!;
 }
@@ -199,31 +259,50 @@ export async function obtainCode(
   provider: Provider,
   options: Options,
   client: ClientAuth,
-  opts: Pick<LoginOptions, 'code' | 'port' | 'browser' | 'timeoutS'> & { providerFlags?: LoginOptions['providerFlags'] },
+  opts: Pick<LoginOptions, 'code' | 'port' | 'browser' | 'timeoutS'> & {
+    providerFlags?: LoginOptions['providerFlags'];
+  },
   deps: Deps,
   prompter: Prompter | undefined,
   whileWaiting: () => void,
   acceptAnyState = false,
 ): Promise<Obtained> {
   const given = typeof options.redirectUri === 'string' ? new URL(options.redirectUri) : undefined;
-  if (given && given.protocol === 'http:' && isLoopbackHost(given.hostname) && opts.port !== 0 && Number(given.port || 80) !== opts.port) {
-    throw new UsageError(`--port ${opts.port} disagrees with the port of --redirect-uri ${given.href}`, 'give one of them');
+  if (
+    given &&
+    given.protocol === 'http:' &&
+    isLoopbackHost(given.hostname) &&
+    opts.port !== 0 &&
+    Number(given.port || 80) !== opts.port
+  ) {
+    throw new UsageError(
+      `--port ${opts.port} disagrees with the port of --redirect-uri ${given.href}`,
+      'give one of them',
+    );
   }
   if (opts.code) {
     // RFC 6749 §4.1.3 and the PRISM page: the exchange repeats the redirect URI the code was
     // issued for, which only --redirect-uri can say when the code comes from elsewhere.
     if (typeof options.redirectUri !== 'string') {
-      const hint = provider.registeredRedirectUri ? `${provider.name} registers ${provider.registeredRedirectUri}` : undefined;
+      const hint = provider.registeredRedirectUri
+        ? `${provider.name} registers ${provider.registeredRedirectUri}`
+        : undefined;
       throw new UsageError('--code needs --redirect-uri: the redirect URI the code was issued for', hint);
     }
     return { code: opts.code, redirectUri: options.redirectUri };
   }
   const loopback = !given || (given.protocol === 'http:' && isLoopbackHost(given.hostname));
   if (loopback && given?.port === '0') {
-    throw new UsageError(`--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`, 'give the port registered with the provider, or --port 0 without --redirect-uri');
+    throw new UsageError(
+      `--redirect-uri ${given.href} has port 0: the provider would send the code to a port nobody listens on`,
+      'give the port registered with the provider, or --port 0 without --redirect-uri',
+    );
   }
   if (!loopback && !prompter) {
-    throw new UsageError(`--redirect-uri ${given.href} is not a loopback address, so the code cannot be captured here`, 'pass --code <code>, or run on a terminal to paste it');
+    throw new UsageError(
+      `--redirect-uri ${given.href} is not a loopback address, so the code cannot be captured here`,
+      'pass --code <code>, or run on a terminal to paste it',
+    );
   }
   // SPEC: whenever token builds the authorize URL it sends a random state (192 bits) and
   // wants it back (RFC 6749 §10.12). Without one (Priava's admin-made code), the listener
@@ -231,14 +310,22 @@ export async function obtainCode(
   const page = provider.authorizePage?.(options);
   const builds = page !== undefined;
   const pkce = opts.providerFlags?.pkce === true;
-  if (pkce && !builds) throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
+  if (pkce && !builds)
+    throw new UsageError('--pkce needs --authorize-url: the code_challenge goes on the authorize URL token builds');
   const state = builds && opts.providerFlags?.noState !== true ? randomBytes(24).toString('base64url') : null;
   const demanded = acceptAnyState ? null : state;
   const challenge = pkce ? pkcePair() : undefined;
   deps.secrets?.add(state);
   const { startLoopback } = await import('../oauth/loopback.js');
   const listener = loopback
-    ? await startLoopback({ host: given?.hostname, port: given ? Number(given.port || 80) : opts.port, path: given?.pathname ?? '/callback', state: demanded, provider: provider.name, registered: !!given })
+    ? await startLoopback({
+        host: given?.hostname,
+        port: given ? Number(given.port || 80) : opts.port,
+        path: given?.pathname ?? '/callback',
+        state: demanded,
+        provider: provider.name,
+        registered: !!given,
+      })
     : undefined;
   try {
     // Sent exactly as given or registered: `localhost` stays `localhost` (SPEC).
@@ -248,15 +335,38 @@ export async function obtainCode(
     if (url) {
       deps.stderr.write(`Open this URL to sign in to ${provider.name}:\n  ${c.cyan(url)}\n`);
       if (opts.browser) {
-        await deps.openBrowser(url).catch((err: Error) => deps.stderr.write(`token: warning: could not open a browser (${err.message}); open the URL above yourself\n`));
+        await deps
+          .openBrowser(url)
+          .catch((err: Error) =>
+            deps.stderr.write(
+              `token: warning: could not open a browser (${err.message}); open the URL above yourself\n`,
+            ),
+          );
       }
     } else {
-      deps.stderr.write(`Create the authorization code in ${provider.name} (Admin > API Access) for Redirect URI ${redirectUri}.\n`);
+      deps.stderr.write(
+        `Create the authorization code in ${provider.name} (Admin > API Access) for Redirect URI ${redirectUri}.\n`,
+      );
     }
     if (listener) deps.stderr.write(`Waiting for the redirect to ${redirectUri}\n`);
     whileWaiting();
-    const callback = await waitForCode({ deps, listener, state: demanded, timeoutS: opts.timeoutS, canPaste: !!prompter, prompter, provider });
-    return { code: codeOf(callback, provider), redirectUri, pasted: callback.pasted, state, codeVerifier: challenge?.verifier, ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}) };
+    const callback = await waitForCode({
+      deps,
+      listener,
+      state: demanded,
+      timeoutS: opts.timeoutS,
+      canPaste: !!prompter,
+      prompter,
+      provider,
+    });
+    return {
+      code: codeOf(callback, provider),
+      redirectUri,
+      pasted: callback.pasted,
+      state,
+      codeVerifier: challenge?.verifier,
+      ...(acceptAnyState ? { sentState: state, returnedState: callback.state } : {}),
+    };
   } finally {
     listener?.close();
   }
@@ -270,7 +380,13 @@ function defaultRedirect(port: number): string {
  * RFC 6749 §4.1.1 parameters, added to whatever query the configured URL has. Ours win:
  * the exchange repeats this redirect_uri and the listener waits on it.
  */
-function authorizeUrl(page: AuthorizePage, clientId: string, redirectUri: string, state: string | null, codeChallenge: string | undefined): string {
+function authorizeUrl(
+  page: AuthorizePage,
+  clientId: string,
+  redirectUri: string,
+  state: string | null,
+  codeChallenge: string | undefined,
+): string {
   const url = new URL(page.url);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', clientId);

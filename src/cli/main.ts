@@ -54,8 +54,14 @@ export async function report(err: unknown, deps: Deps, json: boolean): Promise<n
   const debug = !!deps.env.TOKEN_DEBUG;
   // Error text may quote a server, which may echo a secret: every one this run knows is hidden.
   const hide = (text: string) => deps.secrets?.redact(text) ?? text;
-  const message = hide(known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`);
-  const hint = known ? known.hint && hide(known.hint) : debug ? undefined : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
+  const message = hide(
+    known ? known.message : `unexpected error: ${debug ? ((err as Error)?.stack ?? String(err)) : firstLine(err)}`,
+  );
+  const hint = known
+    ? known.hint && hide(known.hint)
+    : debug
+      ? undefined
+      : 'this is a bug in token; TOKEN_DEBUG=1 shows the details';
   const output = await import('./output.js');
   const red = output.paint(deps, 'stderr');
   if (json) {
@@ -85,7 +91,11 @@ function fileSystemError(err: unknown): TokenError | undefined {
   const e = err as NodeJS.ErrnoException;
   const words = e && typeof e.code === 'string' ? FS_WORDS[e.code] : undefined;
   if (!words || typeof e.path !== 'string') return undefined;
-  return new TokenError('usage', `cannot use ${e.path}: ${words}`, 'check TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions');
+  return new TokenError(
+    'usage',
+    `cannot use ${e.path}: ${words}`,
+    'check TOKEN_CONFIG_DIR (or XDG_CONFIG_HOME) and its permissions',
+  );
 }
 
 /** Exits explicitly: nothing left open (a socket to the keychain agent, a pipe) may hold the process. */

@@ -24,7 +24,9 @@ export function minTtlMs(flag: string | undefined, env: NodeJS.ProcessEnv): numb
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
   if (ms === undefined) {
-    throw new UsageError(`${source} must be a duration like 90s, 30m, 2h or a number of seconds, got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `${source} must be a duration like 90s, 30m, 2h or a number of seconds, got ${JSON.stringify(text)}`,
+    );
   }
   return ms;
 }
@@ -41,7 +43,10 @@ export function minTtlFor(flag: string | undefined, noRefresh: boolean, env: Nod
 
 /** Adds --min-ttl to a command; read it back with minTtlMs(opts.minTtl, env). */
 export function addMinTtlOption(cmd: Command): Command {
-  return cmd.option('--min-ttl <duration>', 'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)');
+  return cmd.option(
+    '--min-ttl <duration>',
+    'renew when less than this is left: 90s, 30m, 2h or seconds (env TOKEN_MIN_TTL)',
+  );
 }
 
 /**
@@ -56,12 +61,18 @@ export function requiredMs(lifetime: number, marginMs: number, minTtl: number): 
 }
 
 /** The one stderr warning when the token given out has less than the minimum left, or undefined. */
-export function shortTtlWarning(cur: Pick<Current, 'profile' | 'meta'>, minTtl: number | undefined, now: number, format: (ms: number) => string): string | undefined {
+export function shortTtlWarning(
+  cur: Pick<Current, 'profile' | 'meta'>,
+  minTtl: number | undefined,
+  now: number,
+  format: (ms: number) => string,
+): string | undefined {
   if (minTtl === undefined) return undefined;
   const provider = providerById(cur.profile.provider).name;
   const { expiresAt, obtainedAt } = cur.meta;
   const asked = `--min-ttl ${format(minTtl)}`;
-  if (expiresAt === null) return `token: warning: ${provider} gave no expiry for this token, so ${asked} cannot be checked`;
+  if (expiresAt === null)
+    return `token: warning: ${provider} gave no expiry for this token, so ${asked} cannot be checked`;
   const left = expiresAt - now;
   if (left >= minTtl) return undefined;
   const lifetime = expiresAt - obtainedAt;
@@ -70,7 +81,11 @@ export function shortTtlWarning(cur: Pick<Current, 'profile' | 'meta'>, minTtl: 
 }
 
 /** Writes the warning (if any) for the token about to be given out. */
-export async function warnShortTtl(deps: Deps, cur: Pick<Current, 'profile' | 'meta'>, minTtl: number | undefined): Promise<void> {
+export async function warnShortTtl(
+  deps: Deps,
+  cur: Pick<Current, 'profile' | 'meta'>,
+  minTtl: number | undefined,
+): Promise<void> {
   const { expiresAt } = cur.meta;
   if (minTtl === undefined || (expiresAt !== null && expiresAt - deps.now() >= minTtl)) return;
   // output.ts brings chalk: loaded only when there is something to say.

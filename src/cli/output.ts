@@ -22,7 +22,12 @@ export function formatDuration(ms: number): string {
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  const parts: [number, string][] = [[d, 'd'], [h, 'h'], [m, 'm'], [s, 's']];
+  const parts: [number, string][] = [
+    [d, 'd'],
+    [h, 'h'],
+    [m, 'm'],
+    [s, 's'],
+  ];
   const first = parts.findIndex(([n]) => n > 0);
   if (first === -1) return '0s';
   return parts
@@ -51,4 +56,3 @@ export function isoTime(ms: number | null | undefined): string | null {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
-

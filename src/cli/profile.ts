@@ -13,7 +13,11 @@ export interface Selected {
   isDefault: boolean;
 }
 
-export async function selectProfile(storage: Storage, flag: string | undefined, env: NodeJS.ProcessEnv): Promise<Selected> {
+export async function selectProfile(
+  storage: Storage,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Selected> {
   const config = await storage.config();
   const isDefault = (name: string) => config?.default === name;
   const asked = flag ?? (env.TOKEN_PROFILE || undefined);
@@ -22,7 +26,8 @@ export async function selectProfile(storage: Storage, flag: string | undefined, 
     const profile = storage.profile(asked);
     if (profile) return { name: asked, profile, isDefault: isDefault(asked) };
     const names = storage.names();
-    if (names.length === 0) throw new NotLoggedInError(`not logged in: no profile ${JSON.stringify(asked)}`, 'run: token login <provider>');
+    if (names.length === 0)
+      throw new NotLoggedInError(`not logged in: no profile ${JSON.stringify(asked)}`, 'run: token login <provider>');
     if ((PROVIDER_NAMES as readonly string[]).includes(asked)) {
       const id = providerById(asked).id;
       const matches = names.flatMap((name) => {
@@ -31,7 +36,10 @@ export async function selectProfile(storage: Storage, flag: string | undefined, 
       });
       if (matches.length === 1) return { ...matches[0]!, isDefault: isDefault(matches[0]!.name) };
       if (matches.length > 1) {
-        throw new UsageError(`several ${PROVIDERS[id].name} profiles: ${matches.map((m) => m.name).join(', ')}`, 'pass -p <profile> with one of them');
+        throw new UsageError(
+          `several ${PROVIDERS[id].name} profiles: ${matches.map((m) => m.name).join(', ')}`,
+          'pass -p <profile> with one of them',
+        );
       }
     }
     throw new UsageError(`unknown profile ${JSON.stringify(asked)}`, `profiles: ${names.join(', ')}`);
@@ -46,7 +54,10 @@ export async function selectProfile(storage: Storage, flag: string | undefined, 
     const profile = storage.profile(names[0]!);
     if (profile) return { name: names[0]!, profile, isDefault: false };
   }
-  throw new UsageError(`several profiles and no default: ${names.join(', ')}`, 'pass -p <profile>, or run: token use <profile>');
+  throw new UsageError(
+    `several profiles and no default: ${names.join(', ')}`,
+    'pass -p <profile>, or run: token use <profile>',
+  );
 }
 
 /** A profile for a provider lookup: a damaged file of another profile does not stop it. */

@@ -60,7 +60,8 @@ export async function runProgram(argv: string[], deps: Deps): Promise<void> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      return;
     // Commander puts its "(Did you mean ...?)" on a line of its own: it joins the hint.
     const [message = '', ...more] = err.message.replace(/^error: /, '').split('\n');
     const suggestion = /^\(Did you mean (.+)\?\)$/.exec(more.join(' ').trim())?.[1];

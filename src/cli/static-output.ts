@@ -18,7 +18,8 @@ export function staticOutputFor(argv: string[]): string | undefined {
   if (argv.length === 0 || (argv.length === 1 && (isHelp(argv[0]) || argv[0] === 'help'))) return help('token');
   if (argv.length === 2 && isHelp(argv[1]) && /^[a-z]+$/.test(argv[0]!)) return help(argv[0]!);
   if (argv.length === 2 && argv[0] === 'help' && /^[a-z]+$/.test(argv[1]!)) return help(argv[1]!);
-  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!]) return join(codeDir(), '..', 'completions', SHELL_FILES[argv[1]!]!);
+  if (argv.length === 2 && argv[0] === 'completion' && SHELL_FILES[argv[1]!])
+    return join(codeDir(), '..', 'completions', SHELL_FILES[argv[1]!]!);
   return undefined;
 }
 

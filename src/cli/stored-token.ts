@@ -6,7 +6,11 @@ import { UsageError } from '../errors.js';
 /** The access token and its type as read from the store, or a usage error saying they are damaged. */
 export function checkStoredToken(cur: { name: string; accessToken: string; meta: { tokenType: string } }): void {
   // The same rules a token response is held to (token-response.ts).
-  const damaged = !/^[\x21-\x7e]+$/.test(cur.accessToken) ? 'access token' : !/^[A-Za-z0-9._-]+$/.test(cur.meta.tokenType) ? 'token type' : undefined;
+  const damaged = !/^[\x21-\x7e]+$/.test(cur.accessToken)
+    ? 'access token'
+    : !/^[A-Za-z0-9._-]+$/.test(cur.meta.tokenType)
+      ? 'token type'
+      : undefined;
   if (damaged) {
     throw new UsageError(
       `the stored ${damaged} of profile ${cur.name} is damaged (it has a space, a line break or another character no token has); not printing it`,

@@ -24,7 +24,6 @@ export interface Current {
   refreshed: boolean;
 }
 
-
 export interface TokenContext {
   deps: Deps;
   storage: Storage;
@@ -38,7 +37,10 @@ export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: num
   if (!meta) return false;
   if (meta.expiresAt === null) return minTtlMs === undefined;
   const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
-  return meta.expiresAt - now > (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs));
+  return (
+    meta.expiresAt - now >
+    (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs))
+  );
 }
 
 function relogin(name: string): string {
@@ -46,20 +48,29 @@ function relogin(name: string): string {
 }
 
 /** A valid token for the selected profile (as just read), renewing it first unless noRefresh. */
-export async function currentToken(ctx: TokenContext, { name, profile }: Selected, noRefresh: boolean): Promise<Current> {
+export async function currentToken(
+  ctx: TokenContext,
+  { name, profile }: Selected,
+  noRefresh: boolean,
+): Promise<Current> {
   const now = ctx.deps.now();
   const token = profile.token;
   if (token && isFresh(token, now, ctx.minTtlMs)) return current(name, profile, false);
   const unexpired = token && token.expiresAt !== null && token.expiresAt > now;
   // A refused refresh token cannot help: the access token serves until it expires (SPEC).
   if (unexpired && profile.refreshRefused) {
-    ctx.deps.stderr.write(`token: warning: ${providerById(profile.provider).name} refused the login of profile ${name} (${profile.refreshRefused.error}); this token stops working ${new Date(token.expiresAt!).toLocaleString()}; ${relogin(name)}\n`);
+    ctx.deps.stderr.write(
+      `token: warning: ${providerById(profile.provider).name} refused the login of profile ${name} (${profile.refreshRefused.error}); this token stops working ${new Date(token.expiresAt!).toLocaleString()}; ${relogin(name)}\n`,
+    );
     return current(name, profile, false);
   }
   // --no-refresh: the margin is for renewing early; a token not yet expired is still given out.
   if (noRefresh && unexpired) return current(name, profile, false);
   if (noRefresh) {
-    throw new NotLoggedInError(token ? `the token of profile ${name} has expired` : `profile ${name} has no access token`, `run: token refresh -p ${name}`);
+    throw new NotLoggedInError(
+      token ? `the token of profile ${name} has expired` : `profile ${name} has no access token`,
+      `run: token refresh -p ${name}`,
+    );
   }
   return renew(ctx, name, { force: false, since: ctx.deps.startedAt ?? now });
 }
@@ -70,7 +81,11 @@ export async function currentToken(ctx: TokenContext, { name, profile }: Selecte
  * and no request is sent; if the request of the process this one queued behind failed,
  * this one fails the same way (SPEC "Locks").
  */
-export async function renew(ctx: TokenContext, name: string, opts: { force: boolean; since: number }): Promise<Current> {
+export async function renew(
+  ctx: TokenContext,
+  name: string,
+  opts: { force: boolean; since: number },
+): Promise<Current> {
   const { storage } = ctx;
   return storage.withProfileLock(name, async () => {
     const profile = storage.profile(name);
@@ -83,7 +98,13 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
     if (earlier) throw earlier;
     const provider = providerById(profile.provider);
     if (profile.refreshRefused && provider.flow === 'authorization_code') {
-      throw new ProviderError(`${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`, 400, profile.refreshRefused.error, undefined, relogin(name));
+      throw new ProviderError(
+        `${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`,
+        400,
+        profile.refreshRefused.error,
+        undefined,
+        relogin(name),
+      );
     }
     const secrets = await storage.secrets(name, profile);
     // The disk space for the answer first: a full disk stops the refresh before the server rotates.
@@ -105,16 +126,27 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
         } else if (after) {
           await storage.save(name, { ...after, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
         }
-        const refused = new ProviderError(err.message, err.status, err.error, err.errorDescription, `the login has expired or was revoked; ${relogin(name)}`);
+        const refused = new ProviderError(
+          err.message,
+          err.status,
+          err.error,
+          err.errorDescription,
+          `the login has expired or was revoked; ${relogin(name)}`,
+        );
         recordFailure(storage.dir, name, refused);
         throw refused;
       }
-      if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused')) recordFailure(storage.dir, name, err);
+      if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused'))
+        recordFailure(storage.dir, name, err);
       throw err;
     }
     // A refresh response without refresh_token keeps the stored one (SPEC).
     const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
-    const next: ProfileSettings = { ...profile, token: cachedToken(set), hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken) };
+    const next: ProfileSettings = {
+      ...profile,
+      token: cachedToken(set),
+      hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken),
+    };
     delete next.refreshRefused;
     unregister();
     await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined, reserved);
@@ -122,7 +154,12 @@ export async function renew(ctx: TokenContext, name: string, opts: { force: bool
   });
 }
 
-async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileSettings, secrets: LongSecrets | undefined): Promise<TokenSet> {
+async function requestRenewal(
+  ctx: TokenContext,
+  name: string,
+  profile: ProfileSettings,
+  secrets: LongSecrets | undefined,
+): Promise<TokenSet> {
   const provider = providerById(profile.provider);
   if (!secrets) throw new NotLoggedInError(`profile ${name} has no client secret stored`, relogin(name));
   if (provider.flow === 'authorization_code' && !secrets.refreshToken) {
@@ -130,13 +167,19 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
     const expiresAt = profile.token?.expiresAt;
     const valid = !!profile.token && (expiresAt === null || (expiresAt !== undefined && expiresAt > ctx.deps.now()));
     throw new NotLoggedInError(
-      valid ? `profile ${name} has no refresh token, so its token cannot be renewed` : `the token of profile ${name} has expired and there is no refresh token`,
+      valid
+        ? `profile ${name} has no refresh token, so its token cannot be renewed`
+        : `the token of profile ${name} has expired and there is no refresh token`,
       valid ? `log in again when it expires: token login -p ${name} --force` : relogin(name),
     );
   }
   checkTransport(provider.endpoints(profile.options), profile.options.allowHttp === true);
   ctx.deps.secrets?.add(secrets.clientSecret, secrets.refreshToken, profile.token?.accessToken);
-  const req = provider.renewRequest(profile.options, { clientId: profile.clientId, clientSecret: secrets.clientSecret }, secrets.refreshToken);
+  const req = provider.renewRequest(
+    profile.options,
+    { clientId: profile.clientId, clientSecret: secrets.clientSecret },
+    secrets.refreshToken,
+  );
   // Secrets go only to the server they were issued for (SPEC "Secrets are bound").
   const origin = new URL(req.url).origin;
   if (origin !== secrets.origin || secrets.clientId !== profile.clientId) {
@@ -151,12 +194,22 @@ async function requestRenewal(ctx: TokenContext, name: string, profile: ProfileS
 
 export function httpContext(ctx: { deps: Deps; verbose: boolean }) {
   const { stderr } = ctx.deps;
-  return { env: ctx.deps.env, secrets: ctx.deps.secrets, fetch: ctx.deps.fetch, trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined };
+  return {
+    env: ctx.deps.env,
+    secrets: ctx.deps.secrets,
+    fetch: ctx.deps.fetch,
+    trace: ctx.verbose ? (line: string) => void stderr.write(`${line}\n`) : undefined,
+  };
 }
 
 /** The non-secret half of a token response. */
 export function tokenMeta(set: TokenSet): TokenMeta {
-  return { tokenType: set.tokenType, expiresAt: set.expiresAt, obtainedAt: set.obtainedAt, ...(set.scope ? { scope: set.scope } : {}) };
+  return {
+    tokenType: set.tokenType,
+    expiresAt: set.expiresAt,
+    obtainedAt: set.obtainedAt,
+    ...(set.scope ? { scope: set.scope } : {}),
+  };
 }
 
 /** What the profile file caches: the metadata and the short-lived access token. */
@@ -168,7 +221,14 @@ function current(name: string, profile: ProfileSettings, refreshed: boolean): Cu
   const token = profile.token;
   if (!token) throw new NotLoggedInError(`profile ${name} has no access token`, relogin(name));
   const { accessToken, ...meta } = token;
-  return { name, profile, accessToken, meta, hasRefreshToken: !!profile.hasRefreshToken && !profile.refreshRefused, refreshed };
+  return {
+    name,
+    profile,
+    accessToken,
+    meta,
+    hasRefreshToken: !!profile.hasRefreshToken && !profile.refreshRefused,
+    refreshed,
+  };
 }
 
 // The outcome of a failed renewal, for the processes queued behind it on the lock.
@@ -188,7 +248,8 @@ function failurePath(dir: string, name: string): string {
 
 function recordFailure(dir: string, name: string, err: TokenError): void {
   const rec: FailureRecord = { at: Date.now(), code: err.code, message: err.message, hint: err.hint };
-  if (err instanceof ProviderError) Object.assign(rec, { status: err.status, error: err.error, errorDescription: err.errorDescription });
+  if (err instanceof ProviderError)
+    Object.assign(rec, { status: err.status, error: err.error, errorDescription: err.errorDescription });
   try {
     writeFileAtomic(failurePath(dir, name), JSON.stringify(rec));
   } catch {
@@ -205,6 +266,7 @@ function readFailure(dir: string, name: string, since: number): TokenError | und
     return undefined;
   }
   if (!rec || typeof rec.at !== 'number' || rec.at < since || typeof rec.message !== 'string') return undefined;
-  if (rec.code === 'provider_refused') return new ProviderError(rec.message, rec.status ?? 0, rec.error, rec.errorDescription, rec.hint);
+  if (rec.code === 'provider_refused')
+    return new ProviderError(rec.message, rec.status ?? 0, rec.error, rec.errorDescription, rec.hint);
   return new TokenError(rec.code, rec.message, rec.hint);
 }

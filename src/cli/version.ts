@@ -44,6 +44,8 @@ export async function printVersionReport(version: string, deps: Deps): Promise<v
     file: 'a 0600 file in the config dir; the keychain is not used',
     keychain: 'the keychain, or an error when it is unavailable',
   };
-  lines.push(`TOKEN_STORE: ${wanted}${meaning[wanted] ? ` (${meaning[wanted]})` : ' (not one of auto, keychain, file)'}`);
+  lines.push(
+    `TOKEN_STORE: ${wanted}${meaning[wanted] ? ` (${meaning[wanted]})` : ' (not one of auto, keychain, file)'}`,
+  );
   deps.stdout.write(lines.join('\n') + '\n');
 }

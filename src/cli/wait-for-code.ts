@@ -31,7 +31,10 @@ export function parsePasted(text: string, state: string | null): Callback | stri
     }
     const got = params.get('state');
     // RFC 6749 §10.12: a redirected URL must carry this login's state, as the listener demands.
-    if (state !== null && got !== state) return got === null ? 'that URL has no state; paste the whole redirected URL, or just the code' : 'the state in that URL is not the one this login sent';
+    if (state !== null && got !== state)
+      return got === null
+        ? 'that URL has no state; paste the whole redirected URL, or just the code'
+        : 'the state in that URL is not the one this login sent';
     const error = params.get('error');
     if (error) return { error, errorDescription: params.get('error_description') ?? undefined };
     const code = params.get('code');
@@ -43,14 +46,19 @@ export function parsePasted(text: string, state: string | null): Callback | stri
 
 /** --code skips the browser, but the exchange repeats the redirect URI: one the provider registers is not implied by --code. */
 export function timeoutHint(provider: Pick<Provider, 'registeredRedirectUri'>): string {
-  const code = provider.registeredRedirectUri ? '--code <code> --redirect-uri <the URI it was issued for> skips the browser' : '--code <code> skips the browser';
+  const code = provider.registeredRedirectUri
+    ? '--code <code> --redirect-uri <the URI it was issued for> skips the browser'
+    : '--code <code> skips the browser';
   return `run the login again (--timeout <s> waits longer; ${code})`;
 }
 
 /** Asks for the code again after the token endpoint refused a pasted one (a typo, a stale code). */
 export async function pasteAgain(prompter: Prompter, state: string | null, deps: Deps): Promise<Callback> {
   for (;;) {
-    const answer = parsePasted(await prompter.input('Paste the redirected URL or the code again (Ctrl-C to stop):'), state);
+    const answer = parsePasted(
+      await prompter.input('Paste the redirected URL or the code again (Ctrl-C to stop):'),
+      state,
+    );
     if (typeof answer !== 'string') return { ...answer, pasted: true };
     deps.stderr.write(`token: ${answer}\n`);
   }
@@ -95,20 +103,30 @@ export async function waitForCode(o: WaitOptions): Promise<Callback> {
  * as its prompt: each redraw keeps what has been typed so far, and a long line wraps
  * cleanly (a bare `\r` spinner wiped the typing and repeated itself on every wrap).
  */
-function pasteWhileWaiting(deps: Deps, state: string | null, deadline: number, resolve: (cb: Callback) => void, reject: (err: Error) => void): () => void {
+function pasteWhileWaiting(
+  deps: Deps,
+  state: string | null,
+  deadline: number,
+  resolve: (cb: Callback) => void,
+  reject: (err: Error) => void,
+): () => void {
   const rl = createInterface({ input: deps.stdin, output: deps.stderr, terminal: true });
   let open = true;
   let frame = 0;
   const draw = () => {
     if (!open) return;
-    rl.setPrompt(`${FRAMES[frame++ % FRAMES.length]} Waiting for the browser… ${formatDuration(Math.max(0, deadline - deps.now()))} left › `);
+    rl.setPrompt(
+      `${FRAMES[frame++ % FRAMES.length]} Waiting for the browser… ${formatDuration(Math.max(0, deadline - deps.now()))} left › `,
+    );
     // Node's readline writes a multi-character paste straight out without updating
     // prevRows, its idea of the cursor's row; a redraw then starts a row too low and
     // leaves the old first row behind. The cursor really is on getCursorPos()'s row.
     (rl as unknown as { prevRows: number }).prevRows = rl.getCursorPos().rows;
     rl.prompt(true);
   };
-  deps.stderr.write('If the browser cannot reach this machine, paste the redirected URL or the code here and press Enter.\n');
+  deps.stderr.write(
+    'If the browser cannot reach this machine, paste the redirected URL or the code here and press Enter.\n',
+  );
   draw();
   const timer = setInterval(draw, 100);
   // Ctrl-D (end of input) stops the typing, not the wait for the browser.

@@ -42,7 +42,9 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
   const seconds = Number(raw);
   // Node's timers take whole milliseconds below 2^31.
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 2_147_483) {
-    throw new UsageError(`TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got ${JSON.stringify(raw)}`,
+    );
   }
   return Math.ceil(seconds * 1000);
 }
@@ -62,7 +64,10 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   // The URL flags refuse these; a hand-edited profile may still hold them. fetch would too, as "request failed".
   if (username || password) {
     secrets.add(password, safeDecode(password));
-    throw new UsageError(`the URL for ${host} holds a user name or password (user:password@)`, 'remove them from the profile: token login -p <profile> --force');
+    throw new UsageError(
+      `the URL for ${host} holds a user name or password (user:password@)`,
+      'remove them from the profile: token login -p <profile> --force',
+    );
   }
   secrets.add(...secretsOfRequest(req.headers, { ...req.query, ...req.form }));
   // Every line is redacted by value and escaped, whatever the layer above it let through.
@@ -107,7 +112,11 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
 function checkHeaders(headers: Record<string, string>): void {
   for (const [name, value] of Object.entries(headers)) {
     const problem = headerValueProblem(value);
-    if (problem) throw new UsageError(`the value for the ${name} header ${problem}, which no HTTP header can carry`, 'check the value given (or stored) for it');
+    if (problem)
+      throw new UsageError(
+        `the value for the ${name} header ${problem}, which no HTTP header can carry`,
+        'check the value given (or stored) for it',
+      );
   }
 }
 
@@ -153,7 +162,11 @@ function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut
     UND_ERR_SOCKET: 'connection closed',
   };
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return new NetworkError(`TLS error talking to ${host}: ${code}`, 'for a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>', { cause: err });
+    return new NetworkError(
+      `TLS error talking to ${host}: ${code}`,
+      'for a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>',
+      { cause: err },
+    );
   }
   const what = (code && words[code]) ?? code ?? 'request failed';
   return new NetworkError(`cannot reach ${host}: ${what}`, undefined, { cause: err });
@@ -162,7 +175,11 @@ function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut
 /** The deepest `code` in an error's cause chain (fetch wraps the socket error). */
 function errorCode(err: unknown): string | undefined {
   let found: string | undefined;
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 6; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 6;
+    e = e.cause as typeof e, i++
+  ) {
     if (typeof e.code === 'string') found = e.code;
   }
   return found;
@@ -181,7 +198,10 @@ function proxySetting(env: NodeJS.ProcessEnv, lower: string, upper: string): str
     // reported below
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new UsageError(`${name} is not an http:// or https:// proxy URL`, 'give one like http://proxy.example:8080, or unset it');
+    throw new UsageError(
+      `${name} is not an http:// or https:// proxy URL`,
+      'give one like http://proxy.example:8080, or unset it',
+    );
   }
   return withScheme;
 }
@@ -191,7 +211,12 @@ function proxyCredentials(proxy: string): string[] {
   if (!proxy) return [];
   const { username, password } = new URL(proxy);
   if (!username && !password) return [];
-  return [password, safeDecode(password), `${username}:${password}`, Buffer.from(`${safeDecode(username)}:${safeDecode(password)}`).toString('base64')];
+  return [
+    password,
+    safeDecode(password),
+    `${username}:${password}`,
+    Buffer.from(`${safeDecode(username)}:${safeDecode(password)}`).toString('base64'),
+  ];
 }
 
 function safeDecode(s: string): string {
@@ -240,8 +265,11 @@ function checkedProxy<P extends object>(pool: P, proxy: URL): P {
       const hint =
         result.statusCode === 407
           ? 'the proxy wants credentials: check the user name and password in the proxy variable'
-          : 'check the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or ask the proxy\'s admin';
-      throw new NetworkError(`the proxy ${proxy.host} refused to connect to ${opts.path ?? 'the server'}: HTTP ${status}`, hint);
+          : "check the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or ask the proxy's admin";
+      throw new NetworkError(
+        `the proxy ${proxy.host} refused to connect to ${opts.path ?? 'the server'}: HTTP ${status}`,
+        hint,
+      );
     }
     return result;
   };

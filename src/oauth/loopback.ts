@@ -42,26 +42,40 @@ export async function startLoopback(opts: LoopbackOptions): Promise<Loopback> {
   const host = (opts.host ?? '127.0.0.1').replace(/^\[|\]$/g, '');
   const bindAddress = host === 'localhost' ? '127.0.0.1' : host;
   // What a browser may send as Host: the redirect URI's own host (and localhost for 127.0.0.1).
-  const names = host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [host.includes(':') ? `[${host}]` : host];
+  const names =
+    host === '127.0.0.1' || host === 'localhost'
+      ? ['127.0.0.1', 'localhost']
+      : [host.includes(':') ? `[${host}]` : host];
   const allowedHosts = () => names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]));
 
   const server = createServer((req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Connection', 'close');
     // DNS-rebinding guard: only our own loopback host names may talk to us.
-    if (!allowedHosts().includes((req.headers.host ?? '').toLowerCase())) return reply(res, 421, 'Wrong host', 'This listener only answers requests for its loopback address.');
+    if (!allowedHosts().includes((req.headers.host ?? '').toLowerCase()))
+      return reply(res, 421, 'Wrong host', 'This listener only answers requests for its loopback address.');
     const url = new URL(req.url ?? '/', 'http://loopback.invalid');
     if (req.method !== 'GET' || url.pathname !== opts.path) return reply(res, 404, 'Not found', 'Nothing here.');
     if (done) return reply(res, 410, 'Already used', 'This login has finished; you can close this tab.');
     const q = url.searchParams;
     if (opts.state !== null && !stateMatches(q.get('state'), opts.state)) {
       // RFC 6749 §10.12: a callback without our state may be forged; refuse it and keep waiting.
-      return reply(res, 400, 'Sign-in refused', 'The response did not carry the state this login sent. Start the login again from the terminal.');
+      return reply(
+        res,
+        400,
+        'Sign-in refused',
+        'The response did not carry the state this login sent. Start the login again from the terminal.',
+      );
     }
     const error = q.get('error');
     if (error) {
       done = true;
-      reply(res, 200, 'Sign-in failed', `${opts.provider} said: ${error}${q.get('error_description') ? ` — ${q.get('error_description')}` : ''}. You can close this tab.`);
+      reply(
+        res,
+        200,
+        'Sign-in failed',
+        `${opts.provider} said: ${error}${q.get('error_description') ? ` — ${q.get('error_description')}` : ''}. You can close this tab.`,
+      );
       return settle({ error, errorDescription: q.get('error_description') ?? undefined });
     }
     const code = q.get('code');
@@ -106,7 +120,9 @@ function stateMatches(got: string | null, want: string): boolean {
 }
 
 function reply(res: ServerResponse, status: number, title: string, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+  });
   res.end(callbackPage(title, text, status === 200 && title === 'Signed in'));
 }
-

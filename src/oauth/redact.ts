@@ -3,7 +3,16 @@
 // body has a field known to hold a secret; and by value, everywhere and whatever the
 // content type or encoding, for every secret the process has sent, read or received.
 
-const SECRET_KEYS = new Set(['client_secret', 'code', 'code_verifier', 'refresh_token', 'access_token', 'id_token', 'password', 'state']);
+const SECRET_KEYS = new Set([
+  'client_secret',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'access_token',
+  'id_token',
+  'password',
+  'state',
+]);
 const SECRET_HEADERS = new Set([
   'authorization',
   'proxy-authorization',
@@ -42,7 +51,11 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   for (const [k, v] of Object.entries(headers)) {
     const key = k.toLowerCase();
     // A Location may echo our query (PRISM sends refresh_token there) inside its own parameters.
-    out[k] = SECRET_HEADERS.has(key) ? REDACTED : key === 'location' && v.includes('?') ? `${v.slice(0, v.indexOf('?'))}?${REDACTED}` : v;
+    out[k] = SECRET_HEADERS.has(key)
+      ? REDACTED
+      : key === 'location' && v.includes('?')
+        ? `${v.slice(0, v.indexOf('?'))}?${REDACTED}`
+        : v;
   }
   return out;
 }
@@ -127,7 +140,8 @@ export function createRedactor(): Redactor {
       const decoded = decodeForSearch(text);
       const spans: [number, number][] = [];
       for (const secret of secrets) {
-        for (let i = text.indexOf(secret); i !== -1; i = text.indexOf(secret, i + 1)) spans.push([i, i + secret.length]);
+        for (let i = text.indexOf(secret); i !== -1; i = text.indexOf(secret, i + 1))
+          spans.push([i, i + secret.length]);
         const wanted = sameSpace(secret);
         for (let i = decoded.chars.indexOf(wanted); i !== -1; i = decoded.chars.indexOf(wanted, i + 1)) {
           spans.push([decoded.from[i]!, decoded.to[i + wanted.length - 1]!]);
@@ -153,7 +167,8 @@ function sameSpace(s: string): string {
 }
 
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>', apos: "'" };
-const ESCAPE = /^(?:\\u([0-9a-fA-F]{4})|\\([/"\\])|&#0*([0-9]{1,7});|&#[xX]0*([0-9a-fA-F]{1,6});|&(amp|quot|lt|gt|apos);)/;
+const ESCAPE =
+  /^(?:\\u([0-9a-fA-F]{4})|\\([/"\\])|&#0*([0-9]{1,7});|&#[xX]0*([0-9a-fA-F]{1,6});|&(amp|quot|lt|gt|apos);)/;
 const PERCENT = /^%(?:25)*([0-9a-fA-F]{2})/;
 
 /**
@@ -194,7 +209,15 @@ function decodeForSearch(text: string): { chars: string; from: number[]; to: num
       const m = ESCAPE.exec(text.slice(i, i + 16));
       if (m) {
         const code = m[1] ? parseInt(m[1], 16) : m[3] ? Number(m[3]) : m[4] ? parseInt(m[4], 16) : undefined;
-        const s = m[2] ?? (m[5] ? NAMED_ENTITIES[m[5]]! : code !== undefined && code <= 0x10ffff ? (m[1] ? String.fromCharCode(code) : String.fromCodePoint(code)) : undefined);
+        const s =
+          m[2] ??
+          (m[5]
+            ? NAMED_ENTITIES[m[5]]!
+            : code !== undefined && code <= 0x10ffff
+              ? m[1]
+                ? String.fromCharCode(code)
+                : String.fromCodePoint(code)
+              : undefined);
         if (s !== undefined) {
           emit(sameSpace(s), i, i + m[0].length);
           i += m[0].length;

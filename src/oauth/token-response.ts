@@ -42,10 +42,12 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
   if (typeof r.access_token !== 'string' || r.access_token === '') throw bad('no access_token');
   // It goes into header lines (show --header, curl, exec): printable ASCII without spaces
   // (RFC 6749 A.12 allows spaces; no provider here sends one, and a header could not hold it).
-  if (!/^[\x21-\x7e]+$/.test(r.access_token)) throw bad('access_token has a space, a line break or another character no token has');
+  if (!/^[\x21-\x7e]+$/.test(r.access_token))
+    throw bad('access_token has a space, a line break or another character no token has');
   if (r.token_type !== undefined && typeof r.token_type !== 'string') throw bad('token_type is not a string');
   // RFC 6749 §7.1's type-name: it goes into the Authorization header.
-  if (typeof r.token_type === 'string' && r.token_type !== '' && !/^[A-Za-z0-9._-]+$/.test(r.token_type)) throw bad(`token_type is ${JSON.stringify(r.token_type)}`);
+  if (typeof r.token_type === 'string' && r.token_type !== '' && !/^[A-Za-z0-9._-]+$/.test(r.token_type))
+    throw bad(`token_type is ${JSON.stringify(r.token_type)}`);
   if (r.refresh_token !== undefined && r.refresh_token !== null && typeof r.refresh_token !== 'string') {
     throw bad('refresh_token is not a string');
   }
@@ -73,7 +75,12 @@ export function toTokenSet(body: unknown, now: number, provider: string): TokenS
 }
 
 /** Sends a token request and reads the answer, mapping every failure to SPEC's exit codes. */
-export async function requestToken(req: HttpRequest, provider: string, ctx: HttpContext, now: () => number): Promise<TokenSet> {
+export async function requestToken(
+  req: HttpRequest,
+  provider: string,
+  ctx: HttpContext,
+  now: () => number,
+): Promise<TokenSet> {
   const res = await send(req, ctx);
   const body = readJson(res.body);
   const isHtml = /html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(res.body);
@@ -82,20 +89,35 @@ export async function requestToken(req: HttpRequest, provider: string, ctx: Http
     // Only where it points: a redirect's query may carry our own parameters back (a refresh token, for PRISM).
     const to = res.headers.get('location');
     const where = to ? safeLocation(to, req.url) : undefined;
-    throw new NetworkError(`${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`, 'check the token URL');
+    throw new NetworkError(
+      `${provider}'s token endpoint redirected (HTTP ${res.status}${where ? ` to ${where}` : ''}); not following it`,
+      'check the token URL',
+    );
   }
   // 404/405 without an OAuth error: no token endpoint at that URL, whatever the body's
   // type (SPEC "Commands"). With one, the server spoke OAuth: a refusal, with the URL as hint.
   const error = oauthError(body);
   if ((res.status === 404 || res.status === 405) && !error) {
-    throw new NetworkError(`${provider} has no token endpoint at that URL (HTTP ${res.status}${isHtml ? ', an HTML page' : ''})`, 'check the token URL');
+    throw new NetworkError(
+      `${provider} has no token endpoint at that URL (HTTP ${res.status}${isHtml ? ', an HTML page' : ''})`,
+      'check the token URL',
+    );
   }
-  if (res.status >= 400 && res.status < 500) throw refusal(provider, res.status, body, res.status === 404 || res.status === 405);
+  if (res.status >= 400 && res.status < 500)
+    throw refusal(provider, res.status, body, res.status === 404 || res.status === 405);
   if (res.status >= 500) {
-    throw new NetworkError(`${provider} server error (HTTP ${res.status})${error ? `: ${error.text}` : ''}`, 'try again later');
+    throw new NetworkError(
+      `${provider} server error (HTTP ${res.status})${error ? `: ${error.text}` : ''}`,
+      'try again later',
+    );
   }
-  if (isHtml) throw new NetworkError(`${provider} answered with an HTML page (HTTP ${res.status}), not a token response`, 'check the token URL');
-  if (body === undefined) throw new NetworkError(`${provider} sent a response that is not valid JSON (HTTP ${res.status})`);
+  if (isHtml)
+    throw new NetworkError(
+      `${provider} answered with an HTML page (HTTP ${res.status}), not a token response`,
+      'check the token URL',
+    );
+  if (body === undefined)
+    throw new NetworkError(`${provider} sent a response that is not valid JSON (HTTP ${res.status})`);
   if (error) throw new ProviderError(`${provider} refused: ${error.text}`, res.status, error.error, error.description);
   return toTokenSet(body, now(), provider);
 }
@@ -130,6 +152,7 @@ function refusal(provider: string, status: number, body: unknown, noEndpoint: bo
   const error = oauthError(body);
   // No token endpoint at that URL, whatever the body says: the URL is the likely fault.
   const hint = noEndpoint ? 'check the token URL' : undefined;
-  if (error) return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description, hint);
+  if (error)
+    return new ProviderError(`${provider} refused: ${error.text}`, status, error.error, error.description, hint);
   return new ProviderError(`${provider} refused the request (HTTP ${status})`, status, undefined, undefined, hint);
 }

@@ -29,7 +29,9 @@ export const brightpattern: Provider<BrightPatternOptions> = {
     const tenant = typeof flags.tenant === 'string' ? flags.tenant.trim() : '';
     if (!tenant) throw new UsageError('missing --tenant');
     if (!TENANT.test(tenant)) {
-      throw new UsageError(`--tenant must be a host name like example.brightpattern.com, got ${JSON.stringify(flags.tenant)}`);
+      throw new UsageError(
+        `--tenant must be a host name like example.brightpattern.com, got ${JSON.stringify(flags.tenant)}`,
+      );
     }
     const url = typeof flags.url === 'string' ? baseUrl(flags.url, '--url') : `https://${tenant}`;
     return { tenant, url };

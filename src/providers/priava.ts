@@ -28,11 +28,20 @@ export const priava: Provider<PriavaOptions> = {
   flow: 'authorization_code',
   flags: [
     { key: 'region', flag: '--region', required: true, values: REGIONS, description: 'TenantRegion: APAC, EU or US' },
-    { key: 'redirectUri', flag: '--redirect-uri', required: true, description: 'the Redirect URI registered in Priava' },
+    {
+      key: 'redirectUri',
+      flag: '--redirect-uri',
+      required: true,
+      description: 'the Redirect URI registered in Priava',
+    },
     { key: 'sandbox', flag: '--sandbox', description: `use Priava's sandbox API (${PRIAVA_SANDBOX_API_URL})` },
     { key: 'apiUrl', flag: '--api-url', description: `API base URL (default ${PRIAVA_API_URL})` },
     { key: 'tokenUrl', flag: '--token-url', description: 'token URL (default <api-url>/rest/oauth/token)' },
-    { key: 'authorizeUrl', flag: '--authorize-url', description: 'an OAuth authorize URL: token adds the request parameters and state, and opens it (optional)' },
+    {
+      key: 'authorizeUrl',
+      flag: '--authorize-url',
+      description: 'an OAuth authorize URL: token adds the request parameters and state, and opens it (optional)',
+    },
     { key: 'scope', flag: '--scope', description: 'scope to request (sent to --authorize-url)' },
   ],
 
@@ -44,21 +53,42 @@ export const priava: Provider<PriavaOptions> = {
     }
     if (typeof flags.redirectUri !== 'string') throw new UsageError('missing --redirect-uri');
     parseUrlFlag(flags.redirectUri, '--redirect-uri');
-    if (flags.sandbox && typeof flags.apiUrl === 'string') throw new UsageError('--sandbox and --api-url conflict: give one');
+    if (flags.sandbox && typeof flags.apiUrl === 'string')
+      throw new UsageError('--sandbox and --api-url conflict: give one');
     const apiUrl =
-      typeof flags.apiUrl === 'string' ? baseUrl(flags.apiUrl, '--api-url') : flags.sandbox ? PRIAVA_SANDBOX_API_URL : PRIAVA_API_URL;
+      typeof flags.apiUrl === 'string'
+        ? baseUrl(flags.apiUrl, '--api-url')
+        : flags.sandbox
+          ? PRIAVA_SANDBOX_API_URL
+          : PRIAVA_API_URL;
     // NOTES.md: the full token URL is uncertain, hence --token-url.
-    const tokenUrl = typeof flags.tokenUrl === 'string' ? parseUrlFlag(flags.tokenUrl, '--token-url').toString() : `${apiUrl}/rest/oauth/token`;
-    const authorizeUrl = typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : undefined;
-    if (typeof flags.scope === 'string' && !authorizeUrl) throw new UsageError('--scope needs --authorize-url: the scope goes on the authorize URL token builds');
-    return { region, redirectUri: flags.redirectUri, apiUrl, tokenUrl, authorizeUrl, scope: typeof flags.scope === 'string' ? flags.scope : undefined };
+    const tokenUrl =
+      typeof flags.tokenUrl === 'string'
+        ? parseUrlFlag(flags.tokenUrl, '--token-url').toString()
+        : `${apiUrl}/rest/oauth/token`;
+    const authorizeUrl =
+      typeof flags.authorizeUrl === 'string'
+        ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString()
+        : undefined;
+    if (typeof flags.scope === 'string' && !authorizeUrl)
+      throw new UsageError('--scope needs --authorize-url: the scope goes on the authorize URL token builds');
+    return {
+      region,
+      redirectUri: flags.redirectUri,
+      apiUrl,
+      tokenUrl,
+      authorizeUrl,
+      scope: typeof flags.scope === 'string' ? flags.scope : undefined,
+    };
   },
 
   endpoints: (o) => [o.tokenUrl, o.apiUrl, ...(o.authorizeUrl ? [o.authorizeUrl] : [])],
 
   // Only with --authorize-url: otherwise an admin makes the code in Priava (NOTES.md).
   authorizePage: (o): AuthorizePage | undefined =>
-    o.authorizeUrl === undefined ? undefined : { url: o.authorizeUrl, params: o.scope !== undefined ? { scope: o.scope } : {} },
+    o.authorizeUrl === undefined
+      ? undefined
+      : { url: o.authorizeUrl, params: o.scope !== undefined ? { scope: o.scope } : {} },
 
   codeRequest(o, client, code, redirectUri) {
     return tokenPost(o, {

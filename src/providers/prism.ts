@@ -7,7 +7,13 @@ import type { AuthorizePage, Provider } from './types.js';
 import { baseUrl, parseUrlFlag } from './urls.js';
 
 /** What a PRISM profile stores: resolveOptions' result (login adds allowHttp, and the redirect URI used). */
-export type PrismOptions = { serviceUrl: string; authorizeUrl: string; redirectUri?: string; scope?: string; allowHttp?: boolean };
+export type PrismOptions = {
+  serviceUrl: string;
+  authorizeUrl: string;
+  redirectUri?: string;
+  scope?: string;
+  allowHttp?: boolean;
+};
 
 export const prism: Provider<PrismOptions> = {
   id: 'prism',
@@ -15,8 +21,16 @@ export const prism: Provider<PrismOptions> = {
   flow: 'authorization_code',
   flags: [
     { key: 'serviceUrl', flag: '--service-url', required: true, description: 'the service API domain' },
-    { key: 'authorizeUrl', flag: '--authorize-url', description: 'authorization page (default <service-url>/oauth/authorize)' },
-    { key: 'redirectUri', flag: '--redirect-uri', description: 'redirect URI (default http://127.0.0.1:<port>/callback)' },
+    {
+      key: 'authorizeUrl',
+      flag: '--authorize-url',
+      description: 'authorization page (default <service-url>/oauth/authorize)',
+    },
+    {
+      key: 'redirectUri',
+      flag: '--redirect-uri',
+      description: 'redirect URI (default http://127.0.0.1:<port>/callback)',
+    },
     { key: 'scope', flag: '--scope', description: 'scope to request' },
   ],
   // The page's redirect_uri row: in B2B PRISM Live Studio the code is issued for this URI.
@@ -27,7 +41,9 @@ export const prism: Provider<PrismOptions> = {
     const serviceUrl = baseUrl(flags.serviceUrl, '--service-url');
     // NOTES.md: a service may register another authorize URL; it is used exactly as given.
     const authorizeUrl =
-      typeof flags.authorizeUrl === 'string' ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString() : `${serviceUrl}/oauth/authorize`;
+      typeof flags.authorizeUrl === 'string'
+        ? parseUrlFlag(flags.authorizeUrl, '--authorize-url').toString()
+        : `${serviceUrl}/oauth/authorize`;
     const redirectUri = typeof flags.redirectUri === 'string' ? flags.redirectUri : undefined;
     if (redirectUri !== undefined) parseUrlFlag(redirectUri, '--redirect-uri');
     return { serviceUrl, authorizeUrl, redirectUri, scope: typeof flags.scope === 'string' ? flags.scope : undefined };
@@ -35,7 +51,10 @@ export const prism: Provider<PrismOptions> = {
 
   endpoints: (o) => [o.serviceUrl, o.authorizeUrl],
 
-  authorizePage: (o): AuthorizePage => ({ url: o.authorizeUrl, params: o.scope !== undefined ? { scope: o.scope } : {} }),
+  authorizePage: (o): AuthorizePage => ({
+    url: o.authorizeUrl,
+    params: o.scope !== undefined ? { scope: o.scope } : {},
+  }),
 
   // The page sends both in x-prism-client-* headers, which cannot carry every character.
   checkClient(client) {
@@ -45,7 +64,11 @@ export const prism: Provider<PrismOptions> = {
     ];
     for (const [what, value, header] of values) {
       const problem = headerValueProblem(value);
-      if (problem) throw new UsageError(`${what} ${problem}, which PRISM cannot receive: it goes in the ${header} header`, 'check the value given; it is sent exactly as given');
+      if (problem)
+        throw new UsageError(
+          `${what} ${problem}, which PRISM cannot receive: it goes in the ${header} header`,
+          'check the value given; it is sent exactly as given',
+        );
     }
   },
 
@@ -93,13 +116,20 @@ export const prism: Provider<PrismOptions> = {
     } catch {
       body = undefined;
     }
-    const e = (body ?? {}) as { success?: unknown; errorName?: unknown; message?: unknown; data?: { user?: { userId?: unknown; userName?: unknown } } };
+    const e = (body ?? {}) as {
+      success?: unknown;
+      errorName?: unknown;
+      message?: unknown;
+      data?: { user?: { userId?: unknown; userName?: unknown } };
+    };
     if (status === 401 || status === 403 || e.success === false) {
       return { refused: [e.errorName, e.message].filter((x) => typeof x === 'string' && x).join(': ') };
     }
     const user = status < 300 ? e.data?.user : undefined;
     if (!user || typeof user.userId !== 'string') return {};
-    return { user: typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId };
+    return {
+      user: typeof user.userName === 'string' && user.userName ? `${user.userId} (${user.userName})` : user.userId,
+    };
   },
 };
 
@@ -109,5 +139,9 @@ export function tokenUrl(o: Pick<PrismOptions, 'serviceUrl'>): string {
 }
 
 function clientHeaders(client: { clientId: string; clientSecret: string }): Record<string, string> {
-  return { 'x-prism-client-id': client.clientId, 'x-prism-client-secret': client.clientSecret, accept: 'application/json' };
+  return {
+    'x-prism-client-id': client.clientId,
+    'x-prism-client-secret': client.clientSecret,
+    accept: 'application/json',
+  };
 }

@@ -13,11 +13,16 @@ export function parseUrlFlag(value: string, flag: string): URL {
     // reported below
   }
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value) || url?.username || url?.password) {
-    throw new UsageError(`${flag} must not hold a user name or password (user:password@)`, 'give the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt');
+    throw new UsageError(
+      `${flag} must not hold a user name or password (user:password@)`,
+      'give the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt',
+    );
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     // "user:pass@host" without a scheme parses as a URL of scheme "user": echo nothing with an @.
-    throw new UsageError(`${flag} must be an http(s) URL${value.includes('@') ? '' : `, got ${JSON.stringify(value)}`}`);
+    throw new UsageError(
+      `${flag} must be an http(s) URL${value.includes('@') ? '' : `, got ${JSON.stringify(value)}`}`,
+    );
   }
   return url;
 }
@@ -25,7 +30,8 @@ export function parseUrlFlag(value: string, flag: string): URL {
 /** A base URL without its trailing slash, so paths can be appended; no query or fragment. */
 export function baseUrl(value: string, flag: string): string {
   const url = parseUrlFlag(value, flag);
-  if (url.search || url.hash) throw new UsageError(`${flag} must be a base URL without ?query or #fragment, got ${JSON.stringify(value)}`);
+  if (url.search || url.hash)
+    throw new UsageError(`${flag} must be a base URL without ?query or #fragment, got ${JSON.stringify(value)}`);
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -39,7 +45,10 @@ export function checkTransport(urls: string[], allowHttp: boolean): void {
   for (const raw of urls) {
     const url = new URL(raw);
     if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
-      throw new UsageError(`refusing plain http:// for ${url.host}: tokens would cross the network unencrypted`, 'use https://, or pass --allow-http if you really mean it');
+      throw new UsageError(
+        `refusing plain http:// for ${url.host}: tokens would cross the network unencrypted`,
+        'use https://, or pass --allow-http if you really mean it',
+      );
     }
   }
 }

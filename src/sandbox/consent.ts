@@ -1,7 +1,12 @@
 // The sandbox authorize page: a consent form that posts back approve or deny.
 import { escapeHtml } from '../oauth/pages.js';
 
-export function consentPage(provider: string, clientId: string, redirectUri: string, hidden: Record<string, string>): string {
+export function consentPage(
+  provider: string,
+  clientId: string,
+  redirectUri: string,
+  hidden: Record<string, string>,
+): string {
   const fields = Object.entries(hidden)
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('\n    ');

@@ -9,7 +9,16 @@ import { prismAuthorize, prismToken, prismUser } from './prism.js';
 import { isPrismQuirk, PRISM_QUIRKS, type PrismQuirk } from './quirks.js';
 import { CLIENTS, SandboxState, type Endpoint, type Fault, type RecordedRequest, type SandboxConfig } from './state.js';
 
-export { CLIENTS, PRISM_QUIRKS, isPrismQuirk, type PrismQuirk, type Endpoint, type Fault, type RecordedRequest, type SandboxConfig };
+export {
+  CLIENTS,
+  PRISM_QUIRKS,
+  isPrismQuirk,
+  type PrismQuirk,
+  type Endpoint,
+  type Fault,
+  type RecordedRequest,
+  type SandboxConfig,
+};
 
 export interface Sandbox {
   port: number;
@@ -63,8 +72,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
     const body = Buffer.concat(chunks).toString('utf8');
-    const req: Req = { method: incoming.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: incoming.headers, body };
-    if (/x-www-form-urlencoded/i.test(String(incoming.headers['content-type'] ?? ''))) req.form = new URLSearchParams(body);
+    const req: Req = {
+      method: incoming.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: incoming.headers,
+      body,
+    };
+    if (/x-www-form-urlencoded/i.test(String(incoming.headers['content-type'] ?? '')))
+      req.form = new URLSearchParams(body);
 
     const route = ROUTES.find(([re]) => re.test(url.pathname));
     const record: RecordedRequest = {
@@ -84,7 +100,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     state.requests.push(record);
     const fault = route && state.takeFault(route[1]);
     if (fault) record.status = applyFault(fault, res);
-    else record.status = route ? route[2](req, res, state) : json(res, 404, { error: 'not_found', error_description: `no sandbox endpoint at ${url.pathname}` });
+    else
+      record.status = route
+        ? route[2](req, res, state)
+        : json(res, 404, { error: 'not_found', error_description: `no sandbox endpoint at ${url.pathname}` });
     opts.onRequest?.(record);
   }
   server.on('connection', (s) => {

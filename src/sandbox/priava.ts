@@ -23,15 +23,27 @@ export function priavaAuthorize(req: Req, res: ServerResponse, state: SandboxSta
     for (const [k, v] of p) hidden[k] = v;
     return html(res, 200, consentPage('Priava', client.clientId, redirectUri, hidden));
   }
-  if (p.get('decision') !== 'approve') return redirect(res, withParams(redirectUri, { error: 'access_denied', error_description: 'The user denied the request', ...echo }));
-  return redirect(res, withParams(redirectUri, { code: state.issueCode({ provider: 'priava', clientId: client.clientId, redirectUri }), ...echo }));
+  if (p.get('decision') !== 'approve')
+    return redirect(
+      res,
+      withParams(redirectUri, { error: 'access_denied', error_description: 'The user denied the request', ...echo }),
+    );
+  return redirect(
+    res,
+    withParams(redirectUri, {
+      code: state.issueCode({ provider: 'priava', clientId: client.clientId, redirectUri }),
+      ...echo,
+    }),
+  );
 }
 
 export function priavaToken(req: Req, res: ServerResponse, state: SandboxState): number {
   if (req.method !== 'POST') return oauthError(res, 400, 'invalid_request', 'the token endpoint takes POST');
-  if (!isForm(req) || !req.form) return oauthError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+  if (!isForm(req) || !req.form)
+    return oauthError(res, 400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
   const region = req.headers['tenantregion'];
-  if (typeof region !== 'string' || !REGIONS.includes(region)) return oauthError(res, 400, 'invalid_request', 'TenantRegion header must be APAC, EU or US');
+  if (typeof region !== 'string' || !REGIONS.includes(region))
+    return oauthError(res, 400, 'invalid_request', 'TenantRegion header must be APAC, EU or US');
   const f = req.form;
   const base = missing(f, ['grant_type', 'client_id', 'client_secret', 'redirect_uri']);
   if (base.length) return oauthError(res, 400, 'invalid_request', `missing ${base.join(', ')}`);
@@ -42,22 +54,37 @@ export function priavaToken(req: Req, res: ServerResponse, state: SandboxState):
   if (grantType === 'authorization_code') {
     if (!f.get('code')) return oauthError(res, 400, 'invalid_request', 'missing code');
     const grant = state.redeemCode(f.get('code')!);
-    if (!grant || grant.provider !== 'priava') return oauthError(res, 400, 'invalid_grant', 'the code is invalid, expired or already used');
-    if (f.get('redirect_uri') !== grant.redirectUri) return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the registered Redirect URI');
+    if (!grant || grant.provider !== 'priava')
+      return oauthError(res, 400, 'invalid_grant', 'the code is invalid, expired or already used');
+    if (f.get('redirect_uri') !== grant.redirectUri)
+      return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the registered Redirect URI');
     const t = state.issueTokens({ ...grant, region }, true);
-    return json(res, 200, { access_token: t.accessToken, refresh_token: t.refreshToken, token_type: 'BEARER', expires_in: t.expiresIn });
+    return json(res, 200, {
+      access_token: t.accessToken,
+      refresh_token: t.refreshToken,
+      token_type: 'BEARER',
+      expires_in: t.expiresIn,
+    });
   }
   if (grantType === 'refresh_token') {
     const rt = f.get('refresh_token');
     if (!rt) return oauthError(res, 400, 'invalid_request', 'missing refresh_token');
     const grant = state.refreshGrant(rt);
-    if (!grant || grant.provider !== 'priava') return oauthError(res, 400, 'invalid_grant', 'the refresh token is invalid or expired');
-    if (f.get('redirect_uri') !== grant.redirectUri) return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the registered Redirect URI');
-    if (grant.region && grant.region !== region) return oauthError(res, 400, 'invalid_request', `TenantRegion ${region} is not this tenant's region`);
+    if (!grant || grant.provider !== 'priava')
+      return oauthError(res, 400, 'invalid_grant', 'the refresh token is invalid or expired');
+    if (f.get('redirect_uri') !== grant.redirectUri)
+      return oauthError(res, 400, 'invalid_grant', 'redirect_uri does not match the registered Redirect URI');
+    if (grant.region && grant.region !== region)
+      return oauthError(res, 400, 'invalid_request', `TenantRegion ${region} is not this tenant's region`);
     const rotate = state.config.rotateRefreshTokens;
     if (rotate) state.retireRefreshToken(rt);
     const t = state.issueTokens(grant, rotate);
-    return json(res, 200, { access_token: t.accessToken, ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}), token_type: 'BEARER', expires_in: t.expiresIn });
+    return json(res, 200, {
+      access_token: t.accessToken,
+      ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}),
+      token_type: 'BEARER',
+      expires_in: t.expiresIn,
+    });
   }
   return oauthError(res, 400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType)} is not supported`);
 }
@@ -65,6 +92,7 @@ export function priavaToken(req: Req, res: ServerResponse, state: SandboxState):
 /** A resource API: any GET under /rest with a live Bearer token. */
 export function priavaApi(req: Req, res: ServerResponse, state: SandboxState): number {
   const m = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''));
-  if (!m || !state.accessGrant(m[1]!, 'priava')) return oauthError(res, 401, 'invalid_token', 'missing, invalid or expired access token');
+  if (!m || !state.accessGrant(m[1]!, 'priava'))
+    return oauthError(res, 401, 'invalid_token', 'missing, invalid or expired access token');
   return json(res, 200, { ok: true, provider: 'priava', path: req.path });
 }

@@ -3,7 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismQuirk } from './quirks.js';
 
-export type Endpoint = 'prism-authorize' | 'prism-token' | 'prism-user' | 'priava-authorize' | 'priava-token' | 'priava-api' | 'bp-token' | 'bp-api';
+export type Endpoint =
+  | 'prism-authorize'
+  | 'prism-token'
+  | 'prism-user'
+  | 'priava-authorize'
+  | 'priava-token'
+  | 'priava-api'
+  | 'bp-token'
+  | 'bp-api';
 
 export interface RecordedRequest {
   endpoint: Endpoint | 'unknown';
@@ -91,9 +99,15 @@ export class SandboxState {
     return this.config.prismQuirks.includes(name);
   }
 
-  issueTokens(grant: Grant, withRefresh: boolean, jwt = false): { accessToken: string; refreshToken?: string; expiresIn: number } {
+  issueTokens(
+    grant: Grant,
+    withRefresh: boolean,
+    jwt = false,
+  ): { accessToken: string; refreshToken?: string; expiresIn: number } {
     const expiresIn = this.config.accessTokenTtl;
-    const accessToken = jwt ? fakeJwt(grant, expiresIn) : `at-${grant.provider}-${randomBytes(18).toString('base64url')}`;
+    const accessToken = jwt
+      ? fakeJwt(grant, expiresIn)
+      : `at-${grant.provider}-${randomBytes(18).toString('base64url')}`;
     this.accessTokens.set(accessToken, { ...grant, expiresAt: Date.now() + expiresIn * 1000 });
     if (!withRefresh) return { accessToken, expiresIn };
     const refreshToken = `rt-${grant.provider}-${randomBytes(18).toString('base64url')}`;
@@ -120,6 +134,13 @@ function fakeJwt(grant: Grant, expiresIn: number): string {
   const now = Math.floor(Date.now() / 1000);
   const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const header = { alg: 'RS256', typ: 'JWT', kid: 'sandbox' };
-  const claims = { iss: 'token-sandbox', sub: grant.clientId, tenant: CLIENTS.brightpattern.tenant, iat: now, exp: now + expiresIn, jti: randomBytes(8).toString('hex') };
+  const claims = {
+    iss: 'token-sandbox',
+    sub: grant.clientId,
+    tenant: CLIENTS.brightpattern.tenant,
+    iat: now,
+    exp: now + expiresIn,
+    jti: randomBytes(8).toString('hex'),
+  };
   return `${part(header)}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
 }

@@ -1,4 +1,17 @@
-import { chmodSync, closeSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { TokenError } from '../errors.js';
 
@@ -22,7 +35,12 @@ export function storeIoError(err: unknown, path: string, doing: 'read' | 'write'
     EEXIST: ['usage', 'something else is in the way', undefined],
   };
   const [code, words, hint] = why[e.code] ?? ['internal', e.code, undefined];
-  return new TokenError(code, `cannot ${doing} ${path}: ${words}`, code === 'usage' ? 'fix the path, or set TOKEN_CONFIG_DIR to another directory' : hint, { cause: err });
+  return new TokenError(
+    code,
+    `cannot ${doing} ${path}: ${words}`,
+    code === 'usage' ? 'fix the path, or set TOKEN_CONFIG_DIR to another directory' : hint,
+    { cause: err },
+  );
 }
 
 /** Creates a config dir 0700 (SPEC "Profiles and storage"), whatever the umask. */

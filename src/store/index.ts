@@ -193,13 +193,19 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
     } catch {
       return;
     }
-    const names = new Set(files.flatMap((f) => /^\.(.+)\.json\..*\.tmp$/.exec(f)?.[1] ?? []).filter((n) => n !== except && PROFILE_NAME.test(n)));
+    const names = new Set(
+      files
+        .flatMap((f) => /^\.(.+)\.json\..*\.tmp$/.exec(f)?.[1] ?? [])
+        .filter((n) => n !== except && PROFILE_NAME.test(n)),
+    );
     if (names.size === 0) return;
     const lock = await import('./lock.js');
     for (const name of names) {
-      await lock.withLock(dir, `profile-${name}`, { timeoutMs: 0 }, async () => removeLeftovers(profilePath(name))).catch((err: unknown) => {
-        if (!(err instanceof TokenError && err.code === 'network')) throw err; // held: its writer is alive
-      });
+      await lock
+        .withLock(dir, `profile-${name}`, { timeoutMs: 0 }, async () => removeLeftovers(profilePath(name)))
+        .catch((err: unknown) => {
+          if (!(err instanceof TokenError && err.code === 'network')) throw err; // held: its writer is alive
+        });
     }
   };
 
@@ -216,7 +222,11 @@ async function newStoreId(): Promise<string> {
   return builtin<typeof import('node:crypto')>('node:crypto').randomBytes(16).toString('hex');
 }
 
-async function storeForLogin(env: NodeJS.ProcessEnv, storage: Storage, warn: (line: string) => void): Promise<StoreKind> {
+async function storeForLogin(
+  env: NodeJS.ProcessEnv,
+  storage: Storage,
+  warn: (line: string) => void,
+): Promise<StoreKind> {
   const wanted = (env.TOKEN_STORE || 'auto').toLowerCase();
   if (wanted === 'file') return 'file';
   if (wanted !== 'keychain' && wanted !== 'auto') {

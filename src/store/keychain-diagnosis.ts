@@ -3,7 +3,8 @@
 // D-Bus without X11 $DISPLAY"); this maps each to what it means and the one thing that
 // fixes it. Pure: the keychain store, `token --version -v` and the tests call it.
 
-export type KeychainCause = 'keytar-missing' | 'keytar-broken' | 'no-session-bus' | 'no-secret-service' | 'locked' | 'timeout' | 'other';
+export type KeychainCause =
+  'keytar-missing' | 'keytar-broken' | 'no-session-bus' | 'no-secret-service' | 'locked' | 'timeout' | 'other';
 
 export interface KeychainDiagnosis {
   cause: KeychainCause;
@@ -23,9 +24,18 @@ export function buildPrerequisites(platform: NodeJS.Platform = process.platform)
 }
 
 const RULES: { test: RegExp; cause: KeychainCause }[] = [
-  { test: /cannot find module ['"]?keytar|keytar['"]? (?:is )?not (?:installed|found)|MODULE_NOT_FOUND/i, cause: 'keytar-missing' },
-  { test: /keytar could not be loaded|NODE_MODULE_VERSION|invalid ELF header|cannot open shared object file|was compiled against/i, cause: 'keytar-broken' },
-  { test: /autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect: No such file|Failed to connect to socket|session bus/i, cause: 'no-session-bus' },
+  {
+    test: /cannot find module ['"]?keytar|keytar['"]? (?:is )?not (?:installed|found)|MODULE_NOT_FOUND/i,
+    cause: 'keytar-missing',
+  },
+  {
+    test: /keytar could not be loaded|NODE_MODULE_VERSION|invalid ELF header|cannot open shared object file|was compiled against/i,
+    cause: 'keytar-broken',
+  },
+  {
+    test: /autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect: No such file|Failed to connect to socket|session bus/i,
+    cause: 'no-session-bus',
+  },
   { test: /org\.freedesktop\.secrets|ServiceUnknown|not provided by any \.service files/i, cause: 'no-secret-service' },
   { test: /no answer from the keyring within/i, cause: 'timeout' },
   { test: /locked|dismissed|cancel+ed by the user|prompt/i, cause: 'locked' },
@@ -37,7 +47,8 @@ export function diagnoseKeychain(reason: string, platform: NodeJS.Platform = pro
     case 'keytar-missing':
       return {
         cause,
-        words: 'keytar, the keychain library, is not installed (npm leaves it out when it cannot be built, or when install scripts were skipped)',
+        words:
+          'keytar, the keychain library, is not installed (npm leaves it out when it cannot be built, or when install scripts were skipped)',
         hint: `to use the keychain: ${buildPrerequisites(platform)}, then run npm install again where token is installed; ${SILENCE}`,
       };
     case 'keytar-broken':
@@ -49,7 +60,8 @@ export function diagnoseKeychain(reason: string, platform: NodeJS.Platform = pro
     case 'no-session-bus':
       return {
         cause,
-        words: 'this session has no D-Bus session bus (usual over SSH, in containers and CI), so no Secret Service can be reached',
+        words:
+          'this session has no D-Bus session bus (usual over SSH, in containers and CI), so no Secret Service can be reached',
         hint: `to use the keychain: log in to a desktop session, or run token under dbus-run-session with gnome-keyring-daemon unlocked; ${SILENCE}`,
       };
     case 'no-secret-service':
@@ -65,8 +77,16 @@ export function diagnoseKeychain(reason: string, platform: NodeJS.Platform = pro
         hint: `to use the keychain: unlock it (or restart the Secret Service); ${SILENCE}`,
       };
     case 'locked':
-      return { cause, words: `the keyring is locked or refused (${reason})`, hint: `to use the keychain: unlock it; ${SILENCE}` };
+      return {
+        cause,
+        words: `the keyring is locked or refused (${reason})`,
+        hint: `to use the keychain: unlock it; ${SILENCE}`,
+      };
     default:
-      return { cause, words: reason, hint: `to use the keychain: start or unlock the OS keychain (on Linux a Secret Service such as gnome-keyring); ${SILENCE}` };
+      return {
+        cause,
+        words: reason,
+        hint: `to use the keychain: start or unlock the OS keychain (on Linux a Secret Service such as gnome-keyring); ${SILENCE}`,
+      };
   }
 }

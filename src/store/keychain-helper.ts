@@ -28,7 +28,12 @@ function loadKeytar(): Keytar {
 }
 
 async function call(method: unknown, args: unknown): Promise<unknown> {
-  if (typeof method !== 'string' || !METHODS.has(method) || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+  if (
+    typeof method !== 'string' ||
+    !METHODS.has(method) ||
+    !Array.isArray(args) ||
+    !args.every((a) => typeof a === 'string')
+  ) {
     throw new Error('bad request to the keychain helper');
   }
   return (await loadKeytar()[method]!(...args)) ?? null;

@@ -36,7 +36,11 @@ export interface KeychainCaller {
  * The helper of one command: started on the first call, reused for the next ones. `env`
  * is the command's (openStorage's), never read from process.env here.
  */
-export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir(), 'keychain-helper.cjs'), timeoutMs = KEYCHAIN_TIMEOUT_MS): KeychainCaller {
+export function helperCaller(
+  env: NodeJS.ProcessEnv,
+  helperPath = join(codeDir(), 'keychain-helper.cjs'),
+  timeoutMs = KEYCHAIN_TIMEOUT_MS,
+): KeychainCaller {
   let child: ChildProcess | undefined;
   let failed: KeychainUnavailableError | undefined;
   let buffer = '';
@@ -54,7 +58,11 @@ export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir()
     const { spawn } = builtin<typeof import('node:child_process')>('node:child_process');
     // Its environment without TOKEN_*: it needs only what reaches the keyring (D-Bus, HOME).
     const helperEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('TOKEN_')));
-    const c = spawn(process.execPath, [helperPath], { stdio: ['pipe', 'pipe', 'ignore'], env: helperEnv, windowsHide: true });
+    const c = spawn(process.execPath, [helperPath], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: helperEnv,
+      windowsHide: true,
+    });
     c.stdout.setEncoding('utf8');
     c.stdout.on('data', (chunk: string) => {
       buffer += chunk;
@@ -74,7 +82,9 @@ export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir()
         else p.resolve(reply.value);
       }
     });
-    c.on('error', (err) => fail(new KeychainUnavailableError(`the keychain helper could not start (${firstLine(err)})`)));
+    c.on('error', (err) =>
+      fail(new KeychainUnavailableError(`the keychain helper could not start (${firstLine(err)})`)),
+    );
     c.on('exit', () => fail(new KeychainUnavailableError('the keychain helper stopped before answering')));
     c.stdin.on('error', () => undefined); // EPIPE after it died: reported through 'exit'
     // Its pipes never keep this process alive; a call waiting for an answer does (its timer).
@@ -90,7 +100,10 @@ export function helperCaller(env: NodeJS.ProcessEnv, helperPath = join(codeDir()
       child ??= start();
       return new Promise((resolve, reject) => {
         const id = nextId++;
-        const timer = setTimeout(() => fail(new KeychainUnavailableError(`no answer from the keyring within ${timeoutMs / 1000} s (${what})`)), timeoutMs);
+        const timer = setTimeout(
+          () => fail(new KeychainUnavailableError(`no answer from the keyring within ${timeoutMs / 1000} s (${what})`)),
+          timeoutMs,
+        );
         const done = () => clearTimeout(timer);
         pending.set(id, { resolve: (v) => (done(), resolve(v)), reject: (e) => (done(), reject(e)) });
         child!.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);

@@ -26,7 +26,8 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env.TOKEN_LOCK_TIMEOUT;
   if (raw === undefined || raw === '') return 60_000;
   const s = Number(raw);
-  if (!Number.isFinite(s) || s < 0 || s > 86_400) throw new UsageError(`TOKEN_LOCK_TIMEOUT must be seconds between 0 and 86400, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(s) || s < 0 || s > 86_400)
+    throw new UsageError(`TOKEN_LOCK_TIMEOUT must be seconds between 0 and 86400, got ${JSON.stringify(raw)}`);
   return s * 1000;
 }
 
@@ -101,7 +102,11 @@ export async function withLock<T>(dir: string, name: string, opts: LockOptions, 
   let server: Server | undefined;
   for (let delay = 5; !(server = await tryAcquire(address, fileSocket)); delay = Math.min(delay * 2, 50)) {
     if (Date.now() - started >= opts.timeoutMs) {
-      throw new TokenError('network', `timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for the lock on ${name}, held by pid ${holderPid(pidFile)}`, 'another token command is still running; set TOKEN_LOCK_TIMEOUT to wait longer');
+      throw new TokenError(
+        'network',
+        `timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for the lock on ${name}, held by pid ${holderPid(pidFile)}`,
+        'another token command is still running; set TOKEN_LOCK_TIMEOUT to wait longer',
+      );
     }
     await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
   }

@@ -15,7 +15,15 @@ import { UsageError } from '../errors.js';
 import { providerById, tokenEndpointOrigin } from '../providers/index.js';
 import { readIfExists, storeIoError, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, PROFILES_DIR, V1_CREDENTIALS_FILE, V1_SETTINGS_FILE } from './paths.js';
-import { parseConfig, PROFILE_NAME, serializeConfig, serializeProfile, type ConfigFile, type LongSecrets, type ProfileSettings } from './settings.js';
+import {
+  parseConfig,
+  PROFILE_NAME,
+  serializeConfig,
+  serializeProfile,
+  type ConfigFile,
+  type LongSecrets,
+  type ProfileSettings,
+} from './settings.js';
 import type { Storage } from './index.js';
 
 const KINDS = ['client_secret', 'refresh_token', 'access_token'] as const;
@@ -39,7 +47,10 @@ function readJson(path: string): Record<string, unknown> | undefined {
   } catch {
     // reported below
   }
-  throw new UsageError(`${path} (storage version 1) is not valid JSON, so it cannot be migrated`, 'fix the file by hand, or move it away and log in again');
+  throw new UsageError(
+    `${path} (storage version 1) is not valid JSON, so it cannot be migrated`,
+    'fix the file by hand, or move it away and log in again',
+  );
 }
 
 export async function migrate(storage: Storage, dir: string): Promise<void> {
@@ -61,7 +72,8 @@ export async function migrate(storage: Storage, dir: string): Promise<void> {
   const config: ConfigFile = existingText
     ? parseConfig(join(dir, CONFIG_FILE), existingText)
     : { version: 2, storeId: randomBytes(16).toString('hex') };
-  if (!existingText && typeof v1.default === 'string' && Object.hasOwn(profiles, v1.default)) config.default = v1.default;
+  if (!existingText && typeof v1.default === 'string' && Object.hasOwn(profiles, v1.default))
+    config.default = v1.default;
 
   const keychainNames = names.filter((n) => profiles[n]!.store === 'keychain');
   const keychain = keychainNames.length ? storage.keychain() : undefined;
@@ -74,7 +86,9 @@ export async function migrate(storage: Storage, dir: string): Promise<void> {
     for (const name of names) {
       const old = profiles[name]!;
       const provider = providerById(old.provider);
-      const [clientSecret, refreshToken, accessToken] = await Promise.all(KINDS.map((k) => secretOf(name, old.store, k)));
+      const [clientSecret, refreshToken, accessToken] = await Promise.all(
+        KINDS.map((k) => secretOf(name, old.store, k)),
+      );
       const profile: ProfileSettings = {
         provider: provider.id,
         clientId: old.clientId,
@@ -85,7 +99,12 @@ export async function migrate(storage: Storage, dir: string): Promise<void> {
         hasRefreshToken: !!refreshToken,
       };
       const secrets: LongSecrets | undefined = clientSecret
-        ? { origin: tokenEndpointOrigin(provider, profile.options), clientId: old.clientId, clientSecret, ...(refreshToken ? { refreshToken } : {}) }
+        ? {
+            origin: tokenEndpointOrigin(provider, profile.options),
+            clientId: old.clientId,
+            clientSecret,
+            ...(refreshToken ? { refreshToken } : {}),
+          }
         : undefined;
       if (profile.store === 'keychain' && secrets) await keychain!.write(`${config.storeId}/${name}`, secrets);
       if (profile.store === 'file' && secrets) profile.secrets = secrets;

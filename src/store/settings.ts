@@ -11,7 +11,10 @@ export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkProfileName(name: string, what = 'profile name'): string {
   if (!PROFILE_NAME.test(name)) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(name)}`, 'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+    throw new UsageError(
+      `invalid ${what} ${JSON.stringify(name)}`,
+      'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
   }
   return name;
 }
@@ -72,7 +75,10 @@ function isObject(v: unknown): v is Json {
 }
 
 function damaged(path: string, field: string, want: string): UsageError {
-  return new UsageError(`${path} is damaged: ${field} must be ${want}`, 'fix the file by hand, or remove it and log in again');
+  return new UsageError(
+    `${path} is damaged: ${field} must be ${want}`,
+    'fix the file by hand, or remove it and log in again',
+  );
 }
 
 function parseJson(path: string, text: string): Json {
@@ -80,7 +86,10 @@ function parseJson(path: string, text: string): Json {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${path} is damaged: it is not valid JSON`, 'fix the file by hand, or remove it and log in again');
+    throw new UsageError(
+      `${path} is damaged: it is not valid JSON`,
+      'fix the file by hand, or remove it and log in again',
+    );
   }
   if (!isObject(value)) throw damaged(path, 'the file', 'a JSON object');
   return value;
@@ -89,8 +98,10 @@ function parseJson(path: string, text: string): Json {
 export function parseConfig(path: string, text: string): ConfigFile {
   const c = parseJson(path, text);
   if (c.version !== 2) throw damaged(path, 'version', '2');
-  if (typeof c.storeId !== 'string' || !/^[0-9a-f]{32}$/.test(c.storeId)) throw damaged(path, 'storeId', '32 hex digits');
-  if (c.default !== undefined && (typeof c.default !== 'string' || !PROFILE_NAME.test(c.default))) throw damaged(path, 'default', 'a profile name');
+  if (typeof c.storeId !== 'string' || !/^[0-9a-f]{32}$/.test(c.storeId))
+    throw damaged(path, 'storeId', '32 hex digits');
+  if (c.default !== undefined && (typeof c.default !== 'string' || !PROFILE_NAME.test(c.default)))
+    throw damaged(path, 'default', 'a profile name');
   return { version: 2, storeId: c.storeId, ...(c.default !== undefined ? { default: c.default } : {}) };
 }
 
@@ -100,7 +111,8 @@ function optionMap(path: string, field: string, v: unknown): Record<string, stri
   if (!isObject(v)) throw damaged(path, field, 'an object');
   const out = Object.create(null) as Record<string, string | boolean | undefined>;
   for (const [k, x] of Object.entries(v)) {
-    if (x !== null && typeof x !== 'string' && typeof x !== 'boolean') throw damaged(path, `${field}.${k}`, 'a string or a boolean');
+    if (x !== null && typeof x !== 'string' && typeof x !== 'boolean')
+      throw damaged(path, `${field}.${k}`, 'a string or a boolean');
     if (x !== null) out[k] = x;
   }
   return out;
@@ -131,7 +143,8 @@ function parseToken(path: string, v: unknown): CachedToken {
 
 export function parseSecrets(path: string, v: unknown, field = 'secrets'): LongSecrets {
   if (!isObject(v)) throw damaged(path, field, 'an object');
-  if (v.refreshToken !== undefined && typeof v.refreshToken !== 'string') throw damaged(path, `${field}.refreshToken`, 'a string');
+  if (v.refreshToken !== undefined && typeof v.refreshToken !== 'string')
+    throw damaged(path, `${field}.refreshToken`, 'a string');
   return {
     origin: str(path, `${field}.origin`, v.origin),
     clientId: str(path, `${field}.clientId`, v.clientId),
@@ -143,7 +156,8 @@ export function parseSecrets(path: string, v: unknown, field = 'secrets'): LongS
 export function parseProfile(path: string, text: string): ProfileSettings {
   const p = parseJson(path, text);
   if (p.version !== 2) throw damaged(path, 'version', '2');
-  if (typeof p.provider !== 'string' || !PROVIDERS.includes(p.provider)) throw damaged(path, 'provider', `one of ${PROVIDERS.join(', ')}`);
+  if (typeof p.provider !== 'string' || !PROVIDERS.includes(p.provider))
+    throw damaged(path, 'provider', `one of ${PROVIDERS.join(', ')}`);
   if (p.store !== 'keychain' && p.store !== 'file') throw damaged(path, 'store', '"keychain" or "file"');
   const out: ProfileSettings = {
     provider: p.provider as ProviderId,
@@ -160,7 +174,10 @@ export function parseProfile(path: string, text: string): ProfileSettings {
   if (p.refreshRefused !== undefined) {
     const r = p.refreshRefused;
     if (!isObject(r)) throw damaged(path, 'refreshRefused', 'an object');
-    out.refreshRefused = { at: time(path, 'refreshRefused.at', r.at), error: str(path, 'refreshRefused.error', r.error) };
+    out.refreshRefused = {
+      at: time(path, 'refreshRefused.at', r.at),
+      error: str(path, 'refreshRefused.error', r.error),
+    };
   }
   if (p.secrets !== undefined) out.secrets = parseSecrets(path, p.secrets);
   return out;

@@ -4,7 +4,14 @@ import { CHECKS } from '../../src/check/prism.js';
 import { judgeRefusal, said, scrub, unmet, type Answer, type Session } from '../../src/check/session.js';
 
 function session(): Session {
-  return { options: { serviceUrl: 'https://svc.example', authorizeUrl: 'https://svc.example/oauth/authorize' }, client: { clientId: 'c', clientSecret: 'the-secret' }, http: { env: {} }, codeGiven: false, authorize: async () => ({ code: 'x' }), secrets: new Set(['the-secret', 'code-123']) };
+  return {
+    options: { serviceUrl: 'https://svc.example', authorizeUrl: 'https://svc.example/oauth/authorize' },
+    client: { clientId: 'c', clientSecret: 'the-secret' },
+    http: { env: {} },
+    codeGiven: false,
+    authorize: async () => ({ code: 'x' }),
+    secrets: new Set(['the-secret', 'code-123']),
+  };
 }
 function answer(status: number, body: string, type = 'application/json'): Answer {
   let json: unknown;
@@ -19,9 +26,21 @@ function answer(status: number, body: string, type = 'application/json'): Answer
 describe('judgeRefusal', () => {
   it.each([
     [answer(401, '{"error":"invalid_client"}'), 'pass', 'sent → refused: HTTP 401 invalid_client'],
-    [answer(400, '{"error":"invalid_grant","error_description":"code code-123 used"}'), 'pass', 'sent → refused: HTTP 400 invalid_grant: code [redacted] used'],
-    [answer(400, '{"message":"bad"}'), 'warn', 'sent → refused with HTTP 400 JSON {message}, without an OAuth "error" field'],
-    [answer(400, '<h1>no</h1>', 'text/html; charset=utf-8'), 'fail', 'sent → refused, but HTTP 400 (text/html, 11 bytes) is not a JSON error'],
+    [
+      answer(400, '{"error":"invalid_grant","error_description":"code code-123 used"}'),
+      'pass',
+      'sent → refused: HTTP 400 invalid_grant: code [redacted] used',
+    ],
+    [
+      answer(400, '{"message":"bad"}'),
+      'warn',
+      'sent → refused with HTTP 400 JSON {message}, without an OAuth "error" field',
+    ],
+    [
+      answer(400, '<h1>no</h1>', 'text/html; charset=utf-8'),
+      'fail',
+      'sent → refused, but HTTP 400 (text/html, 11 bytes) is not a JSON error',
+    ],
     [answer(200, '{"access_token":"at-1","token_type":"bearer"}'), 'fail', 'sent → HTTP 200 with a token: not refused'],
     [answer(200, '{}'), 'fail', 'sent → HTTP 200 JSON {}, not a 4xx refusal'],
     [answer(500, '{"error":"server_error"}'), 'fail', 'sent → HTTP 500 server_error, not a 4xx refusal'],

@@ -13,7 +13,14 @@ let written = '';
 function program() {
   const out = new PassThrough();
   out.on('data', (d) => (written += d));
-  const deps = { env: {}, stdout: { write: (s: string) => (written += s) }, stderr: out, stdinIsTTY: false, stderrIsTTY: false, now: Date.now } as unknown as Deps;
+  const deps = {
+    env: {},
+    stdout: { write: (s: string) => (written += s) },
+    stderr: out,
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+    now: Date.now,
+  } as unknown as Deps;
   return buildProgram(deps);
 }
 
@@ -26,7 +33,10 @@ function helpOf(cmd: ReturnType<typeof program>): string {
 
 describe('prebuilt help', () => {
   const p = program();
-  const commands = p.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden).map((c) => c.name()).filter((n) => n !== 'help');
+  const commands = p.commands
+    .filter((c) => !(c as unknown as { _hidden: boolean })._hidden)
+    .map((c) => c.name())
+    .filter((n) => n !== 'help');
 
   it.each(['token', ...commands])('dist/help/%s.txt is commander’s help', async (name) => {
     const cmd = name === 'token' ? p : p.commands.find((c) => c.name() === name)!;
@@ -63,15 +73,23 @@ describe('prebuilt help', () => {
   });
 
   it('a usage error points at the help of its own command', async () => {
-    expect(await runCli(['-p', 'x', 'curl', '--nope'])).toMatchObject({ code: 2, stderr: "token: unknown option '--nope'\nsee: token curl --help\n" });
-    expect(await runCli(['nope'])).toMatchObject({ code: 2, stderr: "token: unknown command 'nope'\nsee: token --help\n" });
+    expect(await runCli(['-p', 'x', 'curl', '--nope'])).toMatchObject({
+      code: 2,
+      stderr: "token: unknown option '--nope'\nsee: token curl --help\n",
+    });
+    expect(await runCli(['nope'])).toMatchObject({
+      code: 2,
+      stderr: "token: unknown command 'nope'\nsee: token --help\n",
+    });
   });
 
   it('login --help offers --pkce and --no-state and says what going without state risks', () => {
     const help = helpOf(p.commands.find((c) => c.name() === 'login')!);
     expect(help).toMatch(/--pkce +prism, priava: PKCE \(RFC 7636, S256\)/);
     expect(help).toMatch(/--no-state +prism, priava: no state on the authorize URL/);
-    expect(help.replace(/\s+/g, ' ')).toContain('any web page or local process that gets there first can log you in to an account of its choosing (login CSRF)');
+    expect(help.replace(/\s+/g, ' ')).toContain(
+      'any web page or local process that gets there first can log you in to an account of its choosing (login CSRF)',
+    );
   });
 
   it('an unknown command with --help still goes to commander, which shows the top help', async () => {

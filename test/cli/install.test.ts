@@ -23,7 +23,13 @@ let cfg: TempConfig;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'token-install-'));
   // --ignore-scripts: `prepare` would rebuild the dist/ that other test files are using.
-  const pack = JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  const pack = JSON.parse(
+    execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
   packed = pack[0].files.map((f: { path: string }) => f.path);
   mkdirSync(installed(), { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, pack[0].filename), '-C', installed(), '--strip-components=1']);
@@ -76,7 +82,10 @@ describe('the installed package', () => {
     const runtime = join(dir, 'runtime');
     mkdirSync(tmp);
     mkdirSync(runtime);
-    const r = spawnSync(process.execPath, [join(installed(), 'scripts', 'code-cache.cjs'), '--postinstall'], { env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp, XDG_RUNTIME_DIR: runtime }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(installed(), 'scripts', 'code-cache.cjs'), '--postinstall'], {
+      env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp, XDG_RUNTIME_DIR: runtime },
+      encoding: 'utf8',
+    });
     expect(r).toMatchObject({ status: 0, stderr: '' });
     expect(readdirSync(tmp)).toEqual([]);
     expect(readdirSync(runtime)).toEqual([]);
@@ -86,6 +95,10 @@ describe('the installed package', () => {
     const theirs = token(['show', '--raw']);
     expect(theirs).toEqual({ code: 0, stdout: (await runCli(['show', '--raw'], { env: cfg.env })).stdout, stderr: '' });
     expect(token(['list', '--json'])).toMatchObject({ code: 0, stderr: '' });
-    expect(token(['use', 'nosuch'])).toEqual({ code: 2, stdout: '', stderr: 'token: unknown profile "nosuch"\nprofiles: brightpattern\n' });
+    expect(token(['use', 'nosuch'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'token: unknown profile "nosuch"\nprofiles: brightpattern\n',
+    });
   });
 });

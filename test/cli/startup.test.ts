@@ -3,7 +3,17 @@
 // same behaviour; and the lazily loaded chunks share main.cjs's one instance.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -73,7 +83,11 @@ describe('the code cache', () => {
     if (existsSync(cacheFileIn(copy))) expect(cacheVerdict(copyBin).rejected).toBe(true);
     // expires_in may tick between two runs (and `list`'s human column width with it: its --json has none)
     const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N');
-    for (const args of [['show', '--raw'], ['list', '--json'], ['show', '--json']]) {
+    for (const args of [
+      ['show', '--raw'],
+      ['list', '--json'],
+      ['show', '--json'],
+    ]) {
       const ours = await runCli(args, { env: cfg.env });
       const theirs = run(copy, args, cfg.env);
       expect(ours.code).toBe(0);
@@ -114,7 +128,9 @@ describe('the lazy chunks', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'token-ccache-'));
     copies.push(tmp);
     const env = { ...cfg.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', TMPDIR: tmp };
-    const nodeHasOne = typeof (process.getBuiltinModule('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const nodeHasOne =
+      typeof (process.getBuiltinModule('node:module') as { enableCompileCache?: unknown }).enableCompileCache ===
+      'function';
     const cold = run(ROOT, ['list', '--json'], env);
     expect(cold.code).toBe(0);
     expect(/\[compile cache\].*dist\/program\.js/.test(cold.stderr)).toBe(nodeHasOne);

@@ -19,7 +19,20 @@ import { loginBp, loginPrism } from '../helpers/logins.js';
 import { missingParts } from '../helpers/real.js';
 
 const BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'; // Debian's bash-completion
-const SUBCOMMANDS = ['login', 'refresh', 'show', 'curl', 'exec', 'list', 'status', 'use', 'logout', 'check', 'completion', 'sandbox'];
+const SUBCOMMANDS = [
+  'login',
+  'refresh',
+  'show',
+  'curl',
+  'exec',
+  'list',
+  'status',
+  'use',
+  'logout',
+  'check',
+  'completion',
+  'sandbox',
+];
 const COMMANDS = [...SUBCOMMANDS, 'help'];
 // The last two are hostile: offered as they are, never run or globbed (the shells run in the temp dir).
 const HOSTILE = ['$(touch pwned)', '*'];
@@ -27,8 +40,27 @@ const HOSTILE_PROVIDER = 'brightpattern'; // what the wrapper prints beside them
 const PROFILES = ['work', 'ci-bot', 'prism', ...HOSTILE];
 const GLOBAL_FLAGS = ['--profile', '--verbose', '--no-color', '--version'];
 const FLAGS: Record<string, string[]> = {
-  login: ['--client-id', '--client-secret-stdin', '--code', '--no-browser', '--port', '--timeout', '--force', '--json', '--allow-http',
-    '--service-url', '--authorize-url', '--redirect-uri', '--scope', '--region', '--sandbox', '--api-url', '--token-url', '--tenant', '--url'],
+  login: [
+    '--client-id',
+    '--client-secret-stdin',
+    '--code',
+    '--no-browser',
+    '--port',
+    '--timeout',
+    '--force',
+    '--json',
+    '--allow-http',
+    '--service-url',
+    '--authorize-url',
+    '--redirect-uri',
+    '--scope',
+    '--region',
+    '--sandbox',
+    '--api-url',
+    '--token-url',
+    '--tenant',
+    '--url',
+  ],
   refresh: ['--json'],
   show: ['--raw', '--json', '--header', '--no-refresh', '--verify', '--bearer'],
   curl: ['--request', '--header', '--data', '--bearer', '--hide-token'],
@@ -37,7 +69,20 @@ const FLAGS: Record<string, string[]> = {
   status: ['--json'],
   use: [],
   logout: ['--all', '--yes'],
-  check: ['--client-id', '--client-secret-stdin', '--code', '--no-browser', '--port', '--timeout', '--json', '--allow-http', '--service-url', '--authorize-url', '--redirect-uri', '--scope'],
+  check: [
+    '--client-id',
+    '--client-secret-stdin',
+    '--code',
+    '--no-browser',
+    '--port',
+    '--timeout',
+    '--json',
+    '--allow-http',
+    '--service-url',
+    '--authorize-url',
+    '--redirect-uri',
+    '--scope',
+  ],
   completion: [],
   sandbox: ['--port', '--ttl', '--prism-quirk'],
 };
@@ -61,7 +106,11 @@ const CASES: Case[] = [
   { line: 'token ', exactly: COMMANDS },
   { line: 'token lo', exactly: ['login', 'logout'] },
   { line: 'token -p work ', exactly: COMMANDS },
-  ...Object.entries(FLAGS).map(([cmd, flags]) => ({ line: `token ${cmd} --`, including: [...flags, ...GLOBAL_FLAGS], without: cmd === 'login' || cmd === 'check' ? ['--raw'] : ['--client-id'] })),
+  ...Object.entries(FLAGS).map(([cmd, flags]) => ({
+    line: `token ${cmd} --`,
+    including: [...flags, ...GLOBAL_FLAGS],
+    without: cmd === 'login' || cmd === 'check' ? ['--raw'] : ['--client-id'],
+  })),
   { line: 'token curl -', including: ['-X', '-H', '-d', '-p', '-v'] },
   { line: 'token show --header --r', exactly: ['--raw'] }, // --header takes no value here, only in curl
   { line: 'token login ', exactly: ['prism', 'priava', 'brightpattern', 'bp'] },
@@ -81,7 +130,11 @@ const CASES: Case[] = [
   // Login flags for the provider on the line only (or every one before a provider is given).
   { line: 'token login prism --s', exactly: ['--service-url', '--scope'] },
   { line: 'token login priava --s', exactly: ['--scope', '--sandbox'] },
-  { line: 'token login bp --', including: ['--tenant', '--url', '--client-id', '--timeout', '--profile'], without: ['--service-url', '--region', '--sandbox', '--redirect-uri'] },
+  {
+    line: 'token login bp --',
+    including: ['--tenant', '--url', '--client-id', '--timeout', '--profile'],
+    without: ['--service-url', '--region', '--sandbox', '--redirect-uri'],
+  },
   { line: 'token login -p work --t', exactly: ['--timeout', '--token-url', '--tenant'] },
   // After `token exec ... --` a command of its own, as for sudo; curl's `--` passes words to curl.
   // (A prefix: every command on PATH is thousands of candidates.)
@@ -103,10 +156,15 @@ beforeAll(async () => {
   expect((await loginPrism(sb, cfg.env)).code).toBe(0);
   // login refuses such names; files a hand put in profiles/ under them are no profiles and never offered.
   for (const name of HOSTILE) cfg.writeProfile(name, cfg.profile('work'));
-  expect((await runCli(['__complete', 'profiles'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual([...real].sort());
-  expect((await runCli(['__complete', 'profiles-with-provider'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort()).toEqual(
-    ['ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort(),
-  );
+  expect(
+    (await runCli(['__complete', 'profiles'], { env: cfg.env })).stdout.split('\n').filter(Boolean).sort(),
+  ).toEqual([...real].sort());
+  expect(
+    (await runCli(['__complete', 'profiles-with-provider'], { env: cfg.env })).stdout
+      .split('\n')
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(['ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort());
 
   // `token` on PATH in every shell: a wrapper around this checkout's built CLI, whose
   // `__complete profiles` answer ends with the hostile lines, and whose
@@ -137,7 +195,11 @@ exec ${cli} "$@"
     NO_COLOR: '1',
   };
   // Installed layouts: bash-completion's <dir>/completions, a zsh $fpath dir, a fish completion dir.
-  for (const [shell, file] of [['bash', 'completions/token.bash'], ['zsh', 'zfunc/_token'], ['fish', 'fish/token.fish']] as const) {
+  for (const [shell, file] of [
+    ['bash', 'completions/token.bash'],
+    ['zsh', 'zfunc/_token'],
+    ['fish', 'fish/token.fish'],
+  ] as const) {
     const r = await runCli(['completion', shell], { env: cfg.env });
     expect(r.code).toBe(0);
     mkdirSync(join(cfg.dir, file, '..'), { recursive: true });
@@ -157,12 +219,19 @@ describe.each([
   ['fish', 'installed'],
   ['fish', 'sourced'],
 ] as [Shell, Load][])('%s, %s', (shell, load) => {
-  const skip = shell === 'bash' ? (missingParts(['bash'], 'bash completion') ?? bashCompletionMissing()) : missingParts([shell], `${shell} completion`);
+  const skip =
+    shell === 'bash'
+      ? (missingParts(['bash'], 'bash completion') ?? bashCompletionMissing())
+      : missingParts([shell], `${shell} completion`);
   let got: Map<string, string[]>;
   beforeAll(async () => {
     if (skip) return;
     rmSync(join(cfg.dir, 'pwned'), { force: true });
-    got = await complete(shell, load, CASES.map((c) => c.line));
+    got = await complete(
+      shell,
+      load,
+      CASES.map((c) => c.line),
+    );
   });
 
   it.skipIf(!!skip).each(CASES.map((c) => [c.line, c] as const))('completes %j', (_line, c) => {
@@ -176,10 +245,14 @@ describe.each([
   // offer their names instead; a run `$(touch pwned)` would leave a file `pwned` there.
   // bash's replies are read back as bash reads inserted text (bashRun), so this is the
   // name once the quoting the script added (printf %q) is undone.
-  it.skipIf(!!skip)('offers hostile names from `token __complete` as they are, without running or globbing them', () => {
-    for (const line of ['token use ', 'token -p ', 'token show --profile ']) expect([...got.get(line)!].sort(), line).toEqual([...PROFILES].sort());
-    expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);
-  });
+  it.skipIf(!!skip)(
+    'offers hostile names from `token __complete` as they are, without running or globbing them',
+    () => {
+      for (const line of ['token use ', 'token -p ', 'token show --profile '])
+        expect([...got.get(line)!].sort(), line).toEqual([...PROFILES].sort());
+      expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);
+    },
+  );
 });
 
 /** Candidates for each line (the cursor at its end), from one shell process. */
@@ -188,7 +261,10 @@ async function complete(shell: Shell, load: Load, lines: string[]): Promise<Map<
   const { args, parse } = runners[shell](load);
   const r = await run(shell, [...args, ...lines]);
   const got = parse(r.stdout);
-  expect(got.size, `${shell} answered ${got.size} of ${lines.length} lines\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(lines.length);
+  expect(
+    got.size,
+    `${shell} answered ${got.size} of ${lines.length} lines\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+  ).toBe(lines.length);
   return got;
 }
 
@@ -197,7 +273,10 @@ function parseBlocks(out: string): Map<string, string[]> {
   const got = new Map<string, string[]>();
   for (const block of out.split('\x1e').slice(1)) {
     const [line, ...words] = block.split('\n');
-    got.set(line!, words.filter((w) => w !== '').map((w) => w.split('\t')[0]!));
+    got.set(
+      line!,
+      words.filter((w) => w !== '').map((w) => w.split('\t')[0]!),
+    );
   }
   return got;
 }
@@ -265,7 +344,10 @@ zpty -d z`;
     const got = new Map<string, string[]>();
     for (const block of out.split('\x1e').slice(1)) {
       const nl = block.indexOf('\n');
-      got.set(block.slice(0, nl), [...block.slice(nl + 1).matchAll(/\x1b\]M;([^\t]*)\t[^\x07]*\x07/g)].map((m) => m[1]!));
+      got.set(
+        block.slice(0, nl),
+        [...block.slice(nl + 1).matchAll(/\x1b\]M;([^\t]*)\t[^\x07]*\x07/g)].map((m) => m[1]!),
+      );
     }
     return got;
   };
@@ -274,7 +356,8 @@ zpty -d z`;
 
 // fish: `complete -C` prints what Tab would offer, one "candidate<TAB>description" a line.
 function fishRun(load: Load) {
-  const loadIt = load === 'installed' ? `set -p fish_complete_path ${sh(join(cfg.dir, 'fish'))}` : 'token completion fish | source';
+  const loadIt =
+    load === 'installed' ? `set -p fish_complete_path ${sh(join(cfg.dir, 'fish'))}` : 'token completion fish | source';
   const script = `${loadIt}
 for line in $argv
   printf '\\x1e%s\\n' $line
@@ -318,7 +401,12 @@ describe.skipIf(!!missingParts(['fish'], 'fish completion'))('fish descriptions'
     const r = await run('fish', ['--no-config', '-c', script]);
     const [profiles, use] = r.stdout.split('\x1e\n');
     expect(profiles!.split('\n').filter(Boolean).sort()).toEqual(
-      [...HOSTILE.map((h) => `${h}\t${HOSTILE_PROVIDER}`), 'ci-bot\tbrightpattern', 'prism\tprism', 'work\tbrightpattern'].sort(),
+      [
+        ...HOSTILE.map((h) => `${h}\t${HOSTILE_PROVIDER}`),
+        'ci-bot\tbrightpattern',
+        'prism\tprism',
+        'work\tbrightpattern',
+      ].sort(),
     );
     expect(use).toBe('work\tbrightpattern\n');
     expect(existsSync(join(cfg.dir, 'pwned'))).toBe(false);

@@ -17,20 +17,26 @@ beforeEach(async () => {
 });
 
 /** `token login -p brightpattern --force` with these flags and no client secret given. */
-const again = (flags: string[], env: NodeJS.ProcessEnv = {}) => runCli(['login', '-p', 'brightpattern', '--force', ...flags], { env: { ...cfg.env, ...env } });
+const again = (flags: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(['login', '-p', 'brightpattern', '--force', ...flags], { env: { ...cfg.env, ...env } });
 
 describe('logging in again to an existing profile', () => {
   it.each([
     ['another --url', () => ['--url', other.bpUrl]],
     ['another --client-id', () => ['--client-id', 'someone.else']],
-  ])('with %s and no secret is exit 2 naming where to give one; nothing is sent, nothing changes', async (_what, flags) => {
-    const before = cfg.text('profiles/brightpattern.json');
-    const r = await again(flags());
-    expect([r.code, r.stdout]).toEqual([2, '']);
-    expect(r.stderr).toMatch(/^token: missing TOKEN_CLIENT_SECRET or --client-secret-stdin \(the stored client secret is only sent to the token endpoint and client id it was given for\)\n/);
-    expect([...sb.requests, ...other.requests]).toEqual([]);
-    expect(cfg.text('profiles/brightpattern.json')).toBe(before);
-  });
+  ])(
+    'with %s and no secret is exit 2 naming where to give one; nothing is sent, nothing changes',
+    async (_what, flags) => {
+      const before = cfg.text('profiles/brightpattern.json');
+      const r = await again(flags());
+      expect([r.code, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toMatch(
+        /^token: missing TOKEN_CLIENT_SECRET or --client-secret-stdin \(the stored client secret is only sent to the token endpoint and client id it was given for\)\n/,
+      );
+      expect([...sb.requests, ...other.requests]).toEqual([]);
+      expect(cfg.text('profiles/brightpattern.json')).toBe(before);
+    },
+  );
 
   it('with the same token endpoint and client id reuses the stored secret', async () => {
     const r = await again([]);

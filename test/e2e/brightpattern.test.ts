@@ -39,17 +39,38 @@ describe('token login brightpattern', () => {
     expect(statSync(join(dir, 'profiles', 'brightpattern.json')).mode & 0o777).toBe(0o600);
     const p = cfg.profile('brightpattern');
     expect(p.token.expiresAt - p.token.obtainedAt).toBe(3600 * 1000);
-    expect(cfg.config()).toEqual({ version: 2, storeId: expect.stringMatching(/^[0-9a-f]{32}$/), default: 'brightpattern' });
+    expect(cfg.config()).toEqual({
+      version: 2,
+      storeId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      default: 'brightpattern',
+    });
     // The file store: the secret lives in the profile's own 0600 file, bound to its token endpoint.
-    expect(p.secrets).toEqual({ origin: new URL(sb.bpUrl).origin, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+    expect(p.secrets).toEqual({
+      origin: new URL(sb.bpUrl).origin,
+      clientId: CLIENTS.brightpattern.clientId,
+      clientSecret: CLIENTS.brightpattern.clientSecret,
+    });
     expect(cfg.text('config.json')).not.toContain(CLIENTS.brightpattern.clientSecret);
   });
 
   it('takes the secret from --client-secret-stdin', async () => {
-    const r = await runCli(['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--client-secret-stdin'], {
-      env: cfg.env,
-      input: `${CLIENTS.brightpattern.clientSecret}\n`,
-    });
+    const r = await runCli(
+      [
+        'login',
+        'bp',
+        '--client-id',
+        CLIENTS.brightpattern.clientId,
+        '--tenant',
+        CLIENTS.brightpattern.tenant,
+        '--url',
+        sb.bpUrl,
+        '--client-secret-stdin',
+      ],
+      {
+        env: cfg.env,
+        input: `${CLIENTS.brightpattern.clientSecret}\n`,
+      },
+    );
     expect(r.code).toBe(0);
     expect(sb.requests[0]!.form!.client_secret).toBe(CLIENTS.brightpattern.clientSecret);
   });
@@ -65,10 +86,13 @@ describe('token login brightpattern', () => {
   });
 
   it('a wrong secret is exit 3 with the provider’s words, and nothing is stored', async () => {
-    const r = await runCli(['login', 'bp', '--client-id', 'demo.user', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-      // Not 'wrong': a secret is hidden wherever it appears, also inside the provider's words.
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'not-the-api-secret' },
-    });
+    const r = await runCli(
+      ['login', 'bp', '--client-id', 'demo.user', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl],
+      {
+        // Not 'wrong': a secret is hidden wherever it appears, also inside the provider's words.
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'not-the-api-secret' },
+      },
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: Bright Pattern refused: invalid_client: wrong login ID or API secret\n');
@@ -82,7 +106,11 @@ describe('token login brightpattern', () => {
     const again = await runCli(['login', '-p', 'work', '--force'], { env: cfg.env }); // no TOKEN_CLIENT_SECRET
     expect(again.stderr).toContain('Logged in to Bright Pattern as profile work');
     expect(again.code).toBe(0);
-    expect(sb.requests[0]!.form).toMatchObject({ client_id: CLIENTS.brightpattern.clientId, client_secret: CLIENTS.brightpattern.clientSecret, tenant: CLIENTS.brightpattern.tenant });
+    expect(sb.requests[0]!.form).toMatchObject({
+      client_id: CLIENTS.brightpattern.clientId,
+      client_secret: CLIENTS.brightpattern.clientSecret,
+      tenant: CLIENTS.brightpattern.tenant,
+    });
     const none = await runCli(['login', '-p', 'nobody', '--force'], { env: cfg.env });
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^token: missing provider\n/);
@@ -116,7 +144,10 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('show decodes the JWT and shortens the token', async () => {
-    const [shown, r] = await Promise.all([runCli(['show', '--raw'], { env: cfg.env }), runCli(['show'], { env: cfg.env })]);
+    const [shown, r] = await Promise.all([
+      runCli(['show', '--raw'], { env: cfg.env }),
+      runCli(['show'], { env: cfg.env }),
+    ]);
     const raw = shown.stdout.trim();
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(raw);
@@ -130,14 +161,24 @@ describe('show, refresh, curl, list, use, logout', () => {
   it('show --json has the documented fields', async () => {
     const r = await runCli(['show', '--json'], { env: cfg.env });
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ profile: 'brightpattern', provider: 'brightpattern', token_type: 'Bearer', expired: false, has_refresh_token: false, store: 'file' });
+    expect(j).toMatchObject({
+      profile: 'brightpattern',
+      provider: 'brightpattern',
+      token_type: 'Bearer',
+      expired: false,
+      has_refresh_token: false,
+      store: 'file',
+    });
     expect(j.expires_in).toBeGreaterThan(3500);
     expect(new Date(j.expires_at).getTime()).toBeGreaterThan(Date.now());
     expect(j.jwt.claims.sub).toBe('demo.user');
   });
 
   it('show --header prints the Authorization line', async () => {
-    const [raw, header] = await Promise.all([runCli(['show', '--raw'], { env: cfg.env }), runCli(['show', '--header'], { env: cfg.env })]);
+    const [raw, header] = await Promise.all([
+      runCli(['show', '--raw'], { env: cfg.env }),
+      runCli(['show', '--header'], { env: cfg.env }),
+    ]);
     expect(header.stdout).toBe(`Authorization: Bearer ${raw.stdout.trim()}\n`);
   });
 
@@ -151,14 +192,26 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('curl prints a shell-quoted line that works against the sandbox', async () => {
-    const r = await runCli(['curl', '-X', 'GET', '-H', 'X-Note: it\'s me', `${sb.bpUrl}/configapi/v2/phone/user`], { env: cfg.env });
+    const r = await runCli(['curl', '-X', 'GET', '-H', "X-Note: it's me", `${sb.bpUrl}/configapi/v2/phone/user`], {
+      env: cfg.env,
+    });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^curl -H 'Authorization: Bearer [\w.-]+' -X GET -H 'X-Note: it'\\''s me' http:\/\/127\.0\.0\.1:\d+\/bp\/configapi\/v2\/phone\/user\n$/);
+    expect(r.stdout).toMatch(
+      /^curl -H 'Authorization: Bearer [\w.-]+' -X GET -H 'X-Note: it'\\''s me' http:\/\/127\.0\.0\.1:\d+\/bp\/configapi\/v2\/phone\/user\n$/,
+    );
   });
 
   it('list, use and logout', async () => {
     const l = await runCli(['list', '--json'], { env: cfg.env });
-    expect(JSON.parse(l.stdout)).toEqual([expect.objectContaining({ name: 'brightpattern', provider: 'brightpattern', status: 'valid', store: 'file', default: true })]);
+    expect(JSON.parse(l.stdout)).toEqual([
+      expect.objectContaining({
+        name: 'brightpattern',
+        provider: 'brightpattern',
+        status: 'valid',
+        store: 'file',
+        default: true,
+      }),
+    ]);
     expect((await runCli(['use', 'nope'], { env: cfg.env })).code).toBe(2);
     expect((await runCli(['logout'], { env: cfg.env })).code).toBe(0);
     expect(cfg.names()).toEqual([]);

@@ -56,7 +56,11 @@ describe('token check prism', () => {
     expect(authorizations).toHaveLength(2);
     const exchange = sb.requests.find((q) => q.endpoint === 'prism-token' && q.status === 200)!;
     expect(exchange.method).toBe('GET');
-    expect(exchange.query).toEqual({ grant_type: 'authorization_code', code: exchange.query.code, redirect_uri: authorizations[0]!.query.redirect_uri });
+    expect(exchange.query).toEqual({
+      grant_type: 'authorization_code',
+      code: exchange.query.code,
+      redirect_uri: authorizations[0]!.query.redirect_uri,
+    });
     expect(exchange.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
     for (const secret of secretsSeen()) expect(r.stdout + r.stderr).not.toContain(secret);
   });
@@ -77,18 +81,48 @@ describe('token check prism', () => {
   it.each<[PrismQuirk, string, string, RegExp, number]>([
     ['drops-state', 'authorize', 'fail', /without the state that was sent/, 3],
     ['post-only', 'token-exchange', 'fail', /→ HTTP 405 invalid_request/, 3],
-    ['accepts-wrong-secret', 'client-secret-wrong', 'fail', /wrong x-prism-client-secret → HTTP 200 with a token: not refused/, 3],
-    ['ignores-client-header', 'client-id-missing', 'fail', /no x-prism-client-id → HTTP 200 with a token: not refused/, 3],
+    [
+      'accepts-wrong-secret',
+      'client-secret-wrong',
+      'fail',
+      /wrong x-prism-client-secret → HTTP 200 with a token: not refused/,
+      3,
+    ],
+    [
+      'ignores-client-header',
+      'client-id-missing',
+      'fail',
+      /no x-prism-client-id → HTTP 200 with a token: not refused/,
+      3,
+    ],
     ['reusable-code', 'code-reuse', 'fail', /again, all else right → HTTP 200 with a token: not refused/, 3],
-    ['ignores-redirect-uri', 'redirect-uri-wrong', 'fail', /redirect_uri http:\/\/127\.0\.0\.1:\d+\/callback-wrong → HTTP 200 with a token: not refused/, 3],
+    [
+      'ignores-redirect-uri',
+      'redirect-uri-wrong',
+      'fail',
+      /redirect_uri http:\/\/127\.0\.0\.1:\d+\/callback-wrong → HTTP 200 with a token: not refused/,
+      3,
+    ],
     ['token-type-missing', 'token-type', 'fail', /^no token_type in the response/, 3],
     ['string-expires-in', 'expires-in', 'warn', /^"3600" is a string; the page says Number$/, 0],
     ['no-refresh-token', 'refresh-token', 'warn', /^no refresh_token: .*the refresh checks are skipped$/, 0],
     ['no-rotation', 'refresh', 'pass', /HTTP 200 with a new access token; refresh token not rotated \(kept\)$/, 0],
     ['accepts-bogus-refresh', 'refresh-bogus', 'fail', /made-up refresh token → HTTP 200 with a token: not refused/, 3],
     ['html-errors', 'code-reuse', 'fail', /refused, but HTTP 400 \(text\/html, \d+ bytes\) is not a JSON error$/, 3],
-    ['user-no-envelope', 'user', 'fail', /not the documented envelope: success is missing, errorCode is missing, no data\.user\.userId string$/, 3],
-    ['user-accepts-invalid-token', 'user-invalid-token', 'fail', /made-up x-prism-access-token → HTTP 200 JSON .* with success: true$/, 3],
+    [
+      'user-no-envelope',
+      'user',
+      'fail',
+      /not the documented envelope: success is missing, errorCode is missing, no data\.user\.userId string$/,
+      3,
+    ],
+    [
+      'user-accepts-invalid-token',
+      'user-invalid-token',
+      'fail',
+      /made-up x-prism-access-token → HTTP 200 JSON .* with success: true$/,
+      3,
+    ],
   ])('--prism-quirk %s: %s is %s', async (quirk, id, status, detail, exit) => {
     sb.state.config.prismQuirks = [quirk];
     const r = await check(['--json']);
@@ -98,7 +132,8 @@ describe('token check prism', () => {
     expect(byId(report)[id]!.detail).toMatch(detail);
     // The quirk breaks its own check; the others keep their verdicts (or skip, with the reason).
     const others = report.checks.filter((c) => c.id !== id && c.status !== 'pass' && c.status !== 'skip');
-    if (quirk === 'html-errors') expect(others.every((c) => c.status === 'fail' && /is not a JSON error$/.test(c.detail))).toBe(true);
+    if (quirk === 'html-errors')
+      expect(others.every((c) => c.status === 'fail' && /is not a JSON error$/.test(c.detail))).toBe(true);
     else expect(others).toEqual([]);
     for (const secret of secretsSeen()) expect(r.stdout + r.stderr).not.toContain(secret);
   });
@@ -115,7 +150,9 @@ describe('token check prism', () => {
   it('--code with --redirect-uri: no browser; the authorize and wrong-redirect checks skip, saying why', async () => {
     const redirectUri = 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1';
     const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri });
-    const r = await check(['--code', code, '--redirect-uri', redirectUri, '--json'], undefined, { BROWSER: '/bin/false' });
+    const r = await check(['--code', code, '--redirect-uri', redirectUri, '--json'], undefined, {
+      BROWSER: '/bin/false',
+    });
     expect(r.code).toBe(0);
     const report = byId(JSON.parse(r.stdout) as Report);
     expect(report.authorize).toMatchObject({ status: 'skip', detail: '--code given: no authorization was made here' });
@@ -127,21 +164,35 @@ describe('token check prism', () => {
   });
 
   it.each([
-    [{ SCRIPTED_BROWSER_DECISION: 'deny' }, [], 'PRISM refused the sign-in: access_denied: The user denied the request'],
+    [
+      { SCRIPTED_BROWSER_DECISION: 'deny' },
+      [],
+      'PRISM refused the sign-in: access_denied: The user denied the request',
+    ],
     [{ BROWSER: 'true' }, ['--timeout', '1'], 'no sign-in arrived within 1 s'],
-  ])('an authorization that gives no code (%j) fails the authorize check; what needs the code skips', async (env, args, detail) => {
-    const r = await check(['--json', ...args], undefined, env);
-    expect(r.code).toBe(3);
-    const report = JSON.parse(r.stdout) as Report;
-    expect(byId(report).authorize).toEqual({ id: 'authorize', name: 'authorize redirect', status: 'fail', detail });
-    expect(byId(report)['token-exchange']).toMatchObject({ status: 'skip', detail: 'no authorization code (see the authorize check)' });
-    expect(report).toMatchObject({ failed: 1, passed: 2, skipped: 12 }); // https, and the user API refusing a made-up token
-  });
+  ])(
+    'an authorization that gives no code (%j) fails the authorize check; what needs the code skips',
+    async (env, args, detail) => {
+      const r = await check(['--json', ...args], undefined, env);
+      expect(r.code).toBe(3);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(byId(report).authorize).toEqual({ id: 'authorize', name: 'authorize redirect', status: 'fail', detail });
+      expect(byId(report)['token-exchange']).toMatchObject({
+        status: 'skip',
+        detail: 'no authorization code (see the authorize check)',
+      });
+      expect(report).toMatchObject({ failed: 1, passed: 2, skipped: 12 }); // https, and the user API refusing a made-up token
+    },
+  );
 
   it('a service nobody answers at: exit 4 before any browser opens, nothing on stdout', async () => {
     const port = await freePort();
     const r = await check([], `http://127.0.0.1:${port}`);
-    expect(r).toMatchObject({ code: 4, stdout: '', stderr: `token: cannot reach 127.0.0.1:${port}: connection refused\n` });
+    expect(r).toMatchObject({
+      code: 4,
+      stdout: '',
+      stderr: `token: cannot reach 127.0.0.1:${port}: connection refused\n`,
+    });
     expect(existsSync(cfg.env.SCRIPTED_BROWSER_LOG!)).toBe(false);
   });
 
@@ -149,17 +200,31 @@ describe('token check prism', () => {
     const r = await check(['--json'], 'http://prism.example.test');
     expect(r.code).toBe(3);
     const report = JSON.parse(r.stdout) as Report;
-    expect(byId(report).https).toMatchObject({ status: 'fail', detail: 'plain http:// to prism.example.test: the client secret and tokens would cross the network unencrypted' });
-    expect(report.checks.slice(1).every((c) => c.status === 'skip' && c.detail.startsWith('not sent: plain http://'))).toBe(true);
+    expect(byId(report).https).toMatchObject({
+      status: 'fail',
+      detail: 'plain http:// to prism.example.test: the client secret and tokens would cross the network unencrypted',
+    });
+    expect(
+      report.checks.slice(1).every((c) => c.status === 'skip' && c.detail.startsWith('not sent: plain http://')),
+    ).toBe(true);
     expect(existsSync(cfg.env.SCRIPTED_BROWSER_LOG!)).toBe(false);
   });
 
   it.each([
     [['check', 'priava'], /^token: token check knows prism only, not "priava"\n/],
-    [['check', 'prism'], /^token: missing --client-id, --service-url, TOKEN_CLIENT_SECRET or --client-secret-stdin\nnot a terminal, so nothing is asked; see: token check prism --help\n$/],
-    [['check', 'prism', '--client-id', 'c', '--service-url', 'SANDBOX', '--code', 'abc'], /^token: --code needs --redirect-uri/],
+    [
+      ['check', 'prism'],
+      /^token: missing --client-id, --service-url, TOKEN_CLIENT_SECRET or --client-secret-stdin\nnot a terminal, so nothing is asked; see: token check prism --help\n$/,
+    ],
+    [
+      ['check', 'prism', '--client-id', 'c', '--service-url', 'SANDBOX', '--code', 'abc'],
+      /^token: --code needs --redirect-uri/,
+    ],
   ])('usage: %j is exit 2 with one line, nothing sent', async (args, stderr) => {
-    const r = await runCli(args.map((a) => (a === 'SANDBOX' ? sb.prismServiceUrl : a)), { env: { ...cfg.env, ...(args.includes('--code') ? { TOKEN_CLIENT_SECRET: 's' } : {}) } });
+    const r = await runCli(
+      args.map((a) => (a === 'SANDBOX' ? sb.prismServiceUrl : a)),
+      { env: { ...cfg.env, ...(args.includes('--code') ? { TOKEN_CLIENT_SECRET: 's' } : {}) } },
+    );
     expect(sb.requests).toEqual([]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -169,12 +234,18 @@ describe('token check prism', () => {
 
 describe('token sandbox --prism-quirk (a real process)', () => {
   it('starts with the quirks given, and check reports them', async () => {
-    const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', '--prism-quirk', 'reusable-code', '--prism-quirk', 'string-expires-in'], { env: cfg.env });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sandbox', '--port', '0', '--prism-quirk', 'reusable-code', '--prism-quirk', 'string-expires-in'],
+      { env: cfg.env },
+    );
     try {
       const url = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
       const r = await check([], url);
       expect(r.code).toBe(3);
-      expect(r.stdout).toMatch(/^fail +reused code refused +the exchanged code again, all else right → HTTP 200 with a token: not refused$/m);
+      expect(r.stdout).toMatch(
+        /^fail +reused code refused +the exchanged code again, all else right → HTTP 200 with a token: not refused$/m,
+      );
       expect(r.stdout).toMatch(/^warn +expires_in +"3600" is a string; the page says Number$/m);
       expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('15 checks: 13 passed, 1 failed, 1 warning, 0 skipped');
     } finally {

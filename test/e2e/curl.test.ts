@@ -32,9 +32,27 @@ beforeEach(() => void (sb.requests.length = 0));
 
 describe('printing the curl line', () => {
   it('puts everything after -- at the end, quoted, as given (-s is no longer refused)', async () => {
-    const r = await runCli(['curl', '-p', 'brightpattern', `${sb.bpUrl}/configapi/v2/phone/user`, '--', '-sS', '--fail', '-i', '-H', "X-Note: it's me", '-o', 'out file.json'], { env: cfg.env });
+    const r = await runCli(
+      [
+        'curl',
+        '-p',
+        'brightpattern',
+        `${sb.bpUrl}/configapi/v2/phone/user`,
+        '--',
+        '-sS',
+        '--fail',
+        '-i',
+        '-H',
+        "X-Note: it's me",
+        '-o',
+        'out file.json',
+      ],
+      { env: cfg.env },
+    );
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toBe(`curl -H 'Authorization: Bearer ${bp}' ${sb.bpUrl}/configapi/v2/phone/user -sS --fail -i -H 'X-Note: it'\\''s me' -o 'out file.json'\n`);
+    expect(r.stdout).toBe(
+      `curl -H 'Authorization: Bearer ${bp}' ${sb.bpUrl}/configapi/v2/phone/user -sS --fail -i -H 'X-Note: it'\\''s me' -o 'out file.json'\n`,
+    );
   });
 
   it('a path alone joins the profile’s API base; -- with no URL keeps the provider default', async () => {
@@ -50,14 +68,20 @@ describe('printing the curl line', () => {
     const r = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, '-sS'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe("token: unknown option '-sS'\ncurl's own options go after --, e.g. token curl URL -- -sS --fail\n");
+    expect(r.stderr).toBe(
+      "token: unknown option '-sS'\ncurl's own options go after --, e.g. token curl URL -- -sS --fail\n",
+    );
     const two = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, 'extra'], { env: cfg.env });
     expect(two.code).toBe(2);
-    expect(two.stderr).toBe("token: one URL only, got 2\ncurl's own arguments go after --, e.g. token curl URL -- -sS --fail\n");
+    expect(two.stderr).toBe(
+      "token: one URL only, got 2\ncurl's own arguments go after --, e.g. token curl URL -- -sS --fail\n",
+    );
   });
 
   it.skipIf(!!missingParts(['curl'], 'running the printed line'))('the printed line runs as is', async () => {
-    const line = (await runCli(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], { env: cfg.env })).stdout;
+    const line = (
+      await runCli(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], { env: cfg.env })
+    ).stdout;
     // Asynchronously: the sandbox answering curl lives in this process.
     const { stdout } = await promisify(execFile)('sh', ['-c', line], { encoding: 'utf8', timeout: 20_000 });
     expect(JSON.parse(stdout)).toEqual([{ loginId: 'demo.user', phone: '+1 555 0100' }]);
@@ -91,13 +115,51 @@ exit \${SHIM_EXIT:-0}
 describe('token curl --run', () => {
   it('gives curl an argument array with -H @- and the header line on stdin, never the token on any argv', async () => {
     const s = shim();
-    const r = await runCli(['curl', '--run', '-p', 'brightpattern', '-X', 'GET', '/configapi/v2/phone/user', '--', '-sS', '--fail', "it's one arg"], { env: s.env });
+    const r = await runCli(
+      [
+        'curl',
+        '--run',
+        '-p',
+        'brightpattern',
+        '-X',
+        'GET',
+        '/configapi/v2/phone/user',
+        '--',
+        '-sS',
+        '--fail',
+        "it's one arg",
+      ],
+      { env: s.env },
+    );
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    expect(s.argv()).toEqual(['-H', '@-', '-X', 'GET', `${sb.bpUrl}/configapi/v2/phone/user`, '-sS', '--fail', "it's one arg"]);
+    expect(s.argv()).toEqual([
+      '-H',
+      '@-',
+      '-X',
+      'GET',
+      `${sb.bpUrl}/configapi/v2/phone/user`,
+      '-sS',
+      '--fail',
+      "it's one arg",
+    ]);
     expect(s.stdin()).toBe(`Authorization: Bearer ${bp}\n`);
     expect(s.argv().join(' ')).not.toContain(bp);
     if (existsSync('/proc/self/cmdline')) {
-      expect(s.parent()).toEqual([process.execPath, BIN, 'curl', '--run', '-p', 'brightpattern', '-X', 'GET', '/configapi/v2/phone/user', '--', '-sS', '--fail', "it's one arg"]);
+      expect(s.parent()).toEqual([
+        process.execPath,
+        BIN,
+        'curl',
+        '--run',
+        '-p',
+        'brightpattern',
+        '-X',
+        'GET',
+        '/configapi/v2/phone/user',
+        '--',
+        '-sS',
+        '--fail',
+        "it's one arg",
+      ]);
     }
   });
 
@@ -156,7 +218,9 @@ describe('token curl --run', () => {
     const s = shim();
     const flags = args[0] === '--' ? [] : args;
     const after = args[0] === '--' ? args : [];
-    const r = await runCli(['curl', '--run', '-p', 'prism', ...flags, `${sb.url}/prism/v1/service/user`, ...after], { env: s.env });
+    const r = await runCli(['curl', '--run', '-p', 'prism', ...flags, `${sb.url}/prism/v1/service/user`, ...after], {
+      env: s.env,
+    });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -165,7 +229,10 @@ describe('token curl --run', () => {
 
   describe.skipIf(!!missingParts(['curl'], 'running the real curl'))('with the real curl', () => {
     it('authenticates against the sandbox and passes the response through', async () => {
-      const r = await runCli(['curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], { env: cfg.env });
+      const r = await runCli(
+        ['curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'],
+        { env: cfg.env },
+      );
       expect(r).toMatchObject({ code: 0, stderr: '' });
       expect(JSON.parse(r.stdout)).toEqual([{ loginId: 'demo.user', phone: '+1 555 0100' }]);
       expect(sb.requests).toHaveLength(1);
@@ -174,32 +241,42 @@ describe('token curl --run', () => {
 
     it('exits with curl’s own code: --fail on a 401 is 22', async () => {
       sb.failNext('bp-api', { status: 401, body: '{"error":"invalid_token"}' });
-      const r = await runCli(['curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], { env: cfg.env });
+      const r = await runCli(
+        ['curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'],
+        { env: cfg.env },
+      );
       expect(r.code).toBe(22);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^curl: \(22\) .*401/);
     });
 
-    it.skipIf(!existsSync('/proc/self/cmdline'))('the token is on no command line while curl runs; a SIGTERM to curl is 143', async () => {
-      sb.failNext('bp-api', { hang: true });
-      const token = spawn(process.execPath, [BIN, 'curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS'], { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      onTestFinished(() => void token.kill('SIGKILL'));
-      const exited = new Promise<number | null>((resolve) => token.on('close', (code) => resolve(code)));
-      let curlPid: number | undefined;
-      for (let i = 0; i < 200 && !curlPid; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        // curl has the request out once the sandbox has recorded it.
-        if (!sb.requests.some((q) => q.endpoint === 'bp-api')) continue;
-        curlPid = childrenOf(token.pid!).find((pid) => readCmdline(pid)[0] === 'curl');
-      }
-      expect(curlPid).toBeDefined();
-      const argv = readCmdline(curlPid!);
-      expect(argv).toEqual(['curl', '-H', '@-', `${sb.bpUrl}/configapi/v2/phone/user`, '-sS']);
-      expect(readCmdline(token.pid!).join(' ')).not.toContain(bp);
-      expect(sb.requests.find((q) => q.endpoint === 'bp-api')!.headers.authorization).toBe(`Bearer ${bp}`);
-      process.kill(curlPid!, 'SIGTERM');
-      expect(await exited).toBe(143);
-    });
+    it.skipIf(!existsSync('/proc/self/cmdline'))(
+      'the token is on no command line while curl runs; a SIGTERM to curl is 143',
+      async () => {
+        sb.failNext('bp-api', { hang: true });
+        const token = spawn(
+          process.execPath,
+          [BIN, 'curl', '--run', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS'],
+          { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        onTestFinished(() => void token.kill('SIGKILL'));
+        const exited = new Promise<number | null>((resolve) => token.on('close', (code) => resolve(code)));
+        let curlPid: number | undefined;
+        for (let i = 0; i < 200 && !curlPid; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          // curl has the request out once the sandbox has recorded it.
+          if (!sb.requests.some((q) => q.endpoint === 'bp-api')) continue;
+          curlPid = childrenOf(token.pid!).find((pid) => readCmdline(pid)[0] === 'curl');
+        }
+        expect(curlPid).toBeDefined();
+        const argv = readCmdline(curlPid!);
+        expect(argv).toEqual(['curl', '-H', '@-', `${sb.bpUrl}/configapi/v2/phone/user`, '-sS']);
+        expect(readCmdline(token.pid!).join(' ')).not.toContain(bp);
+        expect(sb.requests.find((q) => q.endpoint === 'bp-api')!.headers.authorization).toBe(`Bearer ${bp}`);
+        process.kill(curlPid!, 'SIGTERM');
+        expect(await exited).toBe(143);
+      },
+    );
   });
 });
 

@@ -27,7 +27,11 @@ interface Report {
   parent: string[] | null;
 }
 
-async function execReport(env: NodeJS.ProcessEnv, flags: string[] = [], extraArgs: string[] = []): Promise<{ r: RunResult; got: Report }> {
+async function execReport(
+  env: NodeJS.ProcessEnv,
+  flags: string[] = [],
+  extraArgs: string[] = [],
+): Promise<{ r: RunResult; got: Report }> {
   const r = await runCli(['exec', ...flags, '--', process.execPath, '-e', REPORT, '--', ...extraArgs], { env });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -50,7 +54,8 @@ describe('with a valid token', () => {
     cfg.cleanup();
   });
   beforeEach(() => void (sb.requests.length = 0));
-  const raw = async (profile: string) => (await runCli(['show', '--raw', '-p', profile], { env: cfg.env })).stdout.trim();
+  const raw = async (profile: string) =>
+    (await runCli(['show', '--raw', '-p', profile], { env: cfg.env })).stdout.trim();
 
   it('gives a PRISM child the token and the x-prism-access-token header, sending nothing', async () => {
     const { got } = await execReport(cfg.env, ['-p', 'prism']);
@@ -97,7 +102,9 @@ describe('with a valid token', () => {
   it('Ctrl-C reaches the child from the terminal, and token waits for it and passes its status through', async () => {
     const child = `process.on('SIGINT', () => setTimeout(() => { console.log('child cleaned up'); process.exit(3); }, 300)); console.log('ready'); setInterval(() => {}, 1000);`;
     // A new process group, signalled as a whole: what a terminal does on Ctrl-C.
-    const r = await runUntilReady(['exec', '--', process.execPath, '-e', child], cfg.env, (pid) => process.kill(-pid, 'SIGINT'));
+    const r = await runUntilReady(['exec', '--', process.execPath, '-e', child], cfg.env, (pid) =>
+      process.kill(-pid, 'SIGINT'),
+    );
     expect(r.stdout).toBe('ready\nchild cleaned up\n');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(3);
@@ -105,7 +112,9 @@ describe('with a valid token', () => {
 
   it('a SIGTERM sent to token alone is passed on to the child', async () => {
     const child = `process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(4); }); console.log('ready'); setInterval(() => {}, 1000);`;
-    const r = await runUntilReady(['exec', '--', process.execPath, '-e', child], cfg.env, (pid) => process.kill(pid, 'SIGTERM'));
+    const r = await runUntilReady(['exec', '--', process.execPath, '-e', child], cfg.env, (pid) =>
+      process.kill(pid, 'SIGTERM'),
+    );
     expect(r.stdout).toBe('ready\nchild got SIGTERM\n');
     expect(r.code).toBe(4);
   });
@@ -131,14 +140,16 @@ describe('with a valid token', () => {
     expect(r.stderr).toBe('token: the command is empty\nusage: token exec -- <command...>\n');
   });
 
-  it.each([[['exec']], [['exec', '--']], [['exec', '-p', 'work', '--']]])('no command at all (%j) is a usage error, exit 2', async (args) => {
-    const r = await runCli(args, { env: cfg.env });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^token: missing required argument 'command'\n/);
-  });
+  it.each([[['exec']], [['exec', '--']], [['exec', '-p', 'work', '--']]])(
+    'no command at all (%j) is a usage error, exit 2',
+    async (args) => {
+      const r = await runCli(args, { env: cfg.env });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^token: missing required argument 'command'\n/);
+    },
+  );
 });
-
 
 describe('with an expired token', () => {
   let sb: Sandbox;
@@ -153,25 +164,31 @@ describe('with an expired token', () => {
   it.each([
     ['prism', loginPrism, 'prism-token', 'refresh_token'],
     ['brightpattern', loginBp, 'bp-token', 'client_credentials'],
-  ] as const)('%s: renews before running, and the child gets the new token', async (profile, login, endpoint, grant) => {
-    expect((await login(sb, cfg.env)).code).toBe(0);
-    const before = cfg.secret(profile, 'access_token');
-    cfg.age(profile, 1100);
-    sb.requests.length = 0;
+  ] as const)(
+    '%s: renews before running, and the child gets the new token',
+    async (profile, login, endpoint, grant) => {
+      expect((await login(sb, cfg.env)).code).toBe(0);
+      const before = cfg.secret(profile, 'access_token');
+      cfg.age(profile, 1100);
+      sb.requests.length = 0;
 
-    const { got } = await execReport(cfg.env);
+      const { got } = await execReport(cfg.env);
 
-    const renewals = sb.requests.filter((q) => q.endpoint === endpoint);
-    expect(renewals).toHaveLength(1);
-    expect(renewals[0]!.query.grant_type ?? renewals[0]!.form?.grant_type).toBe(grant);
-    expect(got.token).not.toBe(before);
-    expect(got.token).toBe(cfg.secret(profile, 'access_token')); // stored before the child ran
-  });
+      const renewals = sb.requests.filter((q) => q.endpoint === endpoint);
+      expect(renewals).toHaveLength(1);
+      expect(renewals[0]!.query.grant_type ?? renewals[0]!.form?.grant_type).toBe(grant);
+      expect(got.token).not.toBe(before);
+      expect(got.token).toBe(cfg.secret(profile, 'access_token')); // stored before the child ran
+    },
+  );
 
   it('a refused renewal is exit 3 with the provider’s words, and the command never runs', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
     cfg.age('prism', 1100);
-    sb.failNext('prism-token', { status: 400, body: '{"error":"invalid_grant","error_description":"refresh token revoked"}' });
+    sb.failNext('prism-token', {
+      status: 400,
+      body: '{"error":"invalid_grant","error_description":"refresh token revoked"}',
+    });
     const marker = join(cfg.dir, 'ran');
     const r = await runCli(['exec', '--', 'sh', '-c', `touch '${marker}'`], { env: cfg.env });
     expect(r.code).toBe(3);

@@ -46,7 +46,6 @@ describe('files', () => {
     }
   });
 
-
   it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const dir = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles');
@@ -63,29 +62,42 @@ describe('files', () => {
 });
 
 describe('token curl --hide-token', () => {
-  it.skipIf(!!missingParts(['curl'], 'the --hide-token pipeline'))('prints a pipeline that runs, authenticates, and keeps the token out of argv', async () => {
-    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    const token = cfg.secret('prism', 'access_token');
-    expect(token).toBeTruthy();
-    const line = (await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })).stdout.trim();
-    expect(line).toBe(`token show --header -p prism | curl -H @- -H 'Accept: application/json' ${sb.url}/prism/v1/service/user`);
-    expect(line).not.toContain(token);
-    sb.requests.length = 0;
-    const r = await sh(`${line} --silent --show-error --fail`, cfg.env);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).data.user.userId).toBe('admin');
-    expect(sb.requests).toHaveLength(1);
-    expect(sb.requests[0]!.headers['x-prism-access-token']).toBe(token);
-  });
+  it.skipIf(!!missingParts(['curl'], 'the --hide-token pipeline'))(
+    'prints a pipeline that runs, authenticates, and keeps the token out of argv',
+    async () => {
+      expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+      const token = cfg.secret('prism', 'access_token');
+      expect(token).toBeTruthy();
+      const line = (
+        await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })
+      ).stdout.trim();
+      expect(line).toBe(
+        `token show --header -p prism | curl -H @- -H 'Accept: application/json' ${sb.url}/prism/v1/service/user`,
+      );
+      expect(line).not.toContain(token);
+      sb.requests.length = 0;
+      const r = await sh(`${line} --silent --show-error --fail`, cfg.env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).data.user.userId).toBe('admin');
+      expect(sb.requests).toHaveLength(1);
+      expect(sb.requests[0]!.headers['x-prism-access-token']).toBe(token);
+    },
+  );
 });
 
 describe('error messages', () => {
   it('carry the provider’s words but never the client secret that was sent', async () => {
-    sb.failNext('bp-token', { status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: 'bad request' }) });
-    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'super-secret-value' },
+    sb.failNext('bp-token', {
+      status: 400,
+      body: JSON.stringify({ error: 'invalid_request', error_description: 'bad request' }),
     });
+    const r = await runCli(
+      ['login', 'bp', '--client-id', 'x', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'super-secret-value' },
+      },
+    );
     expect(r.code).toBe(3);
     expect(r.stderr + r.stdout).not.toContain('super-secret-value');
   });

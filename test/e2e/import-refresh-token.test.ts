@@ -25,14 +25,29 @@ beforeEach(() => {
 const issue = (provider: 'prism' | 'priava') =>
   provider === 'prism'
     ? sb.state.issueTokens({ provider, clientId: CLIENTS.prism.clientId, redirectUri: REDIRECT }, true).refreshToken!
-    : sb.state.issueTokens({ provider, clientId: CLIENTS.priava.clientId, redirectUri: REDIRECT, region: 'APAC' }, true).refreshToken!;
+    : sb.state.issueTokens({ provider, clientId: CLIENTS.priava.clientId, redirectUri: REDIRECT, region: 'APAC' }, true)
+        .refreshToken!;
 
 const FLAGS = {
   prism: () => ['--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl],
-  priava: () => ['--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl, '--redirect-uri', REDIRECT],
+  priava: () => [
+    '--client-id',
+    CLIENTS.priava.clientId,
+    '--region',
+    'APAC',
+    '--api-url',
+    sb.priavaApiUrl,
+    '--redirect-uri',
+    REDIRECT,
+  ],
 };
 
-function importRt(provider: 'prism' | 'priava', input: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<RunResult> {
+function importRt(
+  provider: 'prism' | 'priava',
+  input: string,
+  env: NodeJS.ProcessEnv = {},
+  extra: string[] = [],
+): Promise<RunResult> {
   return runCli(['login', provider, ...FLAGS[provider](), '--refresh-token-stdin', ...extra], {
     input,
     env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS[provider].clientSecret, ...env },
@@ -43,16 +58,37 @@ describe.each(['prism', 'priava'] as const)('%s', (provider) => {
   it('proves the token with one refresh as the page describes, stores the result, and opens no browser', async () => {
     const rt = issue(provider);
     const r = await importRt(provider, `${rt}\n`);
-    expect(r.stderr).toMatch(new RegExp(`Logged in to ${provider === 'prism' ? 'PRISM' : 'Priava'} as profile ${provider} \\(token valid for 1h;`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `Logged in to ${provider === 'prism' ? 'PRISM' : 'Priava'} as profile ${provider} \\(token valid for 1h;`,
+      ),
+    );
     expect(r).toMatchObject({ code: 0, stdout: '' });
     expect(sb.requests).toHaveLength(1);
     const q = sb.requests[0]!;
     if (provider === 'prism') {
-      expect(q).toMatchObject({ method: 'GET', path: '/prism/v1/service/oauth2/token', query: { grant_type: 'refresh_token', refresh_token: rt } });
-      expect(q.headers).toMatchObject({ 'x-prism-client-id': CLIENTS.prism.clientId, 'x-prism-client-secret': CLIENTS.prism.clientSecret });
+      expect(q).toMatchObject({
+        method: 'GET',
+        path: '/prism/v1/service/oauth2/token',
+        query: { grant_type: 'refresh_token', refresh_token: rt },
+      });
+      expect(q.headers).toMatchObject({
+        'x-prism-client-id': CLIENTS.prism.clientId,
+        'x-prism-client-secret': CLIENTS.prism.clientSecret,
+      });
     } else {
-      expect(q).toMatchObject({ method: 'POST', path: '/priava/api/rest/oauth/token', headers: { tenantregion: 'APAC' } });
-      expect(q.form).toEqual({ grant_type: 'refresh_token', client_id: CLIENTS.priava.clientId, client_secret: CLIENTS.priava.clientSecret, refresh_token: rt, redirect_uri: REDIRECT });
+      expect(q).toMatchObject({
+        method: 'POST',
+        path: '/priava/api/rest/oauth/token',
+        headers: { tenantregion: 'APAC' },
+      });
+      expect(q.form).toEqual({
+        grant_type: 'refresh_token',
+        client_id: CLIENTS.priava.clientId,
+        client_secret: CLIENTS.priava.clientSecret,
+        refresh_token: rt,
+        redirect_uri: REDIRECT,
+      });
     }
     expect(existsSync(browserMark)).toBe(false);
 
@@ -102,8 +138,22 @@ describe('usage errors: exit 2, one line and a hint, nothing sent or stored', ()
     ['an empty stdin', 'prism', '', {}, [], /^token: --refresh-token-stdin: stdin was empty\n/],
     ['just a line break', 'prism', '\n', {}, [], /^token: --refresh-token-stdin: stdin was empty\n/],
     ['two lines', 'prism', 'rt-a\nrt-b\n', {}, [], /more than one line/],
-    ['no client secret (stdin is taken)', 'prism', 'rt-x', { TOKEN_CLIENT_SECRET: '' }, [], /^token: missing TOKEN_CLIENT_SECRET \(stdin carries the refresh token\)\n/],
-    ['--client-secret-stdin as well', 'priava', 'rt-x', {}, ['--client-secret-stdin'], /^token: --refresh-token-stdin and --client-secret-stdin cannot both read stdin\n/],
+    [
+      'no client secret (stdin is taken)',
+      'prism',
+      'rt-x',
+      { TOKEN_CLIENT_SECRET: '' },
+      [],
+      /^token: missing TOKEN_CLIENT_SECRET \(stdin carries the refresh token\)\n/,
+    ],
+    [
+      '--client-secret-stdin as well',
+      'priava',
+      'rt-x',
+      {},
+      ['--client-secret-stdin'],
+      /^token: --refresh-token-stdin and --client-secret-stdin cannot both read stdin\n/,
+    ],
     ['--code as well', 'prism', 'rt-x', {}, ['--code', 'abc'], /^token: --refresh-token-stdin and --code conflict/],
   ] as const)('%s', async (_what, provider, input, env, extra, message) => {
     const r = await importRt(provider, input, env, [...extra]);
@@ -116,12 +166,27 @@ describe('usage errors: exit 2, one line and a hint, nothing sent or stored', ()
   });
 
   it('Bright Pattern issues no refresh tokens', async () => {
-    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, '--refresh-token-stdin'], {
-      input: 'rt-x',
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'y' },
-    });
+    const r = await runCli(
+      [
+        'login',
+        'bp',
+        '--client-id',
+        'x',
+        '--tenant',
+        CLIENTS.brightpattern.tenant,
+        '--url',
+        sb.bpUrl,
+        '--refresh-token-stdin',
+      ],
+      {
+        input: 'rt-x',
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'y' },
+      },
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^token: --refresh-token-stdin does not apply to Bright Pattern: it issues no refresh tokens\n/);
+    expect(r.stderr).toMatch(
+      /^token: --refresh-token-stdin does not apply to Bright Pattern: it issues no refresh tokens\n/,
+    );
     expect(sb.requests).toHaveLength(0);
   });
 });

@@ -11,7 +11,8 @@ import { freePort } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
 
-const authorizeQuery = (endpoint: 'prism-authorize' | 'priava-authorize') => sb.requests.find((q) => q.endpoint === endpoint && q.method === 'GET')!.query;
+const authorizeQuery = (endpoint: 'prism-authorize' | 'priava-authorize') =>
+  sb.requests.find((q) => q.endpoint === endpoint && q.method === 'GET')!.query;
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 describe('--pkce', () => {
@@ -34,22 +35,57 @@ describe('--pkce', () => {
     expect((await loginPriava(sb, cfg.env, redirect, ['--pkce'])).code).toBe(0);
     expect((await loginPriava(sb, cfg.env, redirect, ['--pkce', '--force'])).code).toBe(0);
     const exchanges = sb.requests.filter((q) => q.endpoint === 'priava-token');
-    const challenges = sb.requests.filter((q) => q.endpoint === 'priava-authorize' && q.method === 'GET').map((q) => q.query.code_challenge);
-    expect(exchanges.map((q) => Object.keys(q.form!))).toEqual(Array(2).fill(['grant_type', 'client_id', 'client_secret', 'code', 'redirect_uri', 'code_verifier']));
+    const challenges = sb.requests
+      .filter((q) => q.endpoint === 'priava-authorize' && q.method === 'GET')
+      .map((q) => q.query.code_challenge);
+    expect(exchanges.map((q) => Object.keys(q.form!))).toEqual(
+      Array(2).fill(['grant_type', 'client_id', 'client_secret', 'code', 'redirect_uri', 'code_verifier']),
+    );
     expect(challenges).toEqual(exchanges.map((q) => s256(q.form!.code_verifier!)));
     expect(challenges[0]).not.toBe(challenges[1]);
   });
 
   it('without it the requests are exactly the provider page’s', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    expect(Object.keys(authorizeQuery('prism-authorize')).sort()).toEqual(['client_id', 'redirect_uri', 'response_type', 'state']);
-    expect(Object.keys(sb.requests.find((q) => q.endpoint === 'prism-token')!.query)).toEqual(['grant_type', 'code', 'redirect_uri']);
+    expect(Object.keys(authorizeQuery('prism-authorize')).sort()).toEqual([
+      'client_id',
+      'redirect_uri',
+      'response_type',
+      'state',
+    ]);
+    expect(Object.keys(sb.requests.find((q) => q.endpoint === 'prism-token')!.query)).toEqual([
+      'grant_type',
+      'code',
+      'redirect_uri',
+    ]);
   });
 
   it.each([
-    ['priava without --authorize-url', ['login', 'priava', '--region', 'EU', '--redirect-uri', 'http://127.0.0.1:9/cb', '--pkce'], /^token: --pkce needs --authorize-url/],
-    ['with --code', ['login', 'prism', '--service-url', 'http://127.0.0.1:9', '--redirect-uri', 'https://x.example/cb', '--code', 'c', '--pkce'], /^token: --pkce and --code conflict/],
-    ['for Bright Pattern', ['login', 'bp', '--tenant', 't.example', '--pkce', '--no-state'], /^token: --pkce, --no-state does not apply to Bright Pattern/],
+    [
+      'priava without --authorize-url',
+      ['login', 'priava', '--region', 'EU', '--redirect-uri', 'http://127.0.0.1:9/cb', '--pkce'],
+      /^token: --pkce needs --authorize-url/,
+    ],
+    [
+      'with --code',
+      [
+        'login',
+        'prism',
+        '--service-url',
+        'http://127.0.0.1:9',
+        '--redirect-uri',
+        'https://x.example/cb',
+        '--code',
+        'c',
+        '--pkce',
+      ],
+      /^token: --pkce and --code conflict/,
+    ],
+    [
+      'for Bright Pattern',
+      ['login', 'bp', '--tenant', 't.example', '--pkce', '--no-state'],
+      /^token: --pkce, --no-state does not apply to Bright Pattern/,
+    ],
   ])('%s is exit 2', async (_what, args, message) => {
     const r = await runCli([...args, '--client-id', 'c'], { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' } });
     expect(r.stderr).toMatch(message);
@@ -68,7 +104,21 @@ describe('--scope for Priava', () => {
   });
 
   it('without --authorize-url is exit 2 (there is no URL to put it on)', async () => {
-    const r = await runCli(['login', 'priava', '--client-id', 'c', '--region', 'EU', '--redirect-uri', 'http://127.0.0.1:9/cb', '--scope', 'x'], { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' } });
+    const r = await runCli(
+      [
+        'login',
+        'priava',
+        '--client-id',
+        'c',
+        '--region',
+        'EU',
+        '--redirect-uri',
+        'http://127.0.0.1:9/cb',
+        '--scope',
+        'x',
+      ],
+      { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' } },
+    );
     expect(r.stderr).toBe('token: --scope needs --authorize-url: the scope goes on the authorize URL token builds\n');
     expect(r.code).toBe(2);
   });
@@ -89,18 +139,25 @@ describe('TOKEN_PROFILE', () => {
 });
 
 describe('a login that gets no refresh token', () => {
-  const noRefresh = () => sb.failNext('prism-token', { body: JSON.stringify({ access_token: 'at-no-refresh', token_type: 'bearer', expires_in: 3600 }) });
+  const noRefresh = () =>
+    sb.failNext('prism-token', {
+      body: JSON.stringify({ access_token: 'at-no-refresh', token_type: 'bearer', expires_in: 3600 }),
+    });
 
   it('says so at login, and refresh says exactly that (not "expired"): exit 5 with the re-login hint', async () => {
     noRefresh();
     const login = await loginPrism(sb, cfg.env);
     expect(login.code).toBe(0);
-    expect(login.stderr).toContain('token: PRISM sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p prism --force\n');
+    expect(login.stderr).toContain(
+      'token: PRISM sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p prism --force\n',
+    );
     sb.requests.length = 0;
     const r = await runCli(['refresh', '-p', 'prism'], { env: cfg.env });
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('token: profile prism has no refresh token, so its token cannot be renewed\nlog in again when it expires: token login -p prism --force\n');
+    expect(r.stderr).toBe(
+      'token: profile prism has no refresh token, so its token cannot be renewed\nlog in again when it expires: token login -p prism --force\n',
+    );
     expect(sb.requests).toHaveLength(0);
     // The token itself is still given out.
     expect((await runCli(['show', '--raw', '-p', 'prism'], { env: cfg.env })).stdout).toBe('at-no-refresh\n');

@@ -11,20 +11,30 @@ import { loginBp, loginPrism } from '../helpers/logins.js';
 const { sb, cfg } = useSandboxConfig();
 
 const token = (i: number) => `at-p${i}-${String(i).padStart(3, '0')}`;
-const show = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['show', '--raw', ...args], { env: { ...cfg.env, ...env } });
+const show = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(['show', '--raw', ...args], { env: { ...cfg.env, ...env } });
 
 describe('200 profiles', () => {
   beforeEach(async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const bp = cfg.profile('brightpattern');
-    for (let i = 0; i < 200; i++) cfg.writeProfile(`p${i}`, { ...bp, token: { ...bp.token, accessToken: token(i), tokenType: `Type${i}` } });
+    for (let i = 0; i < 200; i++)
+      cfg.writeProfile(`p${i}`, { ...bp, token: { ...bp.token, accessToken: token(i), tokenType: `Type${i}` } });
     expect((await runCli(['use', 'p33'], { env: cfg.env })).code).toBe(0);
   });
 
   it('show --raw prints each profile’s own token, by -p, --profile=, TOKEN_PROFILE and the default', async () => {
-    const rs = await Promise.all([show(['-p', 'p150']), show(['--profile=p199']), show([], { TOKEN_PROFILE: 'p7' }), show([]), show(['-p', 'p0'], { TOKEN_PROFILE: 'p7' })]);
+    const rs = await Promise.all([
+      show(['-p', 'p150']),
+      show(['--profile=p199']),
+      show([], { TOKEN_PROFILE: 'p7' }),
+      show([]),
+      show(['-p', 'p0'], { TOKEN_PROFILE: 'p7' }),
+    ]);
     for (const r of rs) expect([r.code, r.stderr]).toEqual([0, '']);
-    expect(rs.map((r) => r.stdout)).toEqual([token(150), token(199), token(7), token(33), token(0)].map((t) => `${t}\n`));
+    expect(rs.map((r) => r.stdout)).toEqual(
+      [token(150), token(199), token(7), token(33), token(0)].map((t) => `${t}\n`),
+    );
   });
 
   it('reads only the profile asked for: a damaged file of another profile changes nothing', async () => {
@@ -51,7 +61,11 @@ describe('-p naming a provider', () => {
     expect((await loginBp(sb, cfg.env, ['-p', 'work'])).code).toBe(0);
     expect((await loginPrism(sb, cfg.env, ['-p', 'live'])).code).toBe(0);
     const work = cfg.profile('work').token.accessToken;
-    const [bp, brightpattern, prism] = await Promise.all([show(['-p', 'bp']), show(['-p', 'brightpattern']), show([], { TOKEN_PROFILE: 'prism' })]);
+    const [bp, brightpattern, prism] = await Promise.all([
+      show(['-p', 'bp']),
+      show(['-p', 'brightpattern']),
+      show([], { TOKEN_PROFILE: 'prism' }),
+    ]);
     for (const r of [bp, brightpattern]) expect(r).toMatchObject({ code: 0, stdout: `${work}\n`, stderr: '' });
     expect(prism).toMatchObject({ code: 0, stdout: `${cfg.profile('live').token.accessToken}\n` });
 

@@ -32,12 +32,25 @@ describe('a version 1 config dir (file store)', () => {
       store: 'file',
       hasRefreshToken: true,
       token: { accessToken: v1.prism.access },
-      secrets: { origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: v1.prism.refresh },
+      secrets: {
+        origin: sb.url,
+        clientId: CLIENTS.prism.clientId,
+        clientSecret: CLIENTS.prism.clientSecret,
+        refreshToken: v1.prism.refresh,
+      },
     });
-    expect(cfg.profile('work.bp')).toMatchObject({ token: { accessToken: v1.bp.access }, secrets: { clientSecret: CLIENTS.brightpattern.clientSecret } });
-    for (const f of readdirSync(join(configDir(), 'profiles'))) expect(readFileSync(join(configDir(), 'profiles', f)).length).toBeGreaterThan(0);
+    expect(cfg.profile('work.bp')).toMatchObject({
+      token: { accessToken: v1.bp.access },
+      secrets: { clientSecret: CLIENTS.brightpattern.clientSecret },
+    });
+    for (const f of readdirSync(join(configDir(), 'profiles')))
+      expect(readFileSync(join(configDir(), 'profiles', f)).length).toBeGreaterThan(0);
 
-    expect(await runCli(['show', '--raw'], { env: cfg.env })).toMatchObject({ code: 0, stdout: `${v1.prism.access}\n`, stderr: '' });
+    expect(await runCli(['show', '--raw'], { env: cfg.env })).toMatchObject({
+      code: 0,
+      stdout: `${v1.prism.access}\n`,
+      stderr: '',
+    });
     const refresh = await runCli(['refresh', '-p', 'prism'], { env: cfg.env });
     expect(refresh.code, refresh.stderr).toBe(0);
     expect(sb.requests.map((q) => [q.endpoint, q.query.refresh_token])).toEqual([['prism-token', v1.prism.refresh]]);
@@ -54,13 +67,18 @@ describe('a version 1 config dir (file store)', () => {
 
   it('a profile name version 2 does not allow is exit 2 naming it and the fix, and nothing changes', async () => {
     writeV1(configDir(), sb, { prism: 'me@work', bp: 'bp' });
-    const files = () => readdirSync(configDir(), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => [e.name, readFileSync(join(configDir(), e.name), 'utf8')]);
+    const files = () =>
+      readdirSync(configDir(), { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => [e.name, readFileSync(join(configDir(), e.name), 'utf8')]);
     const before = files();
     const r = await runCli(['list'], { env: cfg.env });
     expect([r.code, r.stdout]).toEqual([2, '']);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^token: cannot migrate .*profiles\.json to storage version 2: profile name "me@work" not allowed/);
+    expect(lines[0]).toMatch(
+      /^token: cannot migrate .*profiles\.json to storage version 2: profile name "me@work" not allowed/,
+    );
     expect(lines[1]).toMatch(/^rename it under "profiles" in .*profiles\.json/);
     expect(files()).toEqual(before);
     expect(existsSync(join(configDir(), 'profiles'))).toBe(false);

@@ -44,17 +44,20 @@ describe('--min-ttl', () => {
     ['exec', ['exec', '--', 'sh', '-c', 'printf "%s\\n" "$TOKEN_ACCESS_TOKEN"']],
   ];
 
-  it.each(shapes)('%s: renews a token with less than the minimum left, and gives out the new one', async (_name, args) => {
-    const before = login(100);
-    age(1100); // 98.9 s left of 100: less than 99 s
-    const r = await runCli([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)], { env: cfg.env });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(renewals()).toBe(1);
-    const token = storedToken();
-    expect(token).not.toBe(before);
-    expect(r.stdout).toContain(token);
-  });
+  it.each(shapes)(
+    '%s: renews a token with less than the minimum left, and gives out the new one',
+    async (_name, args) => {
+      const before = login(100);
+      age(1100); // 98.9 s left of 100: less than 99 s
+      const r = await runCli([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)], { env: cfg.env });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(renewals()).toBe(1);
+      const token = storedToken();
+      expect(token).not.toBe(before);
+      expect(r.stdout).toContain(token);
+    },
+  );
 
   it.each(shapes)('%s: keeps a token with more than the minimum left', async (_name, args) => {
     const before = login(100);
@@ -67,14 +70,20 @@ describe('--min-ttl', () => {
   it('TOKEN_MIN_TTL does the same; the flag wins over it', async () => {
     login(100);
     age(1100);
-    expect((await runCli(['show', '--raw', '--min-ttl', '30s'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
+    expect(
+      (await runCli(['show', '--raw', '--min-ttl', '30s'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code,
+    ).toBe(0);
     expect(renewals()).toBe(0);
     expect((await runCli(['show', '--raw'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
     expect(renewals()).toBe(1);
   });
 
   it.each([
-    [['show', '--raw', '--min-ttl', '5x'], {}, /^token: --min-ttl must be a duration like 90s, 30m, 2h or a number of seconds, got "5x"\n$/],
+    [
+      ['show', '--raw', '--min-ttl', '5x'],
+      {},
+      /^token: --min-ttl must be a duration like 90s, 30m, 2h or a number of seconds, got "5x"\n$/,
+    ],
     [['show', '--min-ttl=1.5h'], {}, /^token: --min-ttl must be/],
     [['curl', '--min-ttl', '-3'], {}, /^token: --min-ttl must be/],
     [['exec', '--min-ttl', '2d', '--', 'true'], {}, /^token: --min-ttl must be/],
@@ -94,11 +103,15 @@ describe('--min-ttl', () => {
 
   it('a provider that issues shorter tokens: the token is given out with one warning naming their lifetime, and not renewed again and again', async () => {
     const before = login(600);
-    const runs = [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']].map((args) => runCli([...args, '--min-ttl', '30m'], { env: cfg.env }));
+    const runs = [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']].map((args) =>
+      runCli([...args, '--min-ttl', '30m'], { env: cfg.env }),
+    );
     for (const r of await Promise.all(runs)) {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(before);
-      expect(r.stderr).toMatch(/^token: warning: Bright Pattern issues tokens valid for 10m, less than --min-ttl 30m; this one is valid for (10m|9m 5\ds)\n$/);
+      expect(r.stderr).toMatch(
+        /^token: warning: Bright Pattern issues tokens valid for 10m, less than --min-ttl 30m; this one is valid for (10m|9m 5\ds)\n$/,
+      );
     }
     expect(renewals()).toBe(0);
   });
@@ -109,16 +122,21 @@ describe('--min-ttl', () => {
     age(1100);
     sb.requests.length = 0;
     sb.state.config.accessTokenTtl = 300;
-    const r = await runCli(['exec', '--min-ttl', '1h', '--', 'sh', '-c', 'printf "%s" "$TOKEN_ACCESS_TOKEN"'], { env: cfg.env });
+    const r = await runCli(['exec', '--min-ttl', '1h', '--', 'sh', '-c', 'printf "%s" "$TOKEN_ACCESS_TOKEN"'], {
+      env: cfg.env,
+    });
     expect(r.code).toBe(0);
     expect(renewals()).toBe(1);
     expect(r.stdout).toBe(storedToken());
-    expect(r.stderr).toMatch(/^token: warning: Bright Pattern issues tokens valid for 5m, less than --min-ttl 1h; this one is valid for 5m\n$/);
+    expect(r.stderr).toMatch(
+      /^token: warning: Bright Pattern issues tokens valid for 5m, less than --min-ttl 1h; this one is valid for 5m\n$/,
+    );
   });
 });
 
 const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const jwt = (exp?: number) => `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub: 'demo.user', ...(exp ? { exp } : {}) })}.${randomBytes(16).toString('base64url')}`;
+const jwt = (exp?: number) =>
+  `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub: 'demo.user', ...(exp ? { exp } : {}) })}.${randomBytes(16).toString('base64url')}`;
 /** The next token response is this body: a token without expires_in. */
 const answerOnce = (body: object) => sb.failNext('bp-token', { status: 200, body: JSON.stringify(body) });
 
@@ -128,7 +146,10 @@ describe('expiry from the token itself', () => {
     answerOnce({ access_token: jwt(exp), token_type: 'Bearer' });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     expect(stored().expiresAt).toBe(exp * 1000);
-    const [show, list] = await Promise.all([runCli(['show', '--json'], { env: cfg.env }), runCli(['list'], { env: cfg.env })]);
+    const [show, list] = await Promise.all([
+      runCli(['show', '--json'], { env: cfg.env }),
+      runCli(['list'], { env: cfg.env }),
+    ]);
     const json = JSON.parse(show.stdout);
     expect(json.expires_at).toBe(new Date(exp * 1000).toISOString());
     expect(json.expires_in).toBeGreaterThan(1790);
@@ -156,7 +177,9 @@ describe('expiry from the token itself', () => {
 
     it('show and list say "expiry unknown", and --json gives null', async () => {
       expect(stored().expiresAt).toBeNull();
-      const [show, list, json] = await Promise.all([['show'], ['list'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
+      const [show, list, json] = await Promise.all(
+        [['show'], ['list'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })),
+      );
       expect(show!.stdout).toMatch(/^expires +expiry unknown$/m);
       expect(list!.stdout).toMatch(/^\* +brightpattern +brightpattern +valid, expiry unknown +file$/m);
       expect(JSON.parse(json!.stdout)).toMatchObject({ expires_at: null, expires_in: null, expired: false });
@@ -184,7 +207,9 @@ describe('expiry from the token itself', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('opaque-again\n');
       expect(renewals()).toBe(2);
-      expect(r.stderr).toBe('token: warning: Bright Pattern gave no expiry for this token, so --min-ttl 1m cannot be checked\n');
+      expect(r.stderr).toBe(
+        'token: warning: Bright Pattern gave no expiry for this token, so --min-ttl 1m cannot be checked\n',
+      );
     });
   });
 });

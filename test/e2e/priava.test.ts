@@ -30,7 +30,12 @@ describe('token login priava', () => {
     expect(req!.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=utf-8');
     expect(req!.headers.tenantregion).toBe('APAC');
     expect(Object.keys(req!.form!)).toEqual(['grant_type', 'client_id', 'client_secret', 'code', 'redirect_uri']);
-    expect(req!.form).toMatchObject({ grant_type: 'authorization_code', client_id: CLIENTS.priava.clientId, client_secret: CLIENTS.priava.clientSecret, redirect_uri: redirectUri });
+    expect(req!.form).toMatchObject({
+      grant_type: 'authorization_code',
+      client_id: CLIENTS.priava.clientId,
+      client_secret: CLIENTS.priava.clientSecret,
+      redirect_uri: redirectUri,
+    });
     expect(cfg.profile('priava').token.tokenType).toBe('Bearer'); // "BEARER" on the wire
   });
 
@@ -42,7 +47,13 @@ describe('token login priava', () => {
     expect((await runCli(['refresh', '-p', 'priava'], { env: cfg.env })).code).toBe(0);
     const [req] = tokenRequests();
     expect(req!.headers.tenantregion).toBe('EU');
-    expect(Object.keys(req!.form!)).toEqual(['grant_type', 'client_id', 'client_secret', 'refresh_token', 'redirect_uri']);
+    expect(Object.keys(req!.form!)).toEqual([
+      'grant_type',
+      'client_id',
+      'client_secret',
+      'refresh_token',
+      'redirect_uri',
+    ]);
     expect(req!.form).toMatchObject({ grant_type: 'refresh_token', refresh_token: before, redirect_uri: redirectUri });
     expect(cfg.secret('priava', 'refresh_token')).not.toBe(before);
   });
@@ -50,9 +61,25 @@ describe('token login priava', () => {
   it('--code with a non-loopback redirect URI exchanges directly', async () => {
     const uri = 'https://my.app.example/oauth2callback';
     const code = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: uri });
-    const r = await runCli(['login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'us', '--api-url', sb.priavaApiUrl, '--redirect-uri', uri, '--code', code], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret },
-    });
+    const r = await runCli(
+      [
+        'login',
+        'priava',
+        '--client-id',
+        CLIENTS.priava.clientId,
+        '--region',
+        'us',
+        '--api-url',
+        sb.priavaApiUrl,
+        '--redirect-uri',
+        uri,
+        '--code',
+        code,
+      ],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret },
+      },
+    );
     expect(r.code).toBe(0);
     expect(tokenRequests()[0]!.headers.tenantregion).toBe('US');
     expect(tokenRequests()[0]!.form!.code).toBe(code);

@@ -42,7 +42,12 @@ describe('token login prism', () => {
     const p = cfg.profile('prism');
     expect(p.token.tokenType).toBe('Bearer'); // "bearer" on the wire
     expect(p.hasRefreshToken).toBe(true);
-    expect(p.secrets).toEqual({ origin: new URL(sb.prismServiceUrl).origin, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: expect.any(String) });
+    expect(p.secrets).toEqual({
+      origin: new URL(sb.prismServiceUrl).origin,
+      clientId: CLIENTS.prism.clientId,
+      clientSecret: CLIENTS.prism.clientSecret,
+      refreshToken: expect.any(String),
+    });
   });
 
   it('sends a localhost redirect URI exactly as given, while listening on 127.0.0.1', async () => {
@@ -55,16 +60,35 @@ describe('token login prism', () => {
   });
 
   it('--code skips the browser and exchanges that code', async () => {
-    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1' });
-    const r = await loginPrism(sb, { ...cfg.env, BROWSER: '/bin/false' }, ['--code', code, '--redirect-uri', 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1']);
+    const code = sb.state.issueCode({
+      provider: 'prism',
+      clientId: CLIENTS.prism.clientId,
+      redirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1',
+    });
+    const r = await loginPrism(sb, { ...cfg.env, BROWSER: '/bin/false' }, [
+      '--code',
+      code,
+      '--redirect-uri',
+      'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1',
+    ]);
     expect(r.code).toBe(0);
     expect(sb.requests.filter((q) => q.endpoint === 'prism-authorize')).toHaveLength(0);
-    expect(tokenRequests()[0]!.query).toEqual({ grant_type: 'authorization_code', code, redirect_uri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1' });
+    expect(tokenRequests()[0]!.query).toEqual({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1',
+    });
   });
 
   it('a reused code is refused with exit 3 and nothing stored', async () => {
-    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://app.example.test/cb' });
-    expect((await loginPrism(sb, cfg.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb'])).code).toBe(0);
+    const code = sb.state.issueCode({
+      provider: 'prism',
+      clientId: CLIENTS.prism.clientId,
+      redirectUri: 'https://app.example.test/cb',
+    });
+    expect(
+      (await loginPrism(sb, cfg.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb'])).code,
+    ).toBe(0);
     const other = tempConfig();
     const r = await loginPrism(sb, other.env, ['--code', code, '--redirect-uri', 'https://app.example.test/cb']);
     expect(r.code).toBe(3);
@@ -103,7 +127,10 @@ describe('refresh and verify', () => {
   });
   afterAll(() => login.cleanup());
   beforeEach(() => copyLogin(sb, login, cfg));
-  const secrets = () => ({ refresh: cfg.secret('prism', 'refresh_token'), access: cfg.secret('prism', 'access_token') });
+  const secrets = () => ({
+    refresh: cfg.secret('prism', 'refresh_token'),
+    access: cfg.secret('prism', 'access_token'),
+  });
 
   it('refresh is a GET with grant_type=refresh_token and the rotated refresh token replaces the stored one', async () => {
     const before = secrets();
@@ -121,8 +148,14 @@ describe('refresh and verify', () => {
   it('show reports the stored refresh token (summary, --json, and refresh --json)', async () => {
     const summary = await runCli(['show'], { env: cfg.env });
     expect(summary.stdout).toMatch(/^refresh token +yes$/m);
-    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({ has_refresh_token: true, refreshed: false });
-    expect(JSON.parse((await runCli(['refresh', '--json'], { env: cfg.env })).stdout)).toMatchObject({ has_refresh_token: true, refreshed: true });
+    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({
+      has_refresh_token: true,
+      refreshed: false,
+    });
+    expect(JSON.parse((await runCli(['refresh', '--json'], { env: cfg.env })).stdout)).toMatchObject({
+      has_refresh_token: true,
+      refreshed: true,
+    });
   });
 
   it('keeps the old refresh token when the response has none', async () => {
@@ -141,9 +174,14 @@ describe('refresh and verify', () => {
     const r = await runCli(['refresh'], { env: cfg.env });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login -p prism --force\n');
+    expect(r.stderr).toBe(
+      'token: PRISM refused: invalid_grant: the refresh token is invalid or expired\nthe login has expired or was revoked; run: token login -p prism --force\n',
+    );
     // The one change a failed request makes (SPEC): the refresh token is marked dead.
-    expect(cfg.profile('prism')).toEqual({ ...before, refreshRefused: { at: expect.any(Number), error: 'invalid_grant' } });
+    expect(cfg.profile('prism')).toEqual({
+      ...before,
+      refreshRefused: { at: expect.any(Number), error: 'invalid_grant' },
+    });
     expect(cfg.text('config.json')).toBe(config);
   });
 
@@ -189,14 +227,24 @@ describe('refresh and verify', () => {
   });
 
   it('show --verify reports PRISM’s own failure envelope as a refusal (exit 3)', async () => {
-    sb.failNext('prism-user', { status: 200, body: '{"success":false,"errorCode":1001,"errorName":"INVALID_TOKEN","message":"token expired","data":null}' });
+    sb.failNext('prism-user', {
+      status: 200,
+      body: '{"success":false,"errorCode":1001,"errorName":"INVALID_TOKEN","message":"token expired","data":null}',
+    });
     const r = await runCli(['show', '--verify'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 3, stdout: '', stderr: 'token: PRISM rejected the token: INVALID_TOKEN: token expired (HTTP 200)\nrun: token refresh -p prism\n' });
+    expect(r).toMatchObject({
+      code: 3,
+      stdout: '',
+      stderr: 'token: PRISM rejected the token: INVALID_TOKEN: token expired (HTTP 200)\nrun: token refresh -p prism\n',
+    });
   });
 
   it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {
     const t = secrets().access;
-    const [plain, bearer] = await Promise.all([runCli(['curl'], { env: cfg.env }), runCli(['curl', '--bearer'], { env: cfg.env })]);
+    const [plain, bearer] = await Promise.all([
+      runCli(['curl'], { env: cfg.env }),
+      runCli(['curl', '--bearer'], { env: cfg.env }),
+    ]);
     expect(plain.stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
     expect(bearer.stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
   });

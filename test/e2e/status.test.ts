@@ -48,8 +48,21 @@ describe('token status', () => {
     const r = await runCli(['status', '--json'], { env: cfg.env });
     expect(r.code).toBe(0);
     const [bp, prism] = JSON.parse(r.stdout);
-    expect(prism).toMatchObject({ profile: 'prism', provider: 'prism', ok: true, refreshed: false, user: 'admin (Sandbox Admin)' });
-    expect(bp).toMatchObject({ profile: 'brightpattern', provider: 'brightpattern', ok: true, refreshed: true, user: null, expires_in: 3600 });
+    expect(prism).toMatchObject({
+      profile: 'prism',
+      provider: 'prism',
+      ok: true,
+      refreshed: false,
+      user: 'admin (Sandbox Admin)',
+    });
+    expect(bp).toMatchObject({
+      profile: 'brightpattern',
+      provider: 'brightpattern',
+      ok: true,
+      refreshed: true,
+      user: null,
+      expires_in: 3600,
+    });
     expect(sb.requests.filter((q) => q.endpoint === 'bp-token')).toHaveLength(1);
   });
 
@@ -64,7 +77,9 @@ describe('token status', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^brightpattern +brightpattern +ok +valid for /);
     expect(lines[1]).toMatch(/^prism +prism +ok +valid for .* admin \(Sandbox Admin\)$/);
-    expect(lines[2]).toBe('revoked        prism          failed  PRISM refused: invalid_grant: the refresh token is invalid or expired');
+    expect(lines[2]).toBe(
+      'revoked        prism          failed  PRISM refused: invalid_grant: the refresh token is invalid or expired',
+    );
     // The refused refresh token is dead now (SPEC): never sent again, and list no longer calls it renewable.
     const json = await runCli(['status', '--json'], { env: cfg.env });
     expect(json.code).toBe(3);
@@ -72,15 +87,25 @@ describe('token status', () => {
       profile: 'revoked',
       provider: 'prism',
       ok: false,
-      error: { code: 'provider_refused', message: 'PRISM refused the refresh token of profile revoked earlier (invalid_grant); it is not sent again', hint: 'run: token login -p revoked --force' },
+      error: {
+        code: 'provider_refused',
+        message: 'PRISM refused the refresh token of profile revoked earlier (invalid_grant); it is not sent again',
+        hint: 'run: token login -p revoked --force',
+      },
     });
     expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +revoked +prism +expired +file$/m);
   });
 
   it('a token the PRISM user API refuses is a failure (exit 3), though it has not expired', async () => {
-    sb.failNext('prism-user', { status: 401, body: '{"success":false,"errorCode":401,"errorName":"UNAUTHORIZED","message":"revoked","data":null}' });
+    sb.failNext('prism-user', {
+      status: 401,
+      body: '{"success":false,"errorCode":401,"errorName":"UNAUTHORIZED","message":"revoked","data":null}',
+    });
     const r = await runCli(['status', '-p', 'prism'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 3, stdout: 'prism  prism  failed  PRISM rejected the token: UNAUTHORIZED: revoked (HTTP 401)\n' });
+    expect(r).toMatchObject({
+      code: 3,
+      stdout: 'prism  prism  failed  PRISM rejected the token: UNAUTHORIZED: revoked (HTTP 401)\n',
+    });
   });
 
   it('the exit code is the first failure’s: an unreachable service is 4', async () => {
@@ -92,7 +117,8 @@ describe('token status', () => {
   });
 
   it('profiles are checked concurrently: three slow identity answers take about one', async () => {
-    for (const r of await Promise.all(['p2', 'p3'].map((name) => loginPrism(sb, cfg.env, ['-p', name])))) expect(r.code, r.stderr).toBe(0);
+    for (const r of await Promise.all(['p2', 'p3'].map((name) => loginPrism(sb, cfg.env, ['-p', name]))))
+      expect(r.code, r.stderr).toBe(0);
     for (let i = 0; i < 3; i++) sb.failNext('prism-user', { hang: true });
     const started = Date.now();
     const r = await runCli(['status', '--json'], { env: { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2' } });
@@ -105,7 +131,11 @@ describe('token status', () => {
   it('no profiles: exit 5 with the login hint', async () => {
     const empty = tempConfig();
     const r = await runCli(['status'], { env: empty.env });
-    expect(r).toMatchObject({ code: 5, stdout: '', stderr: 'token: not logged in\nrun: token login <prism|priava|brightpattern>\n' });
+    expect(r).toMatchObject({
+      code: 5,
+      stdout: '',
+      stderr: 'token: not logged in\nrun: token login <prism|priava|brightpattern>\n',
+    });
     empty.cleanup();
   });
 });

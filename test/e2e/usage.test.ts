@@ -13,14 +13,35 @@ const { sb, cfg } = useSandboxConfig({}, { TOKEN_CLIENT_SECRET: 's3cret' });
 describe('bad input', () => {
   it.each([
     [['login', 'github'], /^token: unknown provider "github"\nproviders: prism, priava, brightpattern, bp\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'not a url'], /^token: --service-url must be an http\(s\) URL, got "not a url"\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'ftp://x.example'], /^token: --service-url must be an http\(s\) URL, got "ftp:\/\/x.example"\n$/],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'not a url'],
+      /^token: --service-url must be an http\(s\) URL, got "not a url"\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'ftp://x.example'],
+      /^token: --service-url must be an http\(s\) URL, got "ftp:\/\/x.example"\n$/,
+    ],
     [['login', 'bp', '--client-id', '', '--tenant', 't.example'], /^token: --client-id is empty\n$/],
-    [['login', 'bp', '--client-id', 'c', '--tenant', 'bad host/x'], /^token: --tenant must be a host name like example\.brightpattern\.com, got "bad host\/x"\n$/],
-    [['login', 'bp', '--client-id', 'c', '--tenant', 't.example', '--region', 'EU'], /^token: --region does not apply to brightpattern\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--port', '70000'], /^token: --port must be a whole number from 0 to 65535, got "70000"\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--timeout', 'soon'], /^token: --timeout must be a whole number from 1 to 86400, got "soon"\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'http://x.example'], /^token: refusing plain http:\/\/ for x\.example: tokens would cross the network unencrypted\nuse https:\/\/, or pass --allow-http/],
+    [
+      ['login', 'bp', '--client-id', 'c', '--tenant', 'bad host/x'],
+      /^token: --tenant must be a host name like example\.brightpattern\.com, got "bad host\/x"\n$/,
+    ],
+    [
+      ['login', 'bp', '--client-id', 'c', '--tenant', 't.example', '--region', 'EU'],
+      /^token: --region does not apply to brightpattern\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--port', '70000'],
+      /^token: --port must be a whole number from 0 to 65535, got "70000"\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--timeout', 'soon'],
+      /^token: --timeout must be a whole number from 1 to 86400, got "soon"\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'http://x.example'],
+      /^token: refusing plain http:\/\/ for x\.example: tokens would cross the network unencrypted\nuse https:\/\/, or pass --allow-http/,
+    ],
     [['show', '--bogus'], /^token: unknown option '--bogus'\nsee: token show --help\n$/],
     [['show', '--raw', '--header'], /^token: choose one of --raw, --json, --header\n$/],
     // The start-up fast path for `show --raw` hands anything it does not know to commander.
@@ -29,12 +50,36 @@ describe('bad input', () => {
     [['frobnicate'], /^token: unknown command 'frobnicate'\nsee: token --help\n$/],
     [['logot'], /^token: unknown command 'logot'\ndid you mean logout\? see: token --help\n$/],
     [['completion', 'tcsh'], /^token: unknown shell "tcsh"\nshells: bash, zsh, fish\n$/],
-    [['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'], /^token: invalid profile name "\.\.\/x"\nuse 1-64 letters, digits, "\.", "_" or "-", starting with a letter or digit\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'foo'], /^token: --redirect-uri must be an http\(s\) URL, got "foo"\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example/base?x=1'], /^token: --service-url must be a base URL without \?query or #fragment, got "https:\/\/x\.example\/base\?x=1"\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--code', 'abc'], /^token: --code needs --redirect-uri: the redirect URI the code was issued for\nPRISM registers https:\/\/global\.apis\.naver\.com/],
+    [
+      ['login', 'bp', '-p', '../x', '--client-id', 'c', '--tenant', 't.example'],
+      /^token: invalid profile name "\.\.\/x"\nuse 1-64 letters, digits, "\.", "_" or "-", starting with a letter or digit\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'foo'],
+      /^token: --redirect-uri must be an http\(s\) URL, got "foo"\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example/base?x=1'],
+      /^token: --service-url must be a base URL without \?query or #fragment, got "https:\/\/x\.example\/base\?x=1"\n$/,
+    ],
+    [
+      ['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--code', 'abc'],
+      /^token: --code needs --redirect-uri: the redirect URI the code was issued for\nPRISM registers https:\/\/global\.apis\.naver\.com/,
+    ],
     [['use', 'ghost'], /^token: unknown profile "ghost"\nrun: token login <provider>\n$/],
-    [['login', 'prism', '--client-id', 'c', '--service-url', 'https://x.example', '--redirect-uri', 'http://127.0.0.1:0/cb'], /^token: --redirect-uri http:\/\/127\.0\.0\.1:0\/cb has port 0: the provider would send the code to a port nobody listens on\n/],
+    [
+      [
+        'login',
+        'prism',
+        '--client-id',
+        'c',
+        '--service-url',
+        'https://x.example',
+        '--redirect-uri',
+        'http://127.0.0.1:0/cb',
+      ],
+      /^token: --redirect-uri http:\/\/127\.0\.0\.1:0\/cb has port 0: the provider would send the code to a port nobody listens on\n/,
+    ],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: cfg.env });
     expect(r.stderr).toMatch(message);
@@ -47,14 +92,24 @@ describe('bad input', () => {
   it('an unusable config dir is exit 2 naming the path, not "a bug"', async () => {
     const r = await runCli(['list'], { env: { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' } });
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe('token: cannot read /etc/passwd/config.json: a part of its path is not a directory\nfix the path, or set TOKEN_CONFIG_DIR to another directory\n');
+    expect(r.stderr).toBe(
+      'token: cannot read /etc/passwd/config.json: a part of its path is not a directory\nfix the path, or set TOKEN_CONFIG_DIR to another directory\n',
+    );
   });
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
     const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n',
+    });
     const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
-    expect(tooLong).toMatchObject({ code: 2, stdout: '', stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "1e9"\n' });
+    expect(tooLong).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "1e9"\n',
+    });
     expect(cfg.names()).toEqual([]);
   });
 
@@ -71,7 +126,9 @@ describe('bad input', () => {
   it('--json errors are one JSON object on stdout', async () => {
     const r = await runCli(['show', '--json'], { env: cfg.env });
     expect(r.code).toBe(5);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_logged_in', message: 'not logged in', hint: 'run: token login <prism|priava|brightpattern>' } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'not_logged_in', message: 'not logged in', hint: 'run: token login <prism|priava|brightpattern>' },
+    });
     expect(r.stderr).toBe('');
   });
 });
@@ -89,8 +146,14 @@ describe('profile selection', () => {
   beforeEach(() => cpSync(logins.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true }));
 
   it('uses the default (the first login), -p, or TOKEN_PROFILE; the flag wins', async () => {
-    const name = async (args: string[], env = cfg.env) => JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
-    const names = await Promise.all([name([]), name(['-p', 'second']), name([], { ...cfg.env, TOKEN_PROFILE: 'second' }), name(['-p', 'brightpattern'], { ...cfg.env, TOKEN_PROFILE: 'second' })]);
+    const name = async (args: string[], env = cfg.env) =>
+      JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
+    const names = await Promise.all([
+      name([]),
+      name(['-p', 'second']),
+      name([], { ...cfg.env, TOKEN_PROFILE: 'second' }),
+      name(['-p', 'brightpattern'], { ...cfg.env, TOKEN_PROFILE: 'second' }),
+    ]);
     expect(names).toEqual(['brightpattern', 'second', 'second', 'brightpattern']);
   });
 
@@ -100,7 +163,9 @@ describe('profile selection', () => {
     const r = await runCli(['show', '--raw'], { env: cfg.env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('token: several profiles and no default: second, third\npass -p <profile>, or run: token use <profile>\n');
+    expect(r.stderr).toBe(
+      'token: several profiles and no default: second, third\npass -p <profile>, or run: token use <profile>\n',
+    );
     expect((await runCli(['use', 'third'], { env: cfg.env })).code).toBe(0);
     expect((await runCli(['show', '--raw'], { env: cfg.env })).code).toBe(0);
   });
@@ -115,9 +180,18 @@ describe('profile selection', () => {
     const second = cfg.profile('second');
     delete second.token;
     cfg.writeProfile('second', second);
-    const [list, text] = await Promise.all([runCli(['list', '--json'], { env: cfg.env }), runCli(['list'], { env: cfg.env })]);
+    const [list, text] = await Promise.all([
+      runCli(['list', '--json'], { env: cfg.env }),
+      runCli(['list'], { env: cfg.env }),
+    ]);
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [r.name, r.status, typeof r.expires_at])).toEqual([
+    expect(
+      JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [
+        r.name,
+        r.status,
+        typeof r.expires_at,
+      ]),
+    ).toEqual([
       ['brightpattern', 'valid', 'string'],
       ['second', 'none', 'object'],
     ]);
@@ -139,14 +213,21 @@ describe('profile selection', () => {
     const before = [cfg.text('profiles/second.json'), cfg.text('config.json')];
     const path = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles', 'second.json');
     const r = await runCli(['refresh', '-p', 'second'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `token: ${path} is damaged: options must be an object\nfix the file by hand, or remove it and log in again\n` });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `token: ${path} is damaged: options must be an object\nfix the file by hand, or remove it and log in again\n`,
+    });
     expect([cfg.text('profiles/second.json'), cfg.text('config.json')]).toEqual(before);
     // Another profile does not read that file: it still works.
     expect((await runCli(['show', '--raw', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
     // list shows it as damaged and the others as they are; without --force login refuses to read it.
     const list = await runCli(['list', '--json'], { env: cfg.env });
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout).map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([['brightpattern', 'valid'], ['second', 'damaged']]);
+    expect(JSON.parse(list.stdout).map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([
+      ['brightpattern', 'valid'],
+      ['second', 'damaged'],
+    ]);
     expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(2);
     expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
     expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
@@ -160,9 +241,19 @@ describe('profile selection', () => {
     const first = cfg.profile('brightpattern');
     first.token.expiresAt = 1e20;
     cfg.writeProfile('brightpattern', first);
-    const [list, show, json] = await Promise.all([['list', '--json'], ['show', '-p', 'brightpattern'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
+    const [list, show, json] = await Promise.all(
+      [
+        ['list', '--json'],
+        ['show', '-p', 'brightpattern'],
+        ['show', '--json'],
+      ].map((args) => runCli(args, { env: cfg.env })),
+    );
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(list!.stdout)[0]).toMatchObject({ profile: 'brightpattern', name: 'brightpattern', expires_at: null });
+    expect(JSON.parse(list!.stdout)[0]).toMatchObject({
+      profile: 'brightpattern',
+      name: 'brightpattern',
+      expires_at: null,
+    });
     expect(show).toMatchObject({ code: 0, stderr: '' });
     expect(show!.stdout).toMatch(/^expires +out of range \(in /m);
     expect(JSON.parse(json!.stdout)).toMatchObject({ expires_at: null, expired: false });
@@ -170,10 +261,18 @@ describe('profile selection', () => {
 
   it('names of built-in object properties are profile names like any other', async () => {
     const before = [cfg.names(), cfg.text('config.json')];
-    const commands = [['show', '--raw', '-p', 'toString'], ['use', 'valueOf'], ['logout', '-p', 'hasOwnProperty']];
+    const commands = [
+      ['show', '--raw', '-p', 'toString'],
+      ['use', 'valueOf'],
+      ['logout', '-p', 'hasOwnProperty'],
+    ];
     const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
     for (const [i, args] of commands.entries()) {
-      expect(results[i]).toMatchObject({ code: 2, stdout: '', stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n` });
+      expect(results[i]).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `token: unknown profile "${args.at(-1)}"\nprofiles: brightpattern, second\n`,
+      });
     }
     expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
     expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
@@ -181,16 +280,29 @@ describe('profile selection', () => {
     expect(r).toMatchObject({ code: 0, stdout: `${cfg.secret('constructor', 'access_token')}\n`, stderr: '' });
   });
 
-  it.each(['me@work', 'a+b', '.hidden', 'x'.repeat(65)])('a profile name version 2 does not allow (%s) is exit 2, for every command, and nothing changes', async (name) => {
-    const before = [cfg.names(), cfg.text('config.json')];
-    const commands = [['login', 'bp', '-p', name, '--client-id', 'c', '--tenant', 't.example'], ['show', '--raw', '-p', name], ['use', name], ['logout', '-p', name]];
-    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
-    for (const [i, args] of commands.entries()) {
-      const r = results[i]!;
-      expect([args[0], r.code, r.stdout, r.stderr]).toEqual([args[0], 2, '', `token: invalid profile name ${JSON.stringify(name)}\nuse 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`]);
-    }
-    expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
-  });
+  it.each(['me@work', 'a+b', '.hidden', 'x'.repeat(65)])(
+    'a profile name version 2 does not allow (%s) is exit 2, for every command, and nothing changes',
+    async (name) => {
+      const before = [cfg.names(), cfg.text('config.json')];
+      const commands = [
+        ['login', 'bp', '-p', name, '--client-id', 'c', '--tenant', 't.example'],
+        ['show', '--raw', '-p', name],
+        ['use', name],
+        ['logout', '-p', name],
+      ];
+      const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+      for (const [i, args] of commands.entries()) {
+        const r = results[i]!;
+        expect([args[0], r.code, r.stdout, r.stderr]).toEqual([
+          args[0],
+          2,
+          '',
+          `token: invalid profile name ${JSON.stringify(name)}\nuse 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`,
+        ]);
+      }
+      expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
+    },
+  );
 });
 
 describe('stdout', () => {
@@ -210,12 +322,28 @@ describe('the show --raw fast path', () => {
     expect((await loginBp(sb, cfg.env, ['-p', 'one'])).code).toBe(0);
     expect((await loginBp(sb, cfg.env, ['-p', 'two'])).code).toBe(0);
     // -v is not on the fast path: the same command through commander.
-    const raw = [['show', '--raw', '-p', 'two'], ['show', '-p', 'two', '--raw'], ['show', '--profile=two', '--raw', '--no-refresh'], ['-v', 'show', '--raw', '-p', 'two']];
-    const commands = [['show', '--json', '-p', 'two'], ['show', '--header', '--profile', 'two'], ['show', '--raw', '-p', 'three'], ...raw];
-    const [shown, header, missing, ...results] = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    const raw = [
+      ['show', '--raw', '-p', 'two'],
+      ['show', '-p', 'two', '--raw'],
+      ['show', '--profile=two', '--raw', '--no-refresh'],
+      ['-v', 'show', '--raw', '-p', 'two'],
+    ];
+    const commands = [
+      ['show', '--json', '-p', 'two'],
+      ['show', '--header', '--profile', 'two'],
+      ['show', '--raw', '-p', 'three'],
+      ...raw,
+    ];
+    const [shown, header, missing, ...results] = await Promise.all(
+      commands.map((args) => runCli(args, { env: cfg.env })),
+    );
     const json = JSON.parse(shown!.stdout);
     for (const r of results) expect(r).toMatchObject({ code: 0, stdout: `${json.access_token}\n`, stderr: '' });
     expect(header!.stdout).toBe(`Authorization: Bearer ${json.access_token}\n`);
-    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: 'token: unknown profile "three"\nprofiles: one, two\n' });
+    expect(missing).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'token: unknown profile "three"\nprofiles: one, two\n',
+    });
   });
 });

@@ -40,7 +40,9 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
       // A hung run fails its test on `code: null`; say here what it was doing, for CI logs.
       const log = opts.env?.SCRIPTED_BROWSER_LOG;
       const browser = log && existsSync(log) ? readFileSync(log, 'utf8') : '(no browser log)\n';
-      console.error(`runCli: token ${args.join(' ')} killed after ${timeoutMs / 1000} s\n--- its stderr:\n${stderr}--- scripted browser log:\n${browser}`);
+      console.error(
+        `runCli: token ${args.join(' ')} killed after ${timeoutMs / 1000} s\n--- its stderr:\n${stderr}--- scripted browser log:\n${browser}`,
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -95,7 +97,13 @@ export function tempConfig(extra: NodeJS.ProcessEnv = {}): TempConfig {
     env,
     config: () => json(join(config, 'config.json')),
     profile,
-    names: () => (existsSync(join(config, 'profiles')) ? readdirSync(join(config, 'profiles')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : []),
+    names: () =>
+      existsSync(join(config, 'profiles'))
+        ? readdirSync(join(config, 'profiles'))
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => f.slice(0, -5))
+            .sort()
+        : [],
     secret(name, kind) {
       const p = profile(name);
       if (kind === 'access_token') return p?.token?.accessToken;

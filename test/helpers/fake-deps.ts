@@ -152,7 +152,7 @@ export interface Outcome {
 export async function outcome(deps: FakeDeps, fn: () => Promise<unknown>, json = false): Promise<Outcome> {
   // A command starts in a later millisecond than the last one ended, as a new process
   // would: renew() tells a failure it queued behind from an earlier one by its time.
-  for (const t = Date.now(); Date.now() === t; ) await new Promise((resolve) => setImmediate(resolve));
+  for (const t = Date.now(); Date.now() === t;) await new Promise((resolve) => setImmediate(resolve));
   const before = { out: deps.stdout.text().length, err: deps.stderr.text().length };
   let code = 0;
   try {
@@ -164,7 +164,11 @@ export async function outcome(deps: FakeDeps, fn: () => Promise<unknown>, json =
 }
 
 /** The flags commander hands `login <provider>` for a login against the sandbox. */
-export function sandboxLoginFlags(sb: Sandbox, provider: 'brightpattern' | 'prism' | 'priava', redirectUri?: string): LoginFlags {
+export function sandboxLoginFlags(
+  sb: Sandbox,
+  provider: 'brightpattern' | 'prism' | 'priava',
+  redirectUri?: string,
+): LoginFlags {
   const common = { browser: true, timeout: '300', clientId: CLIENTS[provider].clientId };
   if (provider === 'brightpattern') return { ...common, tenant: CLIENTS.brightpattern.tenant, url: sb.bpUrl };
   if (provider === 'prism') return { ...common, serviceUrl: sb.prismServiceUrl };
@@ -176,13 +180,22 @@ export function sandboxLoginFlags(sb: Sandbox, provider: 'brightpattern' | 'pris
  * `token login <provider> ...` in-process: flags → LoginOptions (toLoginOptions), then
  * login(opts, deps), with the client secret in TOKEN_CLIENT_SECRET as the CLI tests give it.
  */
-export function loginInProcess(deps: FakeDeps, sb: Sandbox, provider: 'brightpattern' | 'prism' | 'priava', redirectUri?: string, extra: Partial<LoginFlags> = {}): Promise<Outcome> {
+export function loginInProcess(
+  deps: FakeDeps,
+  sb: Sandbox,
+  provider: 'brightpattern' | 'prism' | 'priava',
+  redirectUri?: string,
+  extra: Partial<LoginFlags> = {},
+): Promise<Outcome> {
   return outcome(
     deps,
     async () => {
       deps.env.TOKEN_CLIENT_SECRET = CLIENTS[provider].clientSecret;
       try {
-        await login(await toLoginOptions(provider, { ...sandboxLoginFlags(sb, provider, redirectUri), ...extra }, deps), deps);
+        await login(
+          await toLoginOptions(provider, { ...sandboxLoginFlags(sb, provider, redirectUri), ...extra }, deps),
+          deps,
+        );
       } finally {
         delete deps.env.TOKEN_CLIENT_SECRET;
       }
@@ -198,8 +211,10 @@ export function loginInProcess(deps: FakeDeps, sb: Sandbox, provider: 'brightpat
 async function signIn(url: string, decision: 'approve' | 'deny'): Promise<void> {
   const page = await (await fetch(url)).text();
   const fields = new URLSearchParams();
-  const unescape = (s: string) => s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
-  for (const m of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields.set(unescape(m[1]!), unescape(m[2]!));
+  const unescape = (s: string) =>
+    s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+  for (const m of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    fields.set(unescape(m[1]!), unescape(m[2]!));
   fields.set('decision', decision);
   const submitted = await fetch(url, { method: 'POST', body: fields, redirect: 'manual' });
   const location = submitted.headers.get('location');

@@ -84,18 +84,33 @@ export async function startKeyring(): Promise<Keyring> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const dbus = spawn('dbus-daemon', ['--nofork', `--config-file=${join(dir, 'bus.conf')}`, '--print-address=1'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dbus = spawn('dbus-daemon', ['--nofork', `--config-file=${join(dir, 'bus.conf')}`, '--print-address=1'], {
+      env: baseEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(dbus);
     const bus = await firstLine(dbus, 'dbus-daemon');
     const env = { ...baseEnv, DBUS_SESSION_BUS_ADDRESS: bus };
     // --unlock reads the password from stdin and creates the login keyring, which becomes the default collection.
-    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+      env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     children.push(keyring);
     keyring.stdin.end('token-test-password');
-    await waitFor(() => nameHasOwner(env, 'org.freedesktop.secrets'), 10_000, 'gnome-keyring-daemon to own org.freedesktop.secrets', keyring);
+    await waitFor(
+      () => nameHasOwner(env, 'org.freedesktop.secrets'),
+      10_000,
+      'gnome-keyring-daemon to own org.freedesktop.secrets',
+      keyring,
+    );
     const kr = keyringOn(bus, env, close);
     // Prove the default collection takes a write without a prompt before any test relies on it.
-    await secretTool(env, ['store', '--label=token-test probe', 'service', 'token-test-probe', 'account', 'probe'], 'probe');
+    await secretTool(
+      env,
+      ['store', '--label=token-test probe', 'service', 'token-test-probe', 'account', 'probe'],
+      'probe',
+    );
     if ((await secretTool(env, ['lookup', 'service', 'token-test-probe', 'account', 'probe'])).stdout !== 'probe') {
       throw new Error('the private keyring did not keep a probe secret');
     }
@@ -119,7 +134,12 @@ function keyringOn(bus: string, env: NodeJS.ProcessEnv, close: () => Promise<voi
       // keytar's own schema and attributes, so keytar finds it again; the value on stdin.
       const script = `let v='';process.stdin.on('data',d=>v+=d).on('end',()=>require('keytar').setPassword(${JSON.stringify(SERVICE)},${JSON.stringify(account)},v).then(()=>process.exit(0),e=>{console.error(e.message);process.exit(1)}))`;
       await new Promise<void>((resolve, reject) => {
-        const child = execFile(process.execPath, ['-e', script], { env, cwd: ROOT, timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`keytar store failed: ${stderr}`)) : resolve()));
+        const child = execFile(
+          process.execPath,
+          ['-e', script],
+          { env, cwd: ROOT, timeout: 10_000 },
+          (err, _o, stderr) => (err ? reject(new Error(`keytar store failed: ${stderr}`)) : resolve()),
+        );
         child.stdin!.end(value);
       });
     },
@@ -156,7 +176,14 @@ function nameHasOwner(env: NodeJS.ProcessEnv, name: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile(
       'dbus-send',
-      ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${name}`],
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        `string:${name}`,
+      ],
       { env, timeout: 5_000 },
       (err, stdout) => resolve(!err && /boolean true/.test(stdout)),
     );
@@ -168,7 +195,8 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string, 
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`waiting for ${what}: it exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw new Error(`waiting for ${what}: it exited with ${child.exitCode}: ${stderr.trim()}`);
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -4,20 +4,55 @@ import { CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, type RunResult, type TempConfig } from './cli.js';
 
 export function loginBp(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
-  return runCli(['login', 'brightpattern', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl, ...extra], {
-    env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret },
-  });
+  return runCli(
+    [
+      'login',
+      'brightpattern',
+      '--client-id',
+      CLIENTS.brightpattern.clientId,
+      '--tenant',
+      CLIENTS.brightpattern.tenant,
+      '--url',
+      sb.bpUrl,
+      ...extra,
+    ],
+    {
+      env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret },
+    },
+  );
 }
 
 export function loginPrism(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
-  return runCli(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, ...extra], {
-    env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret },
-  });
+  return runCli(
+    ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, ...extra],
+    {
+      env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret },
+    },
+  );
 }
 
-export function loginPriava(sb: Sandbox, env: NodeJS.ProcessEnv, redirectUri: string, extra: string[] = []): Promise<RunResult> {
+export function loginPriava(
+  sb: Sandbox,
+  env: NodeJS.ProcessEnv,
+  redirectUri: string,
+  extra: string[] = [],
+): Promise<RunResult> {
   return runCli(
-    ['login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl, '--authorize-url', sb.priavaAuthorizeUrl, '--redirect-uri', redirectUri, ...extra],
+    [
+      'login',
+      'priava',
+      '--client-id',
+      CLIENTS.priava.clientId,
+      '--region',
+      'APAC',
+      '--api-url',
+      sb.priavaApiUrl,
+      '--authorize-url',
+      sb.priavaAuthorizeUrl,
+      '--redirect-uri',
+      redirectUri,
+      ...extra,
+    ],
     { env: { ...env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret } },
   );
 }
@@ -27,11 +62,20 @@ export function loginPriava(sb: Sandbox, env: NodeJS.ProcessEnv, redirectUri: st
  * pair the sandbox issued for the profile: the state a login leaves, without a login per
  * test, and no test spends another's refresh token.
  */
-export function copyLogin(sb: Sandbox, from: TempConfig, to: TempConfig, name: 'prism' | 'brightpattern' = 'prism'): void {
+export function copyLogin(
+  sb: Sandbox,
+  from: TempConfig,
+  to: TempConfig,
+  name: 'prism' | 'brightpattern' = 'prism',
+): void {
   cpSync(from.env.TOKEN_CONFIG_DIR!, to.env.TOKEN_CONFIG_DIR!, { recursive: true });
   const p = to.profile(name);
   // As the sandbox answers a login: PRISM with a refresh token, Bright Pattern with a JWT.
-  const t = sb.state.issueTokens({ provider: name, clientId: CLIENTS[name].clientId }, name === 'prism', name === 'brightpattern');
+  const t = sb.state.issueTokens(
+    { provider: name, clientId: CLIENTS[name].clientId },
+    name === 'prism',
+    name === 'brightpattern',
+  );
   const now = Date.now();
   p.token = { ...p.token, accessToken: t.accessToken, expiresAt: now + t.expiresIn * 1000, obtainedAt: now };
   if (t.refreshToken) p.secrets.refreshToken = t.refreshToken;

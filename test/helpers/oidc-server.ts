@@ -38,7 +38,10 @@ export async function startOidcServer(clients: OidcClient[]): Promise<OidcServer
     cookies: { keys: ['token-cli-test-cookie-key'] },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 3600, RefreshToken: 86400, IdToken: 3600 },
   });
-  provider.on('access_token.saved', (token: { grantId?: string }) => void (token.grantId && grantIds.add(token.grantId)));
+  provider.on(
+    'access_token.saved',
+    (token: { grantId?: string }) => void (token.grantId && grantIds.add(token.grantId)),
+  );
   const requests: OidcServer['requests'] = [];
   const callback = provider.callback();
   server.on('request', (req, res) => {

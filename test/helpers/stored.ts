@@ -10,7 +10,10 @@ export async function profileNames(env: NodeJS.ProcessEnv): Promise<string[]> {
 }
 
 /** From `token show --json --no-refresh`: what a profile has stored (not the time left, which moves). */
-export async function storedToken(env: NodeJS.ProcessEnv, profile: string): Promise<{ access_token: string; expires_at: string | null; has_refresh_token: boolean }> {
+export async function storedToken(
+  env: NodeJS.ProcessEnv,
+  profile: string,
+): Promise<{ access_token: string; expires_at: string | null; has_refresh_token: boolean }> {
   const r = await runCli(['show', '--json', '--no-refresh', '-p', profile], { env });
   if (r.code !== 0) throw new Error(`token show exited ${r.code}: ${r.stderr}`);
   const { access_token, expires_at, has_refresh_token } = JSON.parse(r.stdout);

@@ -56,8 +56,24 @@ export async function runInTerminal(args: string[], opts: TerminalOptions): Prom
       '',
     ].join('\n'),
   );
-  const tmux = (...a: string[]) => run('tmux', ['-S', socket, ...a], { env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' } });
-  await tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), '-s', 'token', 'bash', '--norc', '--noprofile', join(dir, 'run.sh'));
+  const tmux = (...a: string[]) =>
+    run('tmux', ['-S', socket, ...a], { env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' } });
+  await tmux(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-x',
+    String(opts.cols ?? 100),
+    '-y',
+    String(opts.rows ?? 30),
+    '-s',
+    'token',
+    'bash',
+    '--norc',
+    '--noprofile',
+    join(dir, 'run.sh'),
+  );
 
   const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'token')).stdout;
   const waitUntil = async (what: string, check: (text: string) => boolean, timeoutMs = 15_000) => {
@@ -65,11 +81,13 @@ export async function runInTerminal(args: string[], opts: TerminalOptions): Prom
     for (;;) {
       const text = await screen();
       if (check(text)) return text;
-      if (Date.now() > deadline) throw new Error(`the terminal never showed ${what} in ${timeoutMs} ms; it shows:\n${text}`);
+      if (Date.now() > deadline)
+        throw new Error(`the terminal never showed ${what} in ${timeoutMs} ms; it shows:\n${text}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const waitFor = async (pattern: RegExp, timeoutMs?: number) => (await waitUntil(String(pattern), (t) => pattern.test(t), timeoutMs)).match(pattern)!;
+  const waitFor = async (pattern: RegExp, timeoutMs?: number) =>
+    (await waitUntil(String(pattern), (t) => pattern.test(t), timeoutMs)).match(pattern)!;
   return {
     type: async (text) => void (await tmux('send-keys', '-t', 'token', '-l', text)),
     press: async (...keys) => void (await tmux('send-keys', '-t', 'token', ...keys)),

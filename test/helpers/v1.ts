@@ -16,7 +16,12 @@ export interface V1Dir {
  * version 1): profiles.json {version: 1, default, profiles}, credentials.json {version: 1,
  * secrets} with `<profile>:<kind>` keys, both 0600 in a 0700 dir.
  */
-export function writeV1(dir: string, sandbox: Sandbox, names = { prism: 'prism', bp: 'work.bp' }, store: 'file' | 'keychain' = 'file'): V1Dir {
+export function writeV1(
+  dir: string,
+  sandbox: Sandbox,
+  names = { prism: 'prism', bp: 'work.bp' },
+  store: 'file' | 'keychain' = 'file',
+): V1Dir {
   const now = Date.now();
   const p = sandbox.state.issueTokens({ provider: 'prism', clientId: CLIENTS.prism.clientId }, true);
   const b = sandbox.state.issueTokens({ provider: 'brightpattern', clientId: CLIENTS.brightpattern.clientId }, false);
@@ -47,8 +52,19 @@ export function writeV1(dir: string, sandbox: Sandbox, names = { prism: 'prism',
     [`${names.bp}:access_token`]: b.accessToken,
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'profiles.json'), `${JSON.stringify({ version: 1, default: names.prism, profiles }, null, 2)}\n`, { mode: 0o600 });
-  if (store === 'file') writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify({ version: 1, secrets }, null, 2)}\n`, { mode: 0o600 });
-  return { profiles, secrets, prism: { access: p.accessToken, refresh: p.refreshToken! }, bp: { access: b.accessToken } };
+  writeFileSync(
+    join(dir, 'profiles.json'),
+    `${JSON.stringify({ version: 1, default: names.prism, profiles }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  if (store === 'file')
+    writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify({ version: 1, secrets }, null, 2)}\n`, {
+      mode: 0o600,
+    });
+  return {
+    profiles,
+    secrets,
+    prism: { access: p.accessToken, refresh: p.refreshToken! },
+    bp: { access: b.accessToken },
+  };
 }
-

@@ -74,7 +74,11 @@ async function handedOffUrl(run: Promise<RunResult>): Promise<string> {
 
 async function result(): Promise<{ ok: string | null; title: string; text: string }> {
   const h1 = page.locator('h1#result');
-  return { ok: await h1.getAttribute('data-ok'), title: await h1.innerText(), text: await page.locator('body').innerText() };
+  return {
+    ok: await h1.getAttribute('data-ok'),
+    title: await h1.innerText(),
+    text: await page.locator('body').innerText(),
+  };
 }
 
 /** TOKEN_TEST_SCREENSHOTS=<dir> keeps the pages for a human to look at. */
@@ -103,9 +107,15 @@ describe.skipIf(skip)('login with headless Chromium as the browser', () => {
     await page.waitForURL((u) => u.href.startsWith(`${redirectUri}?`));
     const landed = new URL(page.url());
     expect(landed.searchParams.get('state')).toBe(url.searchParams.get('state'));
-    expect(await result()).toEqual({ ok: 'true', title: 'Signed in', text: expect.stringContaining('You are signed in to token.') });
+    expect(await result()).toEqual({
+      ok: 'true',
+      title: 'Signed in',
+      text: expect.stringContaining('You are signed in to token.'),
+    });
     // The page's CSP (default-src 'none') still lets its inline style through.
-    await expect(page.locator('h1#result').evaluate((h) => getComputedStyle(h).color)).resolves.toBe('rgb(26, 127, 55)');
+    await expect(page.locator('h1#result').evaluate((h) => getComputedStyle(h).color)).resolves.toBe(
+      'rgb(26, 127, 55)',
+    );
     await screenshot('prism-signed-in');
 
     const r = await run;
@@ -116,10 +126,18 @@ describe.skipIf(skip)('login with headless Chromium as the browser', () => {
     expect(cfg.secret('prism', 'refresh_token')).toMatch(/^rt-prism-/);
     const exchange = sb.requests.filter((q) => q.endpoint === 'prism-token');
     expect(exchange).toHaveLength(1);
-    expect(exchange[0]!.query).toEqual({ grant_type: 'authorization_code', code: landed.searchParams.get('code'), redirect_uri: redirectUri });
+    expect(exchange[0]!.query).toEqual({
+      grant_type: 'authorization_code',
+      code: landed.searchParams.get('code'),
+      redirect_uri: redirectUri,
+    });
     // A real browser also asks for /favicon.ico; everything else is the OAuth round trip.
     const oauth = sb.requests.filter((q) => q.path !== '/favicon.ico');
-    expect(oauth.map((q) => `${q.method} ${q.endpoint}`)).toEqual(['GET prism-authorize', 'POST prism-authorize', 'GET prism-token']);
+    expect(oauth.map((q) => `${q.method} ${q.endpoint}`)).toEqual([
+      'GET prism-authorize',
+      'POST prism-authorize',
+      'GET prism-token',
+    ]);
   });
 
   it('PRISM: denying lands on the error page naming access_denied; the CLI exits 3 and stores nothing', async () => {

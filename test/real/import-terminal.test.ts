@@ -29,8 +29,22 @@ afterEach(async () => {
 
 describe.skipIf(skip)('token login prism --refresh-token-stdin on a terminal', () => {
   it('asks for the client secret and the refresh token, hidden, and stores the proved result', async () => {
-    const rt = sb.state.issueTokens({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'http://127.0.0.1:8765/callback' }, true).refreshToken!;
-    term = await runInTerminal(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--refresh-token-stdin'], { env: cfg.env });
+    const rt = sb.state.issueTokens(
+      { provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'http://127.0.0.1:8765/callback' },
+      true,
+    ).refreshToken!;
+    term = await runInTerminal(
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        sb.prismServiceUrl,
+        '--refresh-token-stdin',
+      ],
+      { env: cfg.env },
+    );
     await term.waitFor(/^\? PRISM client secret:/m);
     await term.type(SECRET);
     await term.press('Enter');

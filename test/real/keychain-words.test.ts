@@ -31,7 +31,10 @@ describe.skipIf(!!skip)('the keychain in words', () => {
   });
 
   it('token --version -v reports the Secret Service backend when the keyring answers', async () => {
-    const r = await runCli(['--version', '-v'], { env: { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: kr.bus, TOKEN_STORE: 'auto' }, timeoutMs: 30_000 });
+    const r = await runCli(['--version', '-v'], {
+      env: { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: kr.bus, TOKEN_STORE: 'auto' },
+      timeoutMs: 30_000,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^token 0\.1\.0 \(Node v\d+/);
@@ -39,11 +42,16 @@ describe.skipIf(!!skip)('the keychain in words', () => {
   });
 
   it('token --version -v says in words why the keychain is unavailable, and what fixes it', async () => {
-    const r = await runCli(['--version', '-v'], { env: { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: nobus.bus, TOKEN_STORE: 'auto' }, timeoutMs: 30_000 });
+    const r = await runCli(['--version', '-v'], {
+      env: { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: nobus.bus, TOKEN_STORE: 'auto' },
+      timeoutMs: 30_000,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(1)).toEqual([
       'keychain: unavailable — this session has no D-Bus session bus (usual over SSH, in containers and CI), so no Secret Service can be reached',
-      expect.stringMatching(/^ {2}to use the keychain: .*dbus-run-session.*; or set TOKEN_STORE=file to keep secrets in a 0600 file and silence this$/),
+      expect.stringMatching(
+        /^ {2}to use the keychain: .*dbus-run-session.*; or set TOKEN_STORE=file to keep secrets in a 0600 file and silence this$/,
+      ),
       'TOKEN_STORE: auto (the keychain when available, else a 0600 file in the config dir)',
       '',
     ]);
@@ -57,11 +65,18 @@ describe.skipIf(!!skip)('the keychain in words', () => {
     const lines = r.stderr.split('\n');
     const at = lines.findIndex((l) => l.startsWith('token: warning:'));
     expect(lines.filter((l) => /keychain/.test(l))).toHaveLength(2); // the warning and its hint, once
-    expect(lines[at]).toMatch(/^token: warning: the OS keychain is not available: this session has no D-Bus session bus .*; secrets stored in \S+ \(mode 0600\)$/);
-    expect(lines[at + 1]).toMatch(/^ {2}to use the keychain: .*; or set TOKEN_STORE=file to keep secrets in a 0600 file and silence this$/);
+    expect(lines[at]).toMatch(
+      /^token: warning: the OS keychain is not available: this session has no D-Bus session bus .*; secrets stored in \S+ \(mode 0600\)$/,
+    );
+    expect(lines[at + 1]).toMatch(
+      /^ {2}to use the keychain: .*; or set TOKEN_STORE=file to keep secrets in a 0600 file and silence this$/,
+    );
     expect(r.stderr).not.toMatch(/autolaunch|X11|\$DISPLAY|Could not connect/);
     // TOKEN_STORE=file: not a word about the keychain.
-    const quiet = await loginBp(sb, { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: nobus.bus, TOKEN_STORE: 'file' }, ['-p', 'quiet']);
+    const quiet = await loginBp(sb, { ...cfg.env, DBUS_SESSION_BUS_ADDRESS: nobus.bus, TOKEN_STORE: 'file' }, [
+      '-p',
+      'quiet',
+    ]);
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).not.toMatch(/keychain|warning/);
   });

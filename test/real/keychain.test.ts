@@ -8,7 +8,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type RunOptions, type RunResult, type TempConfig } from '../helpers/cli.js';
-import { absentBus, keyringMissing, startHangingBus, startKeyring, type HangingBus, type Keyring } from '../helpers/keyring.js';
+import {
+  absentBus,
+  keyringMissing,
+  startHangingBus,
+  startKeyring,
+  type HangingBus,
+  type Keyring,
+} from '../helpers/keyring.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
 import { writeV1 } from '../helpers/v1.js';
 
@@ -21,7 +28,11 @@ let kr: Keyring;
 let cfg: TempConfig;
 
 /** The CLI environment with the private keyring's bus and the given TOKEN_STORE. */
-const withBus = (bus: string, store: string, c: TempConfig = cfg): NodeJS.ProcessEnv => ({ ...c.env, DBUS_SESSION_BUS_ADDRESS: bus, TOKEN_STORE: store });
+const withBus = (bus: string, store: string, c: TempConfig = cfg): NodeJS.ProcessEnv => ({
+  ...c.env,
+  DBUS_SESSION_BUS_ADDRESS: bus,
+  TOKEN_STORE: store,
+});
 const keychainEnv = (c: TempConfig = cfg) => withBus(kr.bus, 'keychain', c);
 
 async function cli(args: string[], env: NodeJS.ProcessEnv, opts: RunOptions = {}): Promise<RunResult & { ms: number }> {
@@ -42,12 +53,16 @@ function expectInNoFile(secrets: string[], c: TempConfig = cfg): void {
   expect(files.some((f) => f.endsWith('config.json'))).toBe(true);
   for (const file of files) {
     const bytes = readFileSync(file);
-    for (const secret of secrets) expect(bytes.includes(Buffer.from(secret)), `${secret.slice(0, 8)}… found in ${file}`).toBe(false);
+    for (const secret of secrets)
+      expect(bytes.includes(Buffer.from(secret)), `${secret.slice(0, 8)}… found in ${file}`).toBe(false);
   }
 }
 
 /** The keychain entry of a profile (account `<storeId>/<profile>`), parsed. */
-async function entryOf(name: string, c: TempConfig = cfg): Promise<{ origin: string; clientId: string; clientSecret: string; refreshToken?: string } | undefined> {
+async function entryOf(
+  name: string,
+  c: TempConfig = cfg,
+): Promise<{ origin: string; clientId: string; clientSecret: string; refreshToken?: string } | undefined> {
   const raw = await kr.lookup(`${c.config().storeId}/${name}`);
   return raw === undefined ? undefined : JSON.parse(raw);
 }
@@ -67,7 +82,8 @@ function helpersOf(pid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('keychain-helper')) out.push(Number(entry));
+      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('keychain-helper'))
+        out.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -103,18 +119,31 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(storeId).toMatch(/^[0-9a-f]{32}$/);
       expect(await kr.accounts()).toEqual([`${storeId}/prism`]);
       const e = (await entryOf('prism'))!;
-      expect(e).toEqual({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: expect.stringMatching(/^rt-prism-/) });
+      expect(e).toEqual({
+        origin: sb.url,
+        clientId: CLIENTS.prism.clientId,
+        clientSecret: CLIENTS.prism.clientSecret,
+        refreshToken: expect.stringMatching(/^rt-prism-/),
+      });
       expect(sb.state.refreshGrant(e.refreshToken!)).toBeDefined();
 
       const profile = cfg.profile('prism');
-      expect(profile).toMatchObject({ store: 'keychain', hasRefreshToken: true, token: { accessToken: expect.stringMatching(/^at-prism-/) } });
+      expect(profile).toMatchObject({
+        store: 'keychain',
+        hasRefreshToken: true,
+        token: { accessToken: expect.stringMatching(/^at-prism-/) },
+      });
       expect(profile.secrets).toBeUndefined();
       expectInNoFile([e.clientSecret, e.refreshToken!]);
     });
 
     it('a brightpattern login’s entry has no refresh token', async () => {
       expect((await loginBp(sb, keychainEnv(), ['-p', 'bp-kc'])).code).toBe(0);
-      expect(await entryOf('bp-kc')).toEqual({ origin: sb.url, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+      expect(await entryOf('bp-kc')).toEqual({
+        origin: sb.url,
+        clientId: CLIENTS.brightpattern.clientId,
+        clientSecret: CLIENTS.brightpattern.clientSecret,
+      });
       expectInNoFile([CLIENTS.brightpattern.clientSecret]);
     });
 
@@ -126,18 +155,31 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       // With no Secret Service at all, a fresh token is still given out: it is in the profile file.
       const nobus = absentBus();
       try {
-        expect(await cli(['show', '--raw'], withBus(nobus.bus, 'keychain'))).toMatchObject({ code: 0, stdout: `${at1}\n`, stderr: '' });
+        expect(await cli(['show', '--raw'], withBus(nobus.bus, 'keychain'))).toMatchObject({
+          code: 0,
+          stdout: `${at1}\n`,
+          stderr: '',
+        });
       } finally {
         nobus.close();
       }
-      expect(JSON.parse((await cli(['show', '--json'], keychainEnv())).stdout)).toMatchObject({ access_token: at1, has_refresh_token: true, store: 'keychain' });
+      expect(JSON.parse((await cli(['show', '--json'], keychainEnv())).stdout)).toMatchObject({
+        access_token: at1,
+        has_refresh_token: true,
+        store: 'keychain',
+      });
 
       sb.requests.length = 0;
       const refresh = await cli(['refresh'], keychainEnv());
       expect(refresh.code).toBe(0);
-      expect(sb.requests.map((q) => [q.endpoint, q.query.grant_type, q.query.refresh_token, q.headers['x-prism-client-secret']])).toEqual([
-        ['prism-token', 'refresh_token', first.refreshToken, CLIENTS.prism.clientSecret],
-      ]);
+      expect(
+        sb.requests.map((q) => [
+          q.endpoint,
+          q.query.grant_type,
+          q.query.refresh_token,
+          q.headers['x-prism-client-secret'],
+        ]),
+      ).toEqual([['prism-token', 'refresh_token', first.refreshToken, CLIENTS.prism.clientSecret]]);
       const second = (await entryOf('prism'))!;
       expect(second.refreshToken).toMatch(/^rt-prism-/);
       expect(second.refreshToken).not.toBe(first.refreshToken);
@@ -172,8 +214,12 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
         expect((await cli(['refresh', '-p', 'work'], keychainEnv())).code).toBe(0);
         expect((await cli(['refresh', '-p', 'work'], keychainEnv(b))).code).toBe(0);
         // Each server saw exactly its own client's secret, once.
-        expect(sb.requests.map((q) => [q.endpoint, q.form?.client_secret])).toEqual([['bp-token', CLIENTS.brightpattern.clientSecret]]);
-        expect(other.requests.map((q) => [q.endpoint, q.headers['x-prism-client-secret']])).toEqual([['prism-token', CLIENTS.prism.clientSecret]]);
+        expect(sb.requests.map((q) => [q.endpoint, q.form?.client_secret])).toEqual([
+          ['bp-token', CLIENTS.brightpattern.clientSecret],
+        ]);
+        expect(other.requests.map((q) => [q.endpoint, q.headers['x-prism-client-secret']])).toEqual([
+          ['prism-token', CLIENTS.prism.clientSecret],
+        ]);
         expect(JSON.stringify(sb.requests)).not.toContain(CLIENTS.prism.clientSecret);
         expect(JSON.stringify(other.requests)).not.toContain(CLIENTS.brightpattern.clientSecret);
 
@@ -196,7 +242,9 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       const r = await cli(['refresh'], keychainEnv());
       expect(r.code).toBe(5);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^token: the stored secrets of profile brightpattern belong to http:\/\/127\.0\.0\.1:\d+ .*nothing was sent\nrun: token login -p brightpattern --force\n$/);
+      expect(r.stderr).toMatch(
+        /^token: the stored secrets of profile brightpattern belong to http:\/\/127\.0\.0\.1:\d+ .*nothing was sent\nrun: token login -p brightpattern --force\n$/,
+      );
       expect(sb.requests).toHaveLength(0);
     });
   });
@@ -211,10 +259,15 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect([r.code, r.stdout]).toEqual([0, '']);
       const warnings = r.stderr.split('\n').filter((l) => /warning/i.test(l));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^token: warning: the OS keychain is not available: .+; secrets stored in \S+ \(mode 0600\)$/);
+      expect(warnings[0]).toMatch(
+        /^token: warning: the OS keychain is not available: .+; secrets stored in \S+ \(mode 0600\)$/,
+      );
       expect(r.stderr).toMatch(/TOKEN_STORE=file to keep secrets in a 0600 file and silence this\n/);
       expect(warnings[0]).toContain(join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles'));
-      expect(cfg.profile('brightpattern')).toMatchObject({ store: 'file', secrets: { clientSecret: CLIENTS.brightpattern.clientSecret } });
+      expect(cfg.profile('brightpattern')).toMatchObject({
+        store: 'file',
+        secrets: { clientSecret: CLIENTS.brightpattern.clientSecret },
+      });
       expect((await cli(['show', '--raw'], withBus(nobus.bus, 'auto'))).code).toBe(0);
       expect(await kr.accounts()).toEqual([]);
     });
@@ -243,7 +296,11 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(hang.accepted()).toBeGreaterThan(before);
       expect(r.code).toBe(0);
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('token:'));
-      expect(warnings).toEqual([expect.stringMatching(/^token: warning: the OS keychain is not available: no answer from the keyring within 3 s .*; secrets stored in /)]);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^token: warning: the OS keychain is not available: no answer from the keyring within 3 s .*; secrets stored in /,
+        ),
+      ]);
       expect(cfg.profile('brightpattern').store).toBe('file');
       await expectNoOpenConnections(hang);
     });
@@ -280,7 +337,12 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     expect(list.code, list.stderr).toBe(0);
     const storeId = cfg.config().storeId;
     expect(await kr.accounts()).toEqual([`${storeId}/prism`, `${storeId}/work.bp`]);
-    expect(await entryOf('prism')).toEqual({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, refreshToken: v1.prism.refresh });
+    expect(await entryOf('prism')).toEqual({
+      origin: sb.url,
+      clientId: CLIENTS.prism.clientId,
+      clientSecret: CLIENTS.prism.clientSecret,
+      refreshToken: v1.prism.refresh,
+    });
     expect(cfg.profile('prism')).toMatchObject({ store: 'keychain', token: { accessToken: v1.prism.access } });
     expect(cfg.profile('prism').secrets).toBeUndefined();
     expect((await cli(['refresh', '-p', 'prism'], keychainEnv())).code).toBe(0);
@@ -294,7 +356,10 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
     const stopped: number[] = [];
     try {
       const started = Date.now();
-      const child = spawn(process.execPath, [BIN, 'refresh'], { env: keychainEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'refresh'], {
+        env: keychainEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -309,7 +374,10 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       expect(stopped.length).toBeGreaterThan(0);
       const code = await exited;
       expect(Date.now() - started).toBeLessThan(HANG_LIMIT_MS);
-      expect([code, stderr]).toEqual([2, expect.stringMatching(/^token: the OS keychain is not available: no answer from the keyring within 3 s/)]);
+      expect([code, stderr]).toEqual([
+        2,
+        expect.stringMatching(/^token: the OS keychain is not available: no answer from the keyring within 3 s/),
+      ]);
       // The next command starts its own helper and works at once.
       const next = await cli(['refresh'], keychainEnv());
       expect(next.code).toBe(0);

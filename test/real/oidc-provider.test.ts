@@ -16,7 +16,16 @@ import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 
 const skip = missingParts(['chromium', 'curl'], 'the oidc-provider flows');
 const HANDOFF = join(ROOT, 'test', 'helpers', 'browser-handoff.mjs');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
 const SECRET = 'oidc-test-client-secret-0123456789';
 
 let browser: Browser;
@@ -33,8 +42,18 @@ beforeAll(async () => {
   redirectUri = `http://127.0.0.1:${await freePort()}/priava/callback`;
   noRefreshRedirect = `http://127.0.0.1:${await freePort()}/priava/callback`;
   server = await startOidcServer([
-    { client_id: 'priava-app', client_secret: SECRET, redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'] },
-    { client_id: 'priava-no-refresh', client_secret: SECRET, redirect_uris: [noRefreshRedirect], grant_types: ['authorization_code'] },
+    {
+      client_id: 'priava-app',
+      client_secret: SECRET,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+    },
+    {
+      client_id: 'priava-no-refresh',
+      client_secret: SECRET,
+      redirect_uris: [noRefreshRedirect],
+      grant_types: ['authorization_code'],
+    },
   ]);
   const { chromium } = await import('playwright-core');
   const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
@@ -52,7 +71,9 @@ beforeEach(async () => {
   cfg.env.BROWSER_HANDOFF_FILE = handoff;
   context = await browser.newContext();
   // Only 127.0.0.1: the dev pages' web font (fonts.googleapis.com) is never fetched.
-  await context.route(/.*/, (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+  await context.route(/.*/, (route) =>
+    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
+  );
   page = await context.newPage();
 });
 afterEach(async () => {
@@ -60,9 +81,19 @@ afterEach(async () => {
   cfg?.cleanup();
 });
 
-function login(extra: string[] = [], opts: { clientId?: string; redirect?: string; secret?: string } = {}): Promise<RunResult> {
+function login(
+  extra: string[] = [],
+  opts: { clientId?: string; redirect?: string; secret?: string } = {},
+): Promise<RunResult> {
   const args = ['login', 'priava', '--client-id', opts.clientId ?? 'priava-app', '--region', 'APAC'];
-  args.push('--api-url', server.issuer, '--token-url', `${server.issuer}/token`, '--authorize-url', `${server.issuer}/auth`);
+  args.push(
+    '--api-url',
+    server.issuer,
+    '--token-url',
+    `${server.issuer}/token`,
+    '--authorize-url',
+    `${server.issuer}/auth`,
+  );
   args.push('--redirect-uri', opts.redirect ?? redirectUri, '--scope', 'openid', '--timeout', '30', ...extra);
   return runCli(args, { env: { ...cfg.env, TOKEN_CLIENT_SECRET: opts.secret ?? SECRET } });
 }
@@ -71,7 +102,7 @@ function login(extra: string[] = [], opts: { clientId?: string; redirect?: strin
 async function handedOffUrl(run: Promise<RunResult>): Promise<URL> {
   let finished: RunResult | undefined;
   void run.then((r) => (finished = r));
-  for (const deadline = Date.now() + 15_000; !existsSync(handoff); ) {
+  for (const deadline = Date.now() + 15_000; !existsSync(handoff);) {
     if (finished) throw new Error(`the CLI exited ${finished.code} before opening a browser:\n${finished.stderr}`);
     if (Date.now() > deadline) throw new Error('the CLI did not open a browser within 15 s');
     await new Promise((r) => setTimeout(r, 25));
@@ -172,11 +203,15 @@ describe.skipIf(skip)('Priava-shaped flows against oidc-provider', () => {
     await signIn(await handedOffUrl(run), noRefreshRedirect);
     const r = await run;
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('token: Priava sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p priava --force\n');
+    expect(r.stderr).toContain(
+      'token: Priava sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p priava --force\n',
+    );
     const before = tokenCalls();
     const refresh = await runCli(['refresh'], { env: cfg.env });
     expect(refresh.code).toBe(5);
-    expect(refresh.stderr).toBe('token: profile priava has no refresh token, so its token cannot be renewed\nlog in again when it expires: token login -p priava --force\n');
+    expect(refresh.stderr).toBe(
+      'token: profile priava has no refresh token, so its token cannot be renewed\nlog in again when it expires: token login -p priava --force\n',
+    );
     expect(tokenCalls()).toBe(before);
   });
 });

@@ -80,8 +80,25 @@ describe.skipIf(skip)('prompts on a real terminal (tmux)', () => {
   it('a pasted code the provider refuses asks for the code again, and the right one signs in', async () => {
     const log = join(cfg.dir, 'browser.log');
     const redirectUri = 'https://app.example.test/cb'; // never contacted: the browser does not follow
-    const env = { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret, SCRIPTED_BROWSER_FOLLOW: '0', SCRIPTED_BROWSER_LOG: log };
-    term = await runInTerminal(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--redirect-uri', redirectUri], { env });
+    const env = {
+      ...cfg.env,
+      TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret,
+      SCRIPTED_BROWSER_FOLLOW: '0',
+      SCRIPTED_BROWSER_LOG: log,
+    };
+    term = await runInTerminal(
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        sb.prismServiceUrl,
+        '--redirect-uri',
+        redirectUri,
+      ],
+      { env },
+    );
     await term.waitFor(/^\? Paste the redirected URL or the code:/m);
     const location = await redirectIn(log);
     await term.type('code-mistyped');
@@ -93,12 +110,17 @@ describe.skipIf(skip)('prompts on a real terminal (tmux)', () => {
     await term.press('Enter');
     expect(await term.exitCode()).toBe(0);
     expect(await term.screen()).toMatch(/^✓ Logged in to PRISM as profile prism/m);
-    expect(tokenRequests().map((q) => q.query.code)).toEqual(['code-mistyped', new URL(location).searchParams.get('code')]);
+    expect(tokenRequests().map((q) => q.query.code)).toEqual([
+      'code-mistyped',
+      new URL(location).searchParams.get('code'),
+    ]);
   });
 
   it('token sandbox on a terminal: no bare URL after its banner, a log line per request, Ctrl-C stops it', async () => {
     term = await runInTerminal(['sandbox'], { env: cfg.env, cols: 200 });
-    const [, url] = await term.waitFor(/^token sandbox listening on (http:\/\/127\.0\.0\.1:\d+) \(Ctrl-C to stop\); scripts get this base URL alone on stdout when it is piped$/m);
+    const [, url] = await term.waitFor(
+      /^token sandbox listening on (http:\/\/127\.0\.0\.1:\d+) \(Ctrl-C to stop\); scripts get this base URL alone on stdout when it is piped$/m,
+    );
     await term.waitFor(/^Requests are logged below/m);
     await fetch(`${url}/prism/v1/service/user`, { headers: { 'x-prism-access-token': 'at-secret-value' } });
     await term.waitFor(/^\d\d:\d\d:\d\d GET \/prism\/v1\/service\/user → 401 \(prism-user\)$/m);
@@ -141,7 +163,11 @@ describe.skipIf(skip)('prompts on a real terminal (tmux)', () => {
 describe('without a terminal', () => {
   it('logout does not ask, as before', async () => {
     expect((await loginPrism(sb, cfg.env)).code).toBe(0);
-    expect(await runCli(['logout'], { env: cfg.env })).toMatchObject({ code: 0, stdout: '', stderr: 'Logged out of prism\n' });
+    expect(await runCli(['logout'], { env: cfg.env })).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: 'Logged out of prism\n',
+    });
   });
 
   it('login without a provider is exit 2 naming the usage, nothing asked', async () => {
@@ -151,9 +177,22 @@ describe('without a terminal', () => {
   });
 
   it('the timeout hint says that PRISM with --code also needs --redirect-uri', async () => {
-    const r = await runCli(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--no-browser', '--timeout', '1'], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret },
-    });
+    const r = await runCli(
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        sb.prismServiceUrl,
+        '--no-browser',
+        '--timeout',
+        '1',
+      ],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret },
+      },
+    );
     expect(r.code).toBe(5);
     expect(r.stderr.trimEnd().split('\n').slice(-2)).toEqual([
       'token: no sign-in arrived within 1 s',

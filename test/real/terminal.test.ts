@@ -92,23 +92,38 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     const screen = await term.screen();
     expect(screen).toMatch(/^✔ PRISM service URL \(the service API domain\): http:\/\/127\.0\.0\.1:\d+$/m);
     expect(screen).toMatch(/^✔ PRISM client ID: prism-demo-client$/m);
-    expect(screen).toMatch(/^✓ Logged in to PRISM as profile prism \(token valid for .*; secrets in .*profiles\/prism\.json\)$/m);
+    expect(screen).toMatch(
+      /^✓ Logged in to PRISM as profile prism \(token valid for .*; secrets in .*profiles\/prism\.json\)$/m,
+    );
     expect(screen).not.toContain(SECRET);
     // The typed secret reached the provider, and the store, without ever being shown.
     expect(tokenRequests()[0]!.headers['x-prism-client-secret']).toBe(SECRET);
     expect(cfg.secret('prism', 'client_secret')).toBe(SECRET);
-    expect(cfg.profile('prism')).toMatchObject({ provider: 'prism', clientId: CLIENTS.prism.clientId, options: { serviceUrl: sb.prismServiceUrl } });
+    expect(cfg.profile('prism')).toMatchObject({
+      provider: 'prism',
+      clientId: CLIENTS.prism.clientId,
+      options: { serviceUrl: sb.prismServiceUrl },
+    });
   });
 
   it('--no-browser: the URL stays on screen, the spinner counts down, and the pasted redirect URL signs in', async () => {
-    term = await runInTerminal(['login', 'prism', ...prismFlags(), '--no-browser', '--timeout', '120'], { env: withSecret(), cols: 80 });
+    term = await runInTerminal(['login', 'prism', ...prismFlags(), '--no-browser', '--timeout', '120'], {
+      env: withSecret(),
+      cols: 80,
+    });
     const [url] = await term.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
-    await term.waitFor(/If the browser cannot reach this machine, paste the redirected URL or the code here and press Enter\./);
+    await term.waitFor(
+      /If the browser cannot reach this machine, paste the redirected URL or the code here and press Enter\./,
+    );
     const first = secondsLeft(await term.waitFor(SPINNER));
     expect(first).toBeLessThanOrEqual(120);
     await new Promise((r) => setTimeout(r, 1500));
     // One spinner line, redrawn in place: it neither scrolls the URL away nor repeats on an 80-column screen.
-    const screen = await term.waitUntil('one spinner line under the URL', (t) => spinners(t) === 1 && t.includes(url), 3000);
+    const screen = await term.waitUntil(
+      'one spinner line under the URL',
+      (t) => spinners(t) === 1 && t.includes(url),
+      3000,
+    );
     expect(secondsLeft(screen.match(SPINNER)!)).toBeLessThan(first);
 
     const location = await approveElsewhere(url);
@@ -116,9 +131,17 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     await term.type(location);
     // What was pasted stays visible behind the spinner (it used to be wiped every 100 ms),
     // and wrapping it onto a second row leaves no stale spinner row behind.
-    await term.waitUntil('the pasted URL behind the one spinner', (t) => t.includes(`left › ${location}`) && spinners(t) === 1, 3000);
+    await term.waitUntil(
+      'the pasted URL behind the one spinner',
+      (t) => t.includes(`left › ${location}`) && spinners(t) === 1,
+      3000,
+    );
     await new Promise((r) => setTimeout(r, 300));
-    await term.waitUntil('still one spinner after redraws', (t) => t.includes(`left › ${location}`) && spinners(t) === 1, 3000);
+    await term.waitUntil(
+      'still one spinner after redraws',
+      (t) => t.includes(`left › ${location}`) && spinners(t) === 1,
+      3000,
+    );
     await term.press('Enter');
 
     expect(await term.exitCode()).toBe(0);
@@ -132,7 +155,9 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
     const log = join(cfg.dir, 'browser.log');
     const redirectUri = 'https://app.example.test/cb'; // never contacted: the browser does not follow
     const env = { ...withSecret(), SCRIPTED_BROWSER_FOLLOW: '0', SCRIPTED_BROWSER_LOG: log };
-    term = await runInTerminal(['login', 'prism', ...prismFlags(), '--redirect-uri', redirectUri, '--timeout', '120'], { env });
+    term = await runInTerminal(['login', 'prism', ...prismFlags(), '--redirect-uri', redirectUri, '--timeout', '120'], {
+      env,
+    });
     await term.waitFor(/^\? Paste the redirected URL or the code:/m);
     const location = await redirectIn(log);
     expect(location.startsWith(`${redirectUri}?code=`)).toBe(true);
@@ -147,7 +172,11 @@ describe.skipIf(skip)('token login on a real terminal (tmux)', () => {
 
     expect(await term.exitCode()).toBe(0);
     expect(tokenRequests()).toHaveLength(1);
-    expect(tokenRequests()[0]!.query).toEqual({ grant_type: 'authorization_code', code: new URL(location).searchParams.get('code'), redirect_uri: redirectUri });
+    expect(tokenRequests()[0]!.query).toEqual({
+      grant_type: 'authorization_code',
+      code: new URL(location).searchParams.get('code'),
+      redirect_uri: redirectUri,
+    });
     expect(cfg.profile('prism').options.redirectUri).toBe(redirectUri);
   });
 

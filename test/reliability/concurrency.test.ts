@@ -40,7 +40,8 @@ beforeEach(() => {
 afterEach(() => cfg.cleanup());
 
 const isRefresh = (url: URL) => url.searchParams.get('grant_type') === 'refresh_token';
-const refreshes = () => sb.requests.filter((r) => r.endpoint === 'prism-token' && r.query.grant_type === 'refresh_token');
+const refreshes = () =>
+  sb.requests.filter((r) => r.endpoint === 'prism-token' && r.query.grant_type === 'refresh_token');
 const file = (name: string) => join(cfg.env.TOKEN_CONFIG_DIR!, name);
 const accessToken = (name = 'prism') => cfg.secret(name, 'access_token');
 const refreshToken = (name = 'prism') => cfg.secret(name, 'refresh_token');
@@ -86,7 +87,9 @@ describe('single-flight refresh', () => {
   it('50 concurrent `show --raw` on an expired token, started with no gate, send one refresh and all print the stored token', async () => {
     await loginExpiring();
     const old = accessToken();
-    const results = await Promise.all(Array.from({ length: 50 }, () => runCli(['show', '--raw'], { env: cfg.env, timeoutMs: 55_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => runCli(['show', '--raw'], { env: cfg.env, timeoutMs: 55_000 })),
+    );
     for (const r of results) expect([r.code, r.stderr]).toEqual([0, '']);
     expect(refreshes()).toHaveLength(1);
     const stored = accessToken();
@@ -115,7 +118,9 @@ describe('single-flight refresh', () => {
     await loginExpiring();
     sb.failNext('prism-token', { hang: true });
     const env = { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2' };
-    const results = await Promise.all(Array.from({ length: 8 }, () => runCli(['show', '--raw'], { env, timeoutMs: 55_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => runCli(['show', '--raw'], { env, timeoutMs: 55_000 })),
+    );
     expect(refreshes()).toHaveLength(1);
     for (const r of results) expect([r.code, r.stdout]).toEqual([4, '']);
     expect(new Set(results.map((r) => r.stderr)).size).toBe(1);
@@ -144,14 +149,19 @@ describe('lock holders', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    const holder = spawn(process.execPath, [BIN, 'refresh', '-p', 'x'], { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = spawn(process.execPath, [BIN, 'refresh', '-p', 'x'], {
+      env: cfg.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const holderDone = new Promise<number | null>((resolve) => holder.on('close', (code) => resolve(code)));
     await holderStopped;
     holder.kill('SIGSTOP');
     try {
       const stoppedAt = Date.now();
       // Meanwhile: others want x (they wait), y is refreshed and a new profile z is logged in.
-      const waiters = Array.from({ length: 3 }, () => runCli(['show', '--raw', '-p', 'x'], { env: { ...cfg.env, TOKEN_LOCK_TIMEOUT: '60' }, timeoutMs: 55_000 }));
+      const waiters = Array.from({ length: 3 }, () =>
+        runCli(['show', '--raw', '-p', 'x'], { env: { ...cfg.env, TOKEN_LOCK_TIMEOUT: '60' }, timeoutMs: 55_000 }),
+      );
       const y = await runCli(['refresh', '-p', 'y'], { env: cfg.env });
       expect(y.code, y.stderr).toBe(0);
       const z = await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env, ['-p', 'z']);
@@ -165,9 +175,15 @@ describe('lock holders', () => {
       holder.kill('SIGCONT');
     }
     // Exactly one refresh for x (with its first refresh token) and one for y: nobody broke x's lock.
-    expect(refreshes().map((q) => q.query.refresh_token).sort()).toEqual([rtX, rtY].sort());
+    expect(
+      refreshes()
+        .map((q) => q.query.refresh_token)
+        .sort(),
+    ).toEqual([rtX, rtY].sort());
     for (const name of ['x', 'y', 'z']) expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
-    const after = await Promise.all(['x', 'y', 'z'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env: cfg.env })] as const));
+    const after = await Promise.all(
+      ['x', 'y', 'z'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env: cfg.env })] as const),
+    );
     for (const [name, r] of after) expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     expect(cfg.names()).toEqual(['x', 'y', 'z']);
   });
@@ -199,7 +215,9 @@ describe('lock holders', () => {
       await until(() => refreshes().length === 1, 10_000);
       const r = await runCli(['show', '--raw'], { env: { ...cfg.env, TOKEN_LOCK_TIMEOUT: '1' } });
       expect([r.code, r.stdout]).toEqual([4, '']);
-      expect(r.stderr).toMatch(new RegExp(`^token: timed out after 1 s waiting for the lock on profile-prism, held by pid ${holder.pid}\n`));
+      expect(r.stderr).toMatch(
+        new RegExp(`^token: timed out after 1 s waiting for the lock on profile-prism, held by pid ${holder.pid}\n`),
+      );
     } finally {
       holder.kill('SIGKILL');
     }
@@ -214,7 +232,9 @@ describe('invalid_grant', () => {
     await loginExpiring();
     beforeForward = async (url) => {
       if (!isRefresh(url) || rotated) return;
-      const res = await fetch(`${sb.url}${url.pathname}${url.search}`, { headers: { 'x-prism-client-id': CLIENTS.prism.clientId, 'x-prism-client-secret': CLIENTS.prism.clientSecret } });
+      const res = await fetch(`${sb.url}${url.pathname}${url.search}`, {
+        headers: { 'x-prism-client-id': CLIENTS.prism.clientId, 'x-prism-client-secret': CLIENTS.prism.clientSecret },
+      });
       rotated = (await res.json()) as typeof rotated;
       storeAsAnotherProcess(rotated!);
     };
@@ -228,23 +248,31 @@ describe('invalid_grant', () => {
   it.each([
     ['refresh', ['refresh']],
     ['show --raw', ['show', '--raw']],
-  ])('with no rotation meanwhile (%s): exit 3, the refresh token is marked dead and never sent again', async (_name, args) => {
-    await loginExpiring();
-    const rt = refreshToken()!;
-    sb.state.retireRefreshToken(rt); // revoked server-side
-    const r = await runCli(args, { env: cfg.env });
-    expect([r.code, r.stdout]).toEqual([3, '']);
-    expect(r.stderr).toBe('token: PRISM refused: invalid_grant: the refresh token is invalid or expired\n' + 'the login has expired or was revoked; run: token login -p prism --force\n');
-    expect(refreshes()).toHaveLength(1);
-    expect(cfg.profile('prism').refreshRefused).toMatchObject({ error: 'invalid_grant' });
-    expect(refreshToken()).toBe(rt); // nothing else changed
+  ])(
+    'with no rotation meanwhile (%s): exit 3, the refresh token is marked dead and never sent again',
+    async (_name, args) => {
+      await loginExpiring();
+      const rt = refreshToken()!;
+      sb.state.retireRefreshToken(rt); // revoked server-side
+      const r = await runCli(args, { env: cfg.env });
+      expect([r.code, r.stdout]).toEqual([3, '']);
+      expect(r.stderr).toBe(
+        'token: PRISM refused: invalid_grant: the refresh token is invalid or expired\n' +
+          'the login has expired or was revoked; run: token login -p prism --force\n',
+      );
+      expect(refreshes()).toHaveLength(1);
+      expect(cfg.profile('prism').refreshRefused).toMatchObject({ error: 'invalid_grant' });
+      expect(refreshToken()).toBe(rt); // nothing else changed
 
-    // Never sent again: refresh is exit 3 at once, with the re-login hint.
-    const again = await runCli(['refresh'], { env: cfg.env });
-    expect([again.code, again.stdout]).toEqual([3, '']);
-    expect(again.stderr).toMatch(/refused the refresh token of profile prism earlier \(invalid_grant\); it is not sent again\nrun: token login -p prism --force\n$/);
-    expect(refreshes()).toHaveLength(1);
-  });
+      // Never sent again: refresh is exit 3 at once, with the re-login hint.
+      const again = await runCli(['refresh'], { env: cfg.env });
+      expect([again.code, again.stdout]).toEqual([3, '']);
+      expect(again.stderr).toMatch(
+        /refused the refresh token of profile prism earlier \(invalid_grant\); it is not sent again\nrun: token login -p prism --force\n$/,
+      );
+      expect(refreshes()).toHaveLength(1);
+    },
+  );
 
   it('show gives out a not yet expired access token of a refused login with one warning line', async () => {
     expect((await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env)).code).toBe(0);
@@ -261,7 +289,9 @@ describe('invalid_grant', () => {
     const near = await runCli(['show', '--raw'], { env: cfg.env });
     expect(near.code).toBe(0);
     expect(near.stdout).toBe(`${accessToken()}\n`);
-    expect(near.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^token: warning: PRISM refused the login of profile prism \(invalid_grant\)/)]);
+    expect(near.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^token: warning: PRISM refused the login of profile prism \(invalid_grant\)/),
+    ]);
     expect(refreshes()).toHaveLength(1);
   });
 });
@@ -288,8 +318,17 @@ async function startFront(target: string, before: (url: URL) => Promise<void>): 
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', target);
     await before(url);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection').map(([k, v]) => [k, String(v)]));
-    const upstream = await fetch(url, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+    const headers = Object.fromEntries(
+      Object.entries(req.headers)
+        .filter(([k]) => k !== 'host' && k !== 'connection')
+        .map(([k, v]) => [k, String(v)]),
+    );
+    const upstream = await fetch(url, {
+      method: req.method,
+      headers,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+      redirect: 'manual',
+    });
     res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
     res.end(Buffer.from(await upstream.arrayBuffer()));
   };

@@ -57,7 +57,11 @@ interface Run {
   serverDelayMs: number;
 }
 
-const KILLED = ['killed before the request', 'killed in flight, old pair kept', 'killed after storing the new pair'] as const;
+const KILLED = [
+  'killed before the request',
+  'killed in flight, old pair kept',
+  'killed after storing the new pair',
+] as const;
 type Outcome = (typeof KILLED)[number] | 'finished';
 
 let sb: Sandbox;
@@ -89,21 +93,25 @@ afterAll(async () => {
 });
 
 describe('SIGKILL at a random moment', () => {
-  it(`never leaves a broken profile, a mixed token pair or a lost one, with another profile written meanwhile (${MIN_RUNS} to ${MAX_RUNS} runs)`, { timeout: 480_000 }, async () => {
-    const outcomes: Record<string, number> = {};
-    const seenAll = () => KILLED.every((o) => outcomes[o]);
-    let i = 0;
-    while (i < MAX_RUNS && (i < MIN_RUNS || !seenAll())) {
-      const batch = Array.from({ length: Math.min(BATCH, MAX_RUNS - i) }, (_, j) => crashOnce(i + j));
-      i += batch.length;
-      for (const outcome of await Promise.all(batch)) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    }
-    console.info(`crash runs: ${i}, ${JSON.stringify(outcomes)}`);
-    // The kills really did land in every window that matters, not only at start-up.
-    expect(outcomes['killed before the request']).toBeGreaterThan(0);
-    expect(outcomes['killed in flight, old pair kept']).toBeGreaterThan(0);
-    expect(outcomes['killed after storing the new pair']).toBeGreaterThan(0);
-  });
+  it(
+    `never leaves a broken profile, a mixed token pair or a lost one, with another profile written meanwhile (${MIN_RUNS} to ${MAX_RUNS} runs)`,
+    { timeout: 480_000 },
+    async () => {
+      const outcomes: Record<string, number> = {};
+      const seenAll = () => KILLED.every((o) => outcomes[o]);
+      let i = 0;
+      while (i < MAX_RUNS && (i < MIN_RUNS || !seenAll())) {
+        const batch = Array.from({ length: Math.min(BATCH, MAX_RUNS - i) }, (_, j) => crashOnce(i + j));
+        i += batch.length;
+        for (const outcome of await Promise.all(batch)) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      }
+      console.info(`crash runs: ${i}, ${JSON.stringify(outcomes)}`);
+      // The kills really did land in every window that matters, not only at start-up.
+      expect(outcomes['killed before the request']).toBeGreaterThan(0);
+      expect(outcomes['killed in flight, old pair kept']).toBeGreaterThan(0);
+      expect(outcomes['killed after storing the new pair']).toBeGreaterThan(0);
+    },
+  );
 });
 
 async function crashOnce(i: number): Promise<Outcome> {
@@ -111,16 +119,43 @@ async function crashOnce(i: number): Promise<Outcome> {
   const dir = join(base, `run-${i}`);
   const seeded = seed(dir);
   const old = seeded.a;
-  const env = { PATH: process.env.PATH, HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1', TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    TOKEN_CONFIG_DIR: dir,
+    TOKEN_STORE: 'file',
+    NO_COLOR: '1',
+    TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret,
+  };
   const after = (['spawn', 'request', 'response', 'write', 'stored'] as const)[i % 5]!;
   const serverDelayMs = Math.random() * 20;
-  const windowMs = { spawn: 150, request: serverDelayMs, response: AFTER_ANSWER_MS, write: WRITE_MS, stored: WRITE_MS }[after];
+  const windowMs = { spawn: 150, request: serverDelayMs, response: AFTER_ANSWER_MS, write: WRITE_MS, stored: WRITE_MS }[
+    after
+  ];
   const run: Run = { kind, old, requested: false, serverDelayMs, kill: { after, ms: Math.random() * windowMs } };
   let args = ['refresh', '-p', 'a'];
   if (kind === 'login') {
-    const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri: 'https://app.example.test/cb' });
+    const code = sb.state.issueCode({
+      provider: 'prism',
+      clientId: CLIENTS.prism.clientId,
+      redirectUri: 'https://app.example.test/cb',
+    });
     runs.set(code, run);
-    args = ['login', 'prism', '-p', 'a', '--client-id', CLIENTS.prism.clientId, '--service-url', front.url, '--code', code, '--redirect-uri', 'https://app.example.test/cb', '--force'];
+    args = [
+      'login',
+      'prism',
+      '-p',
+      'a',
+      '--client-id',
+      CLIENTS.prism.clientId,
+      '--service-url',
+      front.url,
+      '--code',
+      code,
+      '--redirect-uri',
+      'https://app.example.test/cb',
+      '--force',
+    ];
   } else {
     runs.set(old.refresh, run);
   }
@@ -129,7 +164,9 @@ async function crashOnce(i: number): Promise<Outcome> {
   const other = runCli(['refresh', '-p', 'b'], { env, timeoutMs: 30_000 });
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'ignore' });
   run.child = child;
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   if (after === 'spawn') setTimeout(() => kill(child), run.kill.ms);
   // inotify tells when a's temp file appears (its write, fsync and rename follow within a
   // few ms), and when it is renamed over a.json.
@@ -160,14 +197,29 @@ async function crashOnce(i: number): Promise<Outcome> {
 
   // The real follow-up: a refresh of every profile. It fails only where the server rotated a's
   // refresh token and the process died before it could store the answer (no client can help that).
-  const lost = kind === 'refresh' && stored.access === old.access && run.issued !== undefined && run.issued.refresh !== old.refresh;
-  const followUps = await Promise.all(['a', 'b', 'c'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 })] as const));
+  const lost =
+    kind === 'refresh' &&
+    stored.access === old.access &&
+    run.issued !== undefined &&
+    run.issued.refresh !== old.refresh;
+  const followUps = await Promise.all(
+    ['a', 'b', 'c'].map(
+      async (name) => [name, await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 })] as const,
+    ),
+  );
   for (const [name, r] of followUps) {
     if (name === 'a' && lost) expect([r.code, r.stderr], where).toEqual([3, expect.stringContaining('invalid_grant')]);
-    else expect([r.code, r.stderr], `${where}: refresh -p ${name}`).toEqual([0, expect.stringMatching(/^Refreshed profile /)]);
+    else
+      expect([r.code, r.stderr], `${where}: refresh -p ${name}`).toEqual([
+        0,
+        expect.stringMatching(/^Refreshed profile /),
+      ]);
   }
   // Nothing left over: the next writer removed any temp file of a killed one.
-  expect(readdirSync(join(dir, 'profiles')).filter((f) => f.endsWith('.tmp')), where).toEqual([]);
+  expect(
+    readdirSync(join(dir, 'profiles')).filter((f) => f.endsWith('.tmp')),
+    where,
+  ).toEqual([]);
   rmSync(dir, { recursive: true, force: true });
 
   if (signal === null) return 'finished';
@@ -191,8 +243,16 @@ function seed(dir: string): { a: Pair; b: Pair; c: any } {
   };
   const c = structuredClone(template.bp);
   mkdirSync(join(dir, 'profiles'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 2, storeId: randomBytes(16).toString('hex'), default: 'a' }), { mode: 0o600 });
-  for (const [name, profile] of [['a', prism(pairs[0]!)], ['b', prism(pairs[1]!)], ['c', c]] as const) {
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ version: 2, storeId: randomBytes(16).toString('hex'), default: 'a' }),
+    { mode: 0o600 },
+  );
+  for (const [name, profile] of [
+    ['a', prism(pairs[0]!)],
+    ['b', prism(pairs[1]!)],
+    ['c', c],
+  ] as const) {
     writeFileSync(join(dir, 'profiles', `${name}.json`), JSON.stringify(profile, null, 2) + '\n', { mode: 0o600 });
   }
   return { a: pairs[0]!, b: pairs[1]!, c };
@@ -203,7 +263,10 @@ function parse(path: string, where: string): any {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${where}: ${path} does not parse (${(err as Error).message}): ${JSON.stringify(text.slice(0, 200))}`, { cause: err });
+    throw new Error(
+      `${where}: ${path} does not parse (${(err as Error).message}): ${JSON.stringify(text.slice(0, 200))}`,
+      { cause: err },
+    );
   }
 }
 
@@ -237,8 +300,17 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
     if (run.kill.after === 'request') setTimeout(() => kill(run.child!), run.kill.ms);
     await new Promise((r) => setTimeout(r, run.serverDelayMs));
   }
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection').map(([k, v]) => [k, String(v)]));
-  const upstream = await fetch(url, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+  const headers = Object.fromEntries(
+    Object.entries(req.headers)
+      .filter(([k]) => k !== 'host' && k !== 'connection')
+      .map(([k, v]) => [k, String(v)]),
+  );
+  const upstream = await fetch(url, {
+    method: req.method,
+    headers,
+    body: chunks.length ? Buffer.concat(chunks) : undefined,
+    redirect: 'manual',
+  });
   const body = Buffer.from(await upstream.arrayBuffer());
   if (run && upstream.status === 200) {
     const json = JSON.parse(body.toString('utf8')) as { access_token: string; refresh_token?: string };

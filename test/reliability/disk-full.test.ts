@@ -3,7 +3,17 @@
 // used, nothing on stdout, the profile as it was, and nothing left over.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -91,7 +101,9 @@ describe('a full disk', () => {
     sb.requests.length = 0;
     const r = await runCli(['refresh'], { env: cfg.env });
     expect([r.code, r.stdout]).toEqual([4, '']);
-    expect(r.stderr).toMatch(/^token: cannot write .*\/profiles\/prism\.json: no space left on the device\nfree some space, then run the command again\n$/);
+    expect(r.stderr).toMatch(
+      /^token: cannot write .*\/profiles\/prism\.json: no space left on the device\nfree some space, then run the command again\n$/,
+    );
     // Nothing was sent: the server has not rotated the stored refresh token.
     expect(sb.requests).toEqual([]);
     expect(profileText('prism')).toBe(before);
@@ -105,9 +117,23 @@ describe('a full disk', () => {
   it('login is exit 4 naming the file, and leaves no profile, no temp file and no secret behind', async () => {
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     disk.fill();
-    const r = await runCli(['login', 'bp', '-p', 'second', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret },
-    });
+    const r = await runCli(
+      [
+        'login',
+        'bp',
+        '-p',
+        'second',
+        '--client-id',
+        CLIENTS.brightpattern.clientId,
+        '--tenant',
+        CLIENTS.brightpattern.tenant,
+        '--url',
+        sb.bpUrl,
+      ],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret },
+      },
+    );
     expect([r.code, r.stdout]).toEqual([4, '']);
     expect(r.stderr).toMatch(/^token: cannot write .*\/profiles\/second\.json: no space left on the device\n/);
     expect(readdirSync(join(disk.dir, 'config', 'profiles')).sort()).toEqual(['brightpattern.json']);
@@ -120,7 +146,11 @@ describe('a path that cannot be used', () => {
     writeFileSync(file, '');
     const r = await loginBp(sb, { ...cfg.env, TOKEN_CONFIG_DIR: file });
     expect([r.code, r.stdout]).toEqual([2, '']);
-    expect(r.stderr).toMatch(new RegExp(`^token: cannot (create|write|read) ${file}.*: (a part of its path is not a directory|it is a directory|something else is in the way)\\n`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^token: cannot (create|write|read) ${file}.*: (a part of its path is not a directory|it is a directory|something else is in the way)\\n`,
+      ),
+    );
   });
 
   it('a profile file that is a directory is exit 2 naming it, for show and for login', async () => {
@@ -134,4 +164,3 @@ describe('a path that cannot be used', () => {
     expect(login.stderr).toMatch(/^token: cannot (read|write) .*profiles\/brightpattern\.json: it is a directory\n/);
   });
 });
-

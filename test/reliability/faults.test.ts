@@ -25,30 +25,123 @@ beforeEach(() => void (sb.requests.length = 0));
 
 type Row = [name: string, fault: Fault, exit: number, message: RegExp];
 const FAULTS: Row[] = [
-  ['an HTML 502 page', { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, 4, /server error \(HTTP 502\)$/],
-  ['an HTML 200 page', { status: 200, contentType: 'text/html', body: '<!doctype html><p>login</p>' }, 4, /answered with an HTML page \(HTTP 200\), not a token response$/],
-  ['invalid JSON', { status: 200, body: '{"access_token": "abc", ' }, 4, /sent a response that is not valid JSON \(HTTP 200\)$/],
-  ['JSON without access_token', { status: 200, body: '{"token_type":"bearer","expires_in":3600}' }, 4, /sent an invalid token response: no access_token$/],
-  ['an expires_in past any lifetime', { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":1e20}' }, 4, /sent an invalid token response: expires_in is 100000000000000000000$/],
+  [
+    'an HTML 502 page',
+    { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
+    4,
+    /server error \(HTTP 502\)$/,
+  ],
+  [
+    'an HTML 200 page',
+    { status: 200, contentType: 'text/html', body: '<!doctype html><p>login</p>' },
+    4,
+    /answered with an HTML page \(HTTP 200\), not a token response$/,
+  ],
+  [
+    'invalid JSON',
+    { status: 200, body: '{"access_token": "abc", ' },
+    4,
+    /sent a response that is not valid JSON \(HTTP 200\)$/,
+  ],
+  [
+    'JSON without access_token',
+    { status: 200, body: '{"token_type":"bearer","expires_in":3600}' },
+    4,
+    /sent an invalid token response: no access_token$/,
+  ],
+  [
+    'an expires_in past any lifetime',
+    { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":1e20}' },
+    4,
+    /sent an invalid token response: expires_in is 100000000000000000000$/,
+  ],
   // Tokens go into header lines (show --header, curl, exec): a line break there would add headers.
-  ['a line break in access_token', { status: 200, body: JSON.stringify({ access_token: 'abc\r\nX-Evil: 1', token_type: 'bearer', expires_in: 3600 }) }, 4, /access_token has a space, a line break or another character no token has$/],
-  ['a header in token_type', { status: 200, body: JSON.stringify({ access_token: 'abc', token_type: 'Bearer x\r\nX-Injected: yes', expires_in: 3600 }) }, 4, /token_type is "Bearer x\\r\\nX-Injected: yes"$/],
-  ['a non-numeric expires_in', { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":"soon"}' }, 4, /sent an invalid token response: expires_in is "soon"$/],
-  ['400 with the provider’s error body', { status: 400, body: '{"error":"invalid_client","error_description":"Client authentication failed"}' }, 3, /refused: invalid_client: Client authentication failed$/],
+  [
+    'a line break in access_token',
+    { status: 200, body: JSON.stringify({ access_token: 'abc\r\nX-Evil: 1', token_type: 'bearer', expires_in: 3600 }) },
+    4,
+    /access_token has a space, a line break or another character no token has$/,
+  ],
+  [
+    'a header in token_type',
+    {
+      status: 200,
+      body: JSON.stringify({ access_token: 'abc', token_type: 'Bearer x\r\nX-Injected: yes', expires_in: 3600 }),
+    },
+    4,
+    /token_type is "Bearer x\\r\\nX-Injected: yes"$/,
+  ],
+  [
+    'a non-numeric expires_in',
+    { status: 200, body: '{"access_token":"a","token_type":"bearer","expires_in":"soon"}' },
+    4,
+    /sent an invalid token response: expires_in is "soon"$/,
+  ],
+  [
+    '400 with the provider’s error body',
+    { status: 400, body: '{"error":"invalid_client","error_description":"Client authentication failed"}' },
+    3,
+    /refused: invalid_client: Client authentication failed$/,
+  ],
   // Its text is shown verbatim but on one line: a line break or a terminal escape is shown, not obeyed.
-  ['400 with a line break and an escape in its error text', { status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad\nclient \u001b[2J' }) }, 3, /refused: invalid_client: bad\\u000aclient \\u001b\[2J$/],
+  [
+    '400 with a line break and an escape in its error text',
+    { status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad\nclient \u001b[2J' }) },
+    3,
+    /refused: invalid_client: bad\\u000aclient \\u001b\[2J$/,
+  ],
   ['401 with an empty body', { status: 401, body: '' }, 3, /refused the request \(HTTP 401\)$/],
   // A wrong token URL: a 404 or 405 without an OAuth error is no endpoint (exit 4) whatever its type; one with an OAuth error is a refusal, with the URL as hint.
-  ['an HTML 401 page (a gateway refusing a bad client)', { status: 401, contentType: 'text/html', body: '<html><body>Unauthorized</body></html>' }, 3, /refused the request \(HTTP 401\)$/],
-  ['an HTML 404 page', { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' }, 4, /has no token endpoint at that URL \(HTTP 404, an HTML page\)$/],
-  ['a text/plain 404', { status: 404, contentType: 'text/plain', body: 'Not Found' }, 4, /has no token endpoint at that URL \(HTTP 404\)$/],
+  [
+    'an HTML 401 page (a gateway refusing a bad client)',
+    { status: 401, contentType: 'text/html', body: '<html><body>Unauthorized</body></html>' },
+    3,
+    /refused the request \(HTTP 401\)$/,
+  ],
+  [
+    'an HTML 404 page',
+    { status: 404, contentType: 'text/html', body: '<html><body><h1>404 Not Found</h1></body></html>' },
+    4,
+    /has no token endpoint at that URL \(HTTP 404, an HTML page\)$/,
+  ],
+  [
+    'a text/plain 404',
+    { status: 404, contentType: 'text/plain', body: 'Not Found' },
+    4,
+    /has no token endpoint at that URL \(HTTP 404\)$/,
+  ],
   ['an empty 405', { status: 405, body: '' }, 4, /has no token endpoint at that URL \(HTTP 405\)$/],
-  ['a 404 with a JSON error', { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' }, 3, /refused: Not Found$/],
-  ['a server that never answers', { hang: true }, 4, new RegExp(`no answer from 127\\.0\\.0\\.1:\\d+ within ${TIMEOUT_S} s$`)],
-  ['a body over 1 MiB', { status: 200, bytes: 1024 * 1024 + 10 }, 4, /sent a response over 1 MiB; refusing to read it$/],
+  [
+    'a 404 with a JSON error',
+    { status: 404, body: '{"timestamp":1,"status":404,"error":"Not Found","path":"/rest/oauth/token"}' },
+    3,
+    /refused: Not Found$/,
+  ],
+  [
+    'a server that never answers',
+    { hang: true },
+    4,
+    new RegExp(`no answer from 127\\.0\\.0\\.1:\\d+ within ${TIMEOUT_S} s$`),
+  ],
+  [
+    'a body over 1 MiB',
+    { status: 200, bytes: 1024 * 1024 + 10 },
+    4,
+    /sent a response over 1 MiB; refusing to read it$/,
+  ],
   // The Location's query is never shown: a gateway may echo our own query (PRISM's refresh_token) back in it.
-  ['a redirect', { status: 302, headers: { Location: 'http://127.0.0.1:9/login?next=%2Ftoken%3Frefresh_token%3DSECRET' }, body: '' }, 4, /token endpoint redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:9\/login\); not following it$/],
-  ['a 503 with a JSON error', { status: 503, body: '{"error":"temporarily_unavailable","error_description":"maintenance"}' }, 4, /server error \(HTTP 503\): temporarily_unavailable: maintenance$/],
+  [
+    'a redirect',
+    { status: 302, headers: { Location: 'http://127.0.0.1:9/login?next=%2Ftoken%3Frefresh_token%3DSECRET' }, body: '' },
+    4,
+    /token endpoint redirected \(HTTP 302 to http:\/\/127\.0\.0\.1:9\/login\); not following it$/,
+  ],
+  [
+    'a 503 with a JSON error',
+    { status: 503, body: '{"error":"temporarily_unavailable","error_description":"maintenance"}' },
+    4,
+    /server error \(HTTP 503\): temporarily_unavailable: maintenance$/,
+  ],
 ];
 
 type Provider = 'brightpattern' | 'prism' | 'priava';
@@ -59,8 +152,18 @@ const providers: [string, Endpoint, Provider][] = [
 ];
 
 /** A login against the sandbox; Priava's redirect URI is a free loopback port. */
-async function logIn(deps: FakeDeps, provider: Provider, extra: Parameters<typeof loginInProcess>[4] = {}): Promise<Outcome> {
-  return loginInProcess(deps, sb, provider, provider === 'priava' ? `http://127.0.0.1:${await freePort()}/cb` : undefined, extra);
+async function logIn(
+  deps: FakeDeps,
+  provider: Provider,
+  extra: Parameters<typeof loginInProcess>[4] = {},
+): Promise<Outcome> {
+  return loginInProcess(
+    deps,
+    sb,
+    provider,
+    provider === 'priava' ? `http://127.0.0.1:${await freePort()}/cb` : undefined,
+    extra,
+  );
 }
 
 /** Everything stored: config.json and every profile file, as text. */
@@ -78,7 +181,12 @@ function expireAll(cfg: TempConfig): void {
   }
 }
 
-function expectCleanFailure(r: { code: number | null; stdout: string; stderr: string }, exit: number, message: RegExp, provider: string) {
+function expectCleanFailure(
+  r: { code: number | null; stdout: string; stderr: string },
+  exit: number,
+  message: RegExp,
+  provider: string,
+) {
   expect(r.stdout).toBe('');
   expect(r.code).toBe(exit);
   // Browser logins print progress first; the error is the one `token:` line, last but a hint.
@@ -134,14 +242,24 @@ describe('in-process', () => {
   it('connection refused is exit 4 naming the host, on login and on refresh', async () => {
     const closed = await freePort();
     const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${closed}/bp` });
-    expectCleanFailure(r, 4, new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`), '127.0.0.1');
+    expectCleanFailure(
+      r,
+      4,
+      new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`),
+      '127.0.0.1',
+    );
     expect(snapshot(deps.cfg)).toEqual({});
 
     const gone = await startSandbox();
     expect((await loginInProcess(deps, gone, 'brightpattern')).code).toBe(0);
     await gone.close();
     const before = snapshot(deps.cfg);
-    expectCleanFailure(await refreshNow(), 4, /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/, '127.0.0.1');
+    expectCleanFailure(
+      await refreshNow(),
+      4,
+      /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/,
+      '127.0.0.1',
+    );
     expect(snapshot(deps.cfg)).toEqual(before);
   });
 
@@ -152,16 +270,22 @@ describe('in-process', () => {
     expect(renewed.code).toBe(0);
     const prism = await logIn(deps, 'prism', { verbose: true });
     expect(prism.code).toBe(0);
-    const verify = await outcome(deps, () => show.run({ profile: 'prism', verify: true, verbose: true, refresh: true }, deps));
+    const verify = await outcome(deps, () =>
+      show.run({ profile: 'prism', verify: true, verbose: true, refresh: true }, deps),
+    );
     expect(verify.code).toBe(0);
     const traces = [login.stderr, renewed.stderr, prism.stderr, verify.stderr].join('\n');
     expect(traces).toMatch(/^> POST http:\/\/127\.0\.0\.1:\d+\/priava\/api\/rest\/oauth\/token$/m);
-    expect(traces).toMatch(/^> GET http:\/\/127\.0\.0\.1:\d+\/prism\/v1\/service\/oauth2\/token\?grant_type=authorization_code&code=\[redacted\]/m);
+    expect(traces).toMatch(
+      /^> GET http:\/\/127\.0\.0\.1:\d+\/prism\/v1\/service\/oauth2\/token\?grant_type=authorization_code&code=\[redacted\]/m,
+    );
     expect(traces).toMatch(/^> x-prism-client-secret: \[redacted\]$/m);
     expect(traces).toMatch(/^> x-prism-access-token: \[redacted\]$/m);
     expect(traces).toMatch(/^< HTTP 200$/m);
     const secrets = [
-      ...['priava', 'prism'].flatMap((n) => (['client_secret', 'refresh_token', 'access_token'] as const).map((k) => deps.cfg.secret(n, k))),
+      ...['priava', 'prism'].flatMap((n) =>
+        (['client_secret', 'refresh_token', 'access_token'] as const).map((k) => deps.cfg.secret(n, k)),
+      ),
       ...sb.requests.flatMap((q) => [q.query.code, q.form?.code, q.form?.refresh_token, q.query.refresh_token]),
     ].filter((s): s is string => !!s);
     expect(secrets.length).toBeGreaterThan(6);
@@ -186,7 +310,18 @@ describe('end to end', () => {
   it('Priava login (browser and loopback) answered with an HTML 502: exit 4, nothing stored, no secret in the -v trace', async () => {
     sb.failNext('priava-token', FAULTS[0]![1]);
     const r = await loginPriava(sb, cfg.env, `http://127.0.0.1:${await freePort()}/cb`, ['-v']);
-    expectCleanFailure({ ...r, stderr: r.stderr.split('\n').filter((l) => !/^[<>] /.test(l)).join('\n') }, 4, FAULTS[0]![3], 'Priava');
+    expectCleanFailure(
+      {
+        ...r,
+        stderr: r.stderr
+          .split('\n')
+          .filter((l) => !/^[<>] /.test(l))
+          .join('\n'),
+      },
+      4,
+      FAULTS[0]![3],
+      'Priava',
+    );
     expect(r.stderr).toMatch(/^> POST http:\/\/127\.0\.0\.1:\d+\/priava\/api\/rest\/oauth\/token$/m);
     const sent = sb.requests.flatMap((q) => [q.form?.code, q.form?.client_secret]).filter((s): s is string => !!s);
     expect(sent.length).toBeGreaterThan(1);
@@ -200,7 +335,12 @@ describe('end to end', () => {
     const before = snapshot(cfg);
 
     sb.failNext('prism-token', { hang: true });
-    expectCleanFailure(await runCli(['refresh'], { env: cfg.env }), 4, /no answer from 127\.0\.0\.1:\d+ within 1 s$/, 'PRISM');
+    expectCleanFailure(
+      await runCli(['refresh'], { env: cfg.env }),
+      4,
+      /no answer from 127\.0\.0\.1:\d+ within 1 s$/,
+      'PRISM',
+    );
     expect(snapshot(cfg)).toEqual(before);
 
     sb.failNext('prism-token', FAULTS[10]![1]);
@@ -214,10 +354,27 @@ describe('end to end', () => {
 
   it('connection refused on login: exit 4 naming the host', async () => {
     const closed = await freePort();
-    const r = await runCli(['login', 'bp', '--client-id', 'x', '--tenant', 'example.brightpattern.com', '--url', `http://127.0.0.1:${closed}/bp`], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
-    });
-    expectCleanFailure(r, 4, new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`), '127.0.0.1');
+    const r = await runCli(
+      [
+        'login',
+        'bp',
+        '--client-id',
+        'x',
+        '--tenant',
+        'example.brightpattern.com',
+        '--url',
+        `http://127.0.0.1:${closed}/bp`,
+      ],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
+      },
+    );
+    expectCleanFailure(
+      r,
+      4,
+      new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`),
+      '127.0.0.1',
+    );
     expect(snapshot(cfg)).toEqual({});
   });
 });

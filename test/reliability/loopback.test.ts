@@ -24,7 +24,11 @@ async function authorizeUrl(): Promise<URL> {
   return new URL(readFileSync(handoff, 'utf8'));
 }
 
-function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       let body = '';
@@ -53,14 +57,19 @@ describe('the loopback listener', () => {
     const port = redirect.port;
     const cb = (q: string) => `http://127.0.0.1:${port}/callback?${q}`;
 
-    expect(await get(cb('code=forged'))).toMatchObject({ status: 400, body: expect.stringContaining('did not carry the state') });
+    expect(await get(cb('code=forged'))).toMatchObject({
+      status: 400,
+      body: expect.stringContaining('did not carry the state'),
+    });
     expect((await get(cb(`code=forged&state=${state}x`))).status).toBe(400);
     expect((await get(`http://127.0.0.1:${port}/other?code=forged&state=${state}`)).status).toBe(404);
     expect((await get(cb(`code=forged&state=${state}`), {}, 'POST')).status).toBe(404);
     // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 sends its own Host.
     expect((await get(cb(`code=forged&state=${state}`), { Host: `evil.example:${port}` })).status).toBe(421);
     // Bound to 127.0.0.1 only: another loopback address is not answered.
-    await expect(new Promise((resolve, reject) => connect(Number(port), '127.0.0.2').on('connect', resolve).on('error', reject))).rejects.toMatchObject({
+    await expect(
+      new Promise((resolve, reject) => connect(Number(port), '127.0.0.2').on('connect', resolve).on('error', reject)),
+    ).rejects.toMatchObject({
       code: 'ECONNREFUSED',
     });
 
@@ -81,19 +90,27 @@ describe('the loopback listener', () => {
     expect(exchanges[0]!.query.code).not.toBe('forged');
   });
 
-  it.each(['127.0.0.2', '[::1]'])('listens on a loopback redirect URI on %s, and sends our parameters over the authorize URL’s own', async (host) => {
-    const port = await freePort();
-    const redirect = `http://${host}:${port}/cb`;
-    const login = loginPrism(sb, cfg.env, ['--redirect-uri', redirect, '--authorize-url', `${sb.url}/oauth/authorize?redirect_uri=https%3A%2F%2Fstale.example%2F&client_id=old&prompt=login`]);
-    const url = await authorizeUrl();
-    expect(url.searchParams.get('redirect_uri')).toBe(redirect);
-    expect(url.searchParams.get('client_id')).toBe(CLIENTS.prism.clientId);
-    expect(url.searchParams.get('prompt')).toBe('login'); // the configured URL's own parameters stay
-    const location = await approve(url);
-    expect((await get(location, { Host: `${host}:${port}` })).status).toBe(200);
-    expect((await login).code).toBe(0);
-    expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(redirect);
-  });
+  it.each(['127.0.0.2', '[::1]'])(
+    'listens on a loopback redirect URI on %s, and sends our parameters over the authorize URL’s own',
+    async (host) => {
+      const port = await freePort();
+      const redirect = `http://${host}:${port}/cb`;
+      const login = loginPrism(sb, cfg.env, [
+        '--redirect-uri',
+        redirect,
+        '--authorize-url',
+        `${sb.url}/oauth/authorize?redirect_uri=https%3A%2F%2Fstale.example%2F&client_id=old&prompt=login`,
+      ]);
+      const url = await authorizeUrl();
+      expect(url.searchParams.get('redirect_uri')).toBe(redirect);
+      expect(url.searchParams.get('client_id')).toBe(CLIENTS.prism.clientId);
+      expect(url.searchParams.get('prompt')).toBe('login'); // the configured URL's own parameters stay
+      const location = await approve(url);
+      expect((await get(location, { Host: `${host}:${port}` })).status).toBe(200);
+      expect((await login).code).toBe(0);
+      expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(redirect);
+    },
+  );
 
   it('a port already in use is a clear exit 2', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
@@ -103,7 +120,9 @@ describe('the loopback listener', () => {
     blocker.close();
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`token: port ${port} on 127.0.0.1 is already in use\npass --port <n> with a free port (or 0 for any), or free that one\n`);
+    expect(r.stderr).toBe(
+      `token: port ${port} on 127.0.0.1 is already in use\npass --port <n> with a free port (or 0 for any), or free that one\n`,
+    );
   });
 
   it('--port and a redirect URI on the same port agree; the URI is sent as given', async () => {
@@ -114,14 +133,28 @@ describe('the loopback listener', () => {
     const landed = await get((await approve(url)).replace('localhost', '127.0.0.1'), { Host: `localhost:${port}` });
     expect(landed.status).toBe(200);
     expect((await login).code).toBe(0);
-    expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(`http://localhost:${port}/cb`);
+    expect(sb.requests.find((q) => q.endpoint === 'prism-token')!.query.redirect_uri).toBe(
+      `http://localhost:${port}/cb`,
+    );
     expect(CLIENTS.prism.clientId).toBe(url.searchParams.get('client_id'));
   });
 });
 
 describe('the loopback listener for Priava', () => {
   const priavaArgs = (redirectUri: string, extra: string[] = []) => [
-    'login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl, '--redirect-uri', redirectUri, '--timeout', '20', ...extra,
+    'login',
+    'priava',
+    '--client-id',
+    CLIENTS.priava.clientId,
+    '--region',
+    'APAC',
+    '--api-url',
+    sb.priavaApiUrl,
+    '--redirect-uri',
+    redirectUri,
+    '--timeout',
+    '20',
+    ...extra,
   ];
   const secretEnv = () => ({ env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret } });
 
@@ -132,7 +165,10 @@ describe('the loopback listener for Priava', () => {
     const state = url.searchParams.get('state')!;
     expect(Buffer.from(state, 'base64url').length).toBeGreaterThanOrEqual(16); // >= 128 bits
     const forged = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
-    expect(await get(`${redirect}?code=${forged}`)).toMatchObject({ status: 400, body: expect.stringContaining('did not carry the state') });
+    expect(await get(`${redirect}?code=${forged}`)).toMatchObject({
+      status: 400,
+      body: expect.stringContaining('did not carry the state'),
+    });
     expect((await get(`${redirect}?code=${forged}&state=${state.slice(1)}x`)).status).toBe(400);
     const location = await approve(url);
     expect(new URL(location).searchParams.get('state')).toBe(state);
@@ -158,7 +194,8 @@ describe('the loopback listener for Priava', () => {
     const port = await freePort();
     const redirect = `http://127.0.0.1:${port}/priava/cb`;
     const login = runCli(priavaArgs(redirect), secretEnv());
-    const issue = () => sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
+    const issue = () =>
+      sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
     const first = issue();
     let landed = await get(`${redirect}?code=${first}`).catch(() => undefined);
     for (let i = 0; i < 200 && !landed; i++) {
@@ -166,7 +203,10 @@ describe('the loopback listener for Priava', () => {
       landed = await get(`${redirect}?code=${first}`).catch(() => undefined);
     }
     expect(landed!.status).toBe(200);
-    const second = await get(`${redirect}?code=${issue()}`).catch((err: NodeJS.ErrnoException) => ({ status: err.code, body: '' }));
+    const second = await get(`${redirect}?code=${issue()}`).catch((err: NodeJS.ErrnoException) => ({
+      status: err.code,
+      body: '',
+    }));
     expect([410, 'ECONNREFUSED', 'ECONNRESET']).toContain(second.status);
     const r = await login;
     expect(r.code).toBe(0);

@@ -53,7 +53,12 @@ describe('a 404 or 405 from a token endpoint', () => {
   });
   afterAll(() => server.close());
 
-  const req = () => ({ method: 'POST' as const, url: `${server.url}/token`, headers: {}, form: { grant_type: 'client_credentials' } });
+  const req = () => ({
+    method: 'POST' as const,
+    url: `${server.url}/token`,
+    headers: {},
+    form: { grant_type: 'client_credentials' },
+  });
   it.each([
     [404, 'text/plain', 'Not Found', ''],
     [404, 'application/json', '{"status":404,"path":"/token"}', ''],
@@ -65,13 +70,21 @@ describe('a 404 or 405 from a token endpoint', () => {
   ])('without an OAuth error is exit 4 with the token URL hint (HTTP %i, %s)', async (s, t, b, html) => {
     [status, type, body] = [s, t, b];
     const err = await failure(requestToken(req(), 'X', { env: {} }, () => 0));
-    expect([err.code, err.message, err.hint]).toEqual(['network', `X has no token endpoint at that URL (HTTP ${s}${html})`, 'check the token URL']);
+    expect([err.code, err.message, err.hint]).toEqual([
+      'network',
+      `X has no token endpoint at that URL (HTTP ${s}${html})`,
+      'check the token URL',
+    ]);
   });
 
   it.each([404, 405])('with an OAuth error is a refusal (exit 3), still with the hint (HTTP %i)', async (s) => {
     [status, type, body] = [s, 'application/json', '{"error":"invalid_client","error_description":"who?"}'];
     const err = await failure(requestToken(req(), 'X', { env: {} }, () => 0));
-    expect([err.code, err.message, err.hint]).toEqual(['provider_refused', 'X refused: invalid_client: who?', 'check the token URL']);
+    expect([err.code, err.message, err.hint]).toEqual([
+      'provider_refused',
+      'X refused: invalid_client: who?',
+      'check the token URL',
+    ]);
   });
 });
 
@@ -86,19 +99,30 @@ describe('a value no HTTP header can carry', () => {
     ['a leading space', ' secret', 'starts or ends with a space'],
     ['a trailing tab', 'secret\t', 'starts or ends with a space'],
   ])('in a PRISM client secret (%s) is refused before any request, naming the reason', (_name, secret, why) => {
-    expect(() => prism.checkClient!({ clientId: 'cid', clientSecret: secret })).toThrow(`the client secret ${why}, which PRISM cannot receive: it goes in the x-prism-client-secret header`);
-    expect(() => prism.checkClient!({ clientId: secret, clientSecret: 'ok' })).toThrow(`--client-id ${why}, which PRISM cannot receive: it goes in the x-prism-client-id header`);
+    expect(() => prism.checkClient!({ clientId: 'cid', clientSecret: secret })).toThrow(
+      `the client secret ${why}, which PRISM cannot receive: it goes in the x-prism-client-secret header`,
+    );
+    expect(() => prism.checkClient!({ clientId: secret, clientSecret: 'ok' })).toThrow(
+      `--client-id ${why}, which PRISM cannot receive: it goes in the x-prism-client-id header`,
+    );
   });
 
   it('passes a secret with inner spaces and punctuation', () => {
-    expect(() => prism.checkClient!({ clientId: 'c-1', clientSecret: 'a b~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}' })).not.toThrow();
+    expect(() =>
+      prism.checkClient!({ clientId: 'c-1', clientSecret: 'a b~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}' }),
+    ).not.toThrow();
   });
 
   it('is a usage error from send, with nothing sent (a hand-edited stored secret)', async () => {
     const server = await answering((res) => res.end('{}'));
     try {
-      const err = await failure(send({ method: 'GET', url: server.url, headers: { 'x-prism-client-secret': 'a\nb' } }, { env: {} }));
-      expect([err.code, err.message]).toEqual(['usage', 'the value for the x-prism-client-secret header has a line break, which no HTTP header can carry']);
+      const err = await failure(
+        send({ method: 'GET', url: server.url, headers: { 'x-prism-client-secret': 'a\nb' } }, { env: {} }),
+      );
+      expect([err.code, err.message]).toEqual([
+        'usage',
+        'the value for the x-prism-client-secret header has a line break, which no HTTP header can carry',
+      ]);
       expect(server.count()).toBe(0);
     } finally {
       await server.close();
@@ -129,7 +153,9 @@ describe('a stored token that is damaged', () => {
     ['a space', 'abc def', 'Bearer', 'access token'],
     ['a header in its type', 'abc', 'Bearer\r\nX-Evil: 1', 'token type'],
   ])('with %s is refused, saying how to fix it', (_name, accessToken, tokenType, what) => {
-    expect(() => checkStoredToken({ name: 'p', accessToken, meta: { tokenType } })).toThrow(`the stored ${what} of profile p is damaged`);
+    expect(() => checkStoredToken({ name: 'p', accessToken, meta: { tokenType } })).toThrow(
+      `the stored ${what} of profile p is damaged`,
+    );
   });
 });
 
@@ -158,7 +184,10 @@ describe('the CLI', () => {
   const userUrl = (path = '') => `http://user:${PASSWORD}@127.0.0.1:9${path}`;
   it.each([
     ['--service-url', [...prismArgs, '--service-url', userUrl()]],
-    ['--authorize-url', [...prismArgs, '--service-url', 'http://127.0.0.1:9', '--authorize-url', userUrl('/authorize')]],
+    [
+      '--authorize-url',
+      [...prismArgs, '--service-url', 'http://127.0.0.1:9', '--authorize-url', userUrl('/authorize')],
+    ],
     ['--redirect-uri', [...prismArgs, '--service-url', 'http://127.0.0.1:9', '--redirect-uri', userUrl('/cb')]],
     ['--api-url', [...priavaArgs, '--redirect-uri', 'http://127.0.0.1:9/cb', '--api-url', userUrl('/api')]],
     ['--token-url', [...priavaArgs, '--redirect-uri', 'http://127.0.0.1:9/cb', '--token-url', userUrl('/token')]],
@@ -167,7 +196,9 @@ describe('the CLI', () => {
   ])('refuses %s with user:password (exit 2), the password never printed', async (flag, args) => {
     const r = await runCli(args, { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'client-secret-1' } });
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe(`token: ${flag} must not hold a user name or password (user:password@)\ngive the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt\n`);
+    expect(r.stderr).toBe(
+      `token: ${flag} must not hold a user name or password (user:password@)\ngive the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt\n`,
+    );
     expect(await profileNames()).toEqual([]);
   });
 
@@ -175,11 +206,27 @@ describe('the CLI', () => {
     ['a line break', 'prism-demo\nsecret', 'the client secret has a line break'],
     ['a non-ASCII letter', 'prism-démo-secret', 'the client secret has a character outside ASCII'],
   ])('refuses a PRISM client secret with %s before any request (exit 2)', async (_name, secret, message) => {
-    const r = await runCli(['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl, '--code', 'c0de', '--redirect-uri', 'http://127.0.0.1:9/cb'], {
-      env: { ...cfg.env, TOKEN_CLIENT_SECRET: secret },
-    });
+    const r = await runCli(
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        sb.prismServiceUrl,
+        '--code',
+        'c0de',
+        '--redirect-uri',
+        'http://127.0.0.1:9/cb',
+      ],
+      {
+        env: { ...cfg.env, TOKEN_CLIENT_SECRET: secret },
+      },
+    );
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe(`token: ${message}, which PRISM cannot receive: it goes in the x-prism-client-secret header\ncheck the value given; it is sent exactly as given\n`);
+    expect(r.stderr).toBe(
+      `token: ${message}, which PRISM cannot receive: it goes in the x-prism-client-secret header\ncheck the value given; it is sent exactly as given\n`,
+    );
     expect(sb.requests).toEqual([]);
     expect(await profileNames()).toEqual([]);
   });
@@ -194,7 +241,9 @@ describe('the CLI', () => {
     sb.requests.length = 0;
     const r = await runCli(['refresh', '-v'], { env: cfg.env });
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe(`token: the URL for 127.0.0.1:${sb.port} holds a user name or password (user:password@)\nremove them from the profile: token login -p <profile> --force\n`);
+    expect(r.stderr).toBe(
+      `token: the URL for 127.0.0.1:${sb.port} holds a user name or password (user:password@)\nremove them from the profile: token login -p <profile> --force\n`,
+    );
     expect(sb.requests).toEqual([]);
   });
 
@@ -203,7 +252,12 @@ describe('the CLI', () => {
     edit(CLIENTS.prism.clientSecret, `${CLIENTS.prism.clientSecret}\nX-Evil: 1`);
     sb.requests.length = 0;
     const r = await runCli(['refresh'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'token: the value for the x-prism-client-secret header has a line break, which no HTTP header can carry\ncheck the value given (or stored) for it\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'token: the value for the x-prism-client-secret header has a line break, which no HTTP header can carry\ncheck the value given (or stored) for it\n',
+    });
     expect(sb.requests).toEqual([]);
   });
 
@@ -217,16 +271,26 @@ describe('the CLI', () => {
     expect(at).toHaveLength(1);
     damage(at[0]!);
     const want = `token: the stored ${what} of profile brightpattern is damaged (it has a space, a line break or another character no token has); not printing it\nlog in again to replace it: token login -p brightpattern --force\n`;
-    const commands = [['show', '--raw'], ['show', '--header'], ['show', '--raw', '-v'], ['curl'], ['exec', '--', 'true']];
+    const commands = [
+      ['show', '--raw'],
+      ['show', '--header'],
+      ['show', '--raw', '-v'],
+      ['curl'],
+      ['exec', '--', 'true'],
+    ];
     const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
-    for (const [i, args] of commands.entries()) expect({ args, ...results[i] }).toMatchObject({ args, code: 2, stdout: '', stderr: want });
+    for (const [i, args] of commands.entries())
+      expect({ args, ...results[i] }).toMatchObject({ args, code: 2, stdout: '', stderr: want });
   });
 
   it('escapes C1 and DEL in a JWT header and claims of every type (show, show --json)', async () => {
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const evil = '\u009b31mred\u007f\u001b[2J';
     const jwt = `${part({ alg: 'none', kid: evil })}.${part({ sub: evil, roles: [evil, 1], nested: { x: evil }, n: 5 })}.sig`;
-    sb.failNext('bp-token', { status: 200, body: JSON.stringify({ access_token: jwt, token_type: 'bearer', expires_in: 3600 }) });
+    sb.failNext('bp-token', {
+      status: 200,
+      body: JSON.stringify({ access_token: jwt, token_type: 'bearer', expires_in: 3600 }),
+    });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     const results = await Promise.all([['show'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
     for (const r of results) {
@@ -264,7 +328,11 @@ describe('a proxy that refuses CONNECT', () => {
   );
 
   it.each([
-    [407, 'Proxy Authentication Required', 'the proxy wants credentials: check the user name and password in the proxy variable'],
+    [
+      407,
+      'Proxy Authentication Required',
+      'the proxy wants credentials: check the user name and password in the proxy variable',
+    ],
     [403, 'Forbidden', "check the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or ask the proxy's admin"],
   ])('is reported at once, naming the proxy and its answer (HTTP %i), in-process', async (s, text, hint) => {
     status = s;
@@ -272,17 +340,32 @@ describe('a proxy that refuses CONNECT', () => {
     const env = { HTTPS_PROXY: proxyUrl.replace('//', `//user:${'pr0xy-pa55'}@`), TOKEN_HTTP_TIMEOUT: '20' };
     const err = await failure(send({ method: 'GET', url: 'https://svc.example/token', headers: {} }, { env }));
     expect(Date.now() - started).toBeLessThan(5000);
-    expect([err.code, err.message, err.hint]).toEqual(['network', `the proxy ${new URL(proxyUrl).host} refused to connect to svc.example:443: HTTP ${s} ${text}`, hint]);
+    expect([err.code, err.message, err.hint]).toEqual([
+      'network',
+      `the proxy ${new URL(proxyUrl).host} refused to connect to svc.example:443: HTTP ${s} ${text}`,
+      hint,
+    ]);
   });
 
   it('is exit 4 from the CLI at once, the proxy password never shown, also with -v', async () => {
     status = 407;
-    const env = { ...cfg.env, TOKEN_CLIENT_SECRET: 'client-secret-1', HTTPS_PROXY: proxyUrl.replace('//', '//me:pr0xy-pa55@') };
-    const r = await runCli([...['login', 'bp', '--client-id', 'cid', '--tenant', 'example.brightpattern.com'], '-v'], { env });
+    const env = {
+      ...cfg.env,
+      TOKEN_CLIENT_SECRET: 'client-secret-1',
+      HTTPS_PROXY: proxyUrl.replace('//', '//me:pr0xy-pa55@'),
+    };
+    const r = await runCli([...['login', 'bp', '--client-id', 'cid', '--tenant', 'example.brightpattern.com'], '-v'], {
+      env,
+    });
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`\\ntoken: the proxy 127\\.0\\.0\\.1:\\d+ refused to connect to example\\.brightpattern\\.com:443: HTTP 407 Proxy Authentication Required\\nthe proxy wants credentials: check the user name and password in the proxy variable\\n$`));
-    for (const s of ['pr0xy-pa55', 'client-secret-1', Buffer.from('me:pr0xy-pa55').toString('base64')]) expect(r.stderr).not.toContain(s);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `\\ntoken: the proxy 127\\.0\\.0\\.1:\\d+ refused to connect to example\\.brightpattern\\.com:443: HTTP 407 Proxy Authentication Required\\nthe proxy wants credentials: check the user name and password in the proxy variable\\n$`,
+      ),
+    );
+    for (const s of ['pr0xy-pa55', 'client-secret-1', Buffer.from('me:pr0xy-pa55').toString('base64')])
+      expect(r.stderr).not.toContain(s);
     expect(await profileNames()).toEqual([]);
   });
 });

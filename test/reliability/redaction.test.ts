@@ -45,12 +45,56 @@ describe('requestToken with -v, in-process', () => {
     ['JSON labelled as text/plain', { status: 200, type: 'text/plain', body: tokens }],
     ['a form', { status: 200, type: 'application/x-www-form-urlencoded', body: form }],
     ['a form labelled as text/plain', { status: 200, type: 'text/plain', body: form }],
-    ['an HTML page showing the tokens', { status: 200, type: 'text/html', body: `<html><pre>${tokens}</pre><a href="/x?${form}">x</a></html>` }],
-    ['an error_description echoing what was sent', { status: 400, type: 'application/json', body: JSON.stringify({ error: 'invalid_grant', error_description: `refresh token ${OLD_RT} (${encodeURIComponent(OLD_RT)}) is no good for client secret ${SECRET}` }) }],
-    ['an error_description echoing tokens as JSON', { status: 400, type: 'application/json', body: JSON.stringify({ error: 'invalid_request', error_description: `already issued: ${tokens}` }) }],
-    ['a text/plain 400 echoing the form sent', { status: 400, type: 'text/plain', body: `bad request: client_secret=${encodeURIComponent(SECRET)}&refresh_token=${encodeURIComponent(OLD_RT)}` }],
-    ['a redirect whose Location carries the tokens', { status: 302, body: '', headers: { Location: `https://elsewhere.example/got/${AT}?access_token=${AT}&refresh_token=${encodeURIComponent(RT)}` } }],
-    ['a header echoing the refresh token', { status: 200, type: 'application/json', body: tokens, headers: { 'X-Debug': `refresh_token=${OLD_RT}; secret=${SECRET}` } }],
+    [
+      'an HTML page showing the tokens',
+      { status: 200, type: 'text/html', body: `<html><pre>${tokens}</pre><a href="/x?${form}">x</a></html>` },
+    ],
+    [
+      'an error_description echoing what was sent',
+      {
+        status: 400,
+        type: 'application/json',
+        body: JSON.stringify({
+          error: 'invalid_grant',
+          error_description: `refresh token ${OLD_RT} (${encodeURIComponent(OLD_RT)}) is no good for client secret ${SECRET}`,
+        }),
+      },
+    ],
+    [
+      'an error_description echoing tokens as JSON',
+      {
+        status: 400,
+        type: 'application/json',
+        body: JSON.stringify({ error: 'invalid_request', error_description: `already issued: ${tokens}` }),
+      },
+    ],
+    [
+      'a text/plain 400 echoing the form sent',
+      {
+        status: 400,
+        type: 'text/plain',
+        body: `bad request: client_secret=${encodeURIComponent(SECRET)}&refresh_token=${encodeURIComponent(OLD_RT)}`,
+      },
+    ],
+    [
+      'a redirect whose Location carries the tokens',
+      {
+        status: 302,
+        body: '',
+        headers: {
+          Location: `https://elsewhere.example/got/${AT}?access_token=${AT}&refresh_token=${encodeURIComponent(RT)}`,
+        },
+      },
+    ],
+    [
+      'a header echoing the refresh token',
+      {
+        status: 200,
+        type: 'application/json',
+        body: tokens,
+        headers: { 'X-Debug': `refresh_token=${OLD_RT}; secret=${SECRET}` },
+      },
+    ],
   ];
 
   let server: Server;
@@ -68,8 +112,24 @@ describe('requestToken with -v, in-process', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const requests = [
-    ['PRISM (query and headers)', () => prism.renewRequest({ serviceUrl: base, authorizeUrl: `${base}/oauth/authorize` }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
-    ['Priava (form)', () => priava.renewRequest({ tokenUrl: `${base}/token`, apiUrl: base, region: 'EU', redirectUri: 'http://127.0.0.1:9/cb' }, { clientId: 'cid', clientSecret: SECRET }, OLD_RT)],
+    [
+      'PRISM (query and headers)',
+      () =>
+        prism.renewRequest(
+          { serviceUrl: base, authorizeUrl: `${base}/oauth/authorize` },
+          { clientId: 'cid', clientSecret: SECRET },
+          OLD_RT,
+        ),
+    ],
+    [
+      'Priava (form)',
+      () =>
+        priava.renewRequest(
+          { tokenUrl: `${base}/token`, apiUrl: base, region: 'EU', redirectUri: 'http://127.0.0.1:9/cb' },
+          { clientId: 'cid', clientSecret: SECRET },
+          OLD_RT,
+        ),
+    ],
   ] as const;
 
   describe.each(requests)('%s', (_name, request) => {
@@ -94,14 +154,49 @@ describe('the built CLI with -v', () => {
   const { sb, cfg } = useSandboxConfig();
 
   type Make = (s: { at: string; rt: string; secret: string }) => Answer;
-  const NEW = { access_token: 'new-AT-e2e-0123456789', refresh_token: 'new-RT-e2e-9876543210', token_type: 'bearer', expires_in: 3600 };
+  const NEW = {
+    access_token: 'new-AT-e2e-0123456789',
+    refresh_token: 'new-RT-e2e-9876543210',
+    token_type: 'bearer',
+    expires_in: 3600,
+  };
   const ROWS: [string, Make, number][] = [
-    ['JSON labelled as a form', () => ({ status: 200, type: 'application/x-www-form-urlencoded', body: JSON.stringify(NEW) }), 0],
+    [
+      'JSON labelled as a form',
+      () => ({ status: 200, type: 'application/x-www-form-urlencoded', body: JSON.stringify(NEW) }),
+      0,
+    ],
     ['JSON labelled as text/plain', () => ({ status: 200, type: 'text/plain', body: JSON.stringify(NEW) }), 0],
-    ['a form', () => ({ status: 200, type: 'application/x-www-form-urlencoded', body: new URLSearchParams(NEW as never).toString() }), 4],
+    [
+      'a form',
+      () => ({
+        status: 200,
+        type: 'application/x-www-form-urlencoded',
+        body: new URLSearchParams(NEW as never).toString(),
+      }),
+      4,
+    ],
     ['an HTML page', () => ({ status: 200, type: 'text/html', body: `<p>${JSON.stringify(NEW)}</p>` }), 4],
-    ['an error_description echoing the stored tokens and secret', (s) => ({ status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: `${s.rt} / ${encodeURIComponent(s.secret)} / old ${s.at}` }) }), 3],
-    ['a Location echoing the refresh token', (s) => ({ status: 302, body: '', headers: { Location: `http://127.0.0.1:9/${encodeURIComponent(s.rt)}?refresh_token=${s.rt}` } }), 4],
+    [
+      'an error_description echoing the stored tokens and secret',
+      (s) => ({
+        status: 400,
+        body: JSON.stringify({
+          error: 'invalid_grant',
+          error_description: `${s.rt} / ${encodeURIComponent(s.secret)} / old ${s.at}`,
+        }),
+      }),
+      3,
+    ],
+    [
+      'a Location echoing the refresh token',
+      (s) => ({
+        status: 302,
+        body: '',
+        headers: { Location: `http://127.0.0.1:9/${encodeURIComponent(s.rt)}?refresh_token=${s.rt}` },
+      }),
+      4,
+    ],
   ];
 
   it.each(ROWS)('refresh answered with %s shows no secret on stderr', async (_name, make, exit) => {
@@ -118,6 +213,11 @@ describe('the built CLI with -v', () => {
     expect(r.code, r.stderr).toBe(exit);
     expect(r.stderr).toMatch(/^< HTTP \d+$/m);
     const sent = sb.requests.flatMap((q) => [q.query.code, q.query.refresh_token, q.headers['x-prism-client-secret']]);
-    expectNoSecret(login.stderr + r.stderr, [...Object.values(known), ...sent.filter((s): s is string => !!s), NEW.access_token, NEW.refresh_token]);
+    expectNoSecret(login.stderr + r.stderr, [
+      ...Object.values(known),
+      ...sent.filter((s): s is string => !!s),
+      NEW.access_token,
+      NEW.refresh_token,
+    ]);
   });
 });

@@ -46,7 +46,9 @@ function interruptWhen(args: string[], ready: (stderr: string) => boolean): Prom
 function leftovers(): string[] {
   const root = join(cfg.dir, 'config');
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name) + '/', ...walk(join(dir, e.name))] : [join(dir, e.name)]));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? [join(dir, e.name) + '/', ...walk(join(dir, e.name))] : [join(dir, e.name)],
+    );
   return walk(root)
     .map((p) => relative(root, p))
     .filter((p) => /\.tmp$|\.lock\/?$|\.lock\//.test(p));
@@ -72,25 +74,28 @@ describe('Ctrl-C', () => {
     expect(r.stderr).not.toContain('token: cancelled');
   });
 
-  it.each([[[]], [['--json']]])('during a refresh against a hanging token endpoint %j: cancelled, exit 130, no temp file or lock left', async (extra) => {
-    const login = await loginPrism(sb, cfg.env, ['--timeout', '20']);
-    expect(login.code).toBe(0);
-    const before = await storedToken(cfg.env, 'prism');
-    sb.failNext('prism-token', { hang: true });
-    const hanging = () => sb.requests.filter((q) => q.endpoint === 'prism-token').length === 2;
-    const r = await interruptWhen(['refresh', '-p', 'prism', ...extra], hanging);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(130);
-    if (extra.length) {
-      expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'cancelled', message: 'cancelled' } });
-      expect(r.stderr).toBe('');
-    } else {
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toBe('token: cancelled\n');
-    }
-    expect(leftovers()).toEqual([]);
-    expect(await storedToken(cfg.env, 'prism')).toEqual(before);
-  });
+  it.each([[[]], [['--json']]])(
+    'during a refresh against a hanging token endpoint %j: cancelled, exit 130, no temp file or lock left',
+    async (extra) => {
+      const login = await loginPrism(sb, cfg.env, ['--timeout', '20']);
+      expect(login.code).toBe(0);
+      const before = await storedToken(cfg.env, 'prism');
+      sb.failNext('prism-token', { hang: true });
+      const hanging = () => sb.requests.filter((q) => q.endpoint === 'prism-token').length === 2;
+      const r = await interruptWhen(['refresh', '-p', 'prism', ...extra], hanging);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(130);
+      if (extra.length) {
+        expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'cancelled', message: 'cancelled' } });
+        expect(r.stderr).toBe('');
+      } else {
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe('token: cancelled\n');
+      }
+      expect(leftovers()).toEqual([]);
+      expect(await storedToken(cfg.env, 'prism')).toEqual(before);
+    },
+  );
 
   it('is how `token sandbox` stops: exit 0, no "cancelled"', async () => {
     const r = await interruptWhen(['sandbox'], (stderr) => stderr.includes('listening on'));

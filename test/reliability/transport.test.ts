@@ -38,20 +38,58 @@ beforeEach(() => {
 });
 afterEach(() => cfg.cleanup());
 
-const bpArgs = (url: string, extra: string[] = []) => ['login', 'bp', '--client-id', CLIENTS.brightpattern.clientId, '--tenant', CLIENTS.brightpattern.tenant, '--url', url, ...extra];
-const LOGGED_IN = /^✓ Logged in to Bright Pattern as profile brightpattern \(token valid for [^;]+; secrets in [^\n]+\)\n$/;
+const bpArgs = (url: string, extra: string[] = []) => [
+  'login',
+  'bp',
+  '--client-id',
+  CLIENTS.brightpattern.clientId,
+  '--tenant',
+  CLIENTS.brightpattern.tenant,
+  '--url',
+  url,
+  ...extra,
+];
+const LOGGED_IN =
+  /^✓ Logged in to Bright Pattern as profile brightpattern \(token valid for [^;]+; secrets in [^\n]+\)\n$/;
 const withSecret = (e: NodeJS.ProcessEnv) => ({ ...e, TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
 
 describe('plain http://', () => {
   it.each([
     ['Bright Pattern --url', bpArgs('http://10.255.255.1/bp'), '10.255.255.1'],
-    ['PRISM --service-url', ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', 'http://example.invalid:8080', '--no-browser'], 'example.invalid:8080'],
-    ['PRISM --authorize-url', ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', 'http://127.0.0.1:9', '--authorize-url', 'http://10.255.255.1/oauth/authorize'], '10.255.255.1'],
+    [
+      'PRISM --service-url',
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        'http://example.invalid:8080',
+        '--no-browser',
+      ],
+      'example.invalid:8080',
+    ],
+    [
+      'PRISM --authorize-url',
+      [
+        'login',
+        'prism',
+        '--client-id',
+        CLIENTS.prism.clientId,
+        '--service-url',
+        'http://127.0.0.1:9',
+        '--authorize-url',
+        'http://10.255.255.1/oauth/authorize',
+      ],
+      '10.255.255.1',
+    ],
   ])('to a non-loopback host (%s) is refused with exit 2 before anything is sent', async (_name, args, host) => {
     const r = await runCli(args, { env: { ...env, TOKEN_CLIENT_SECRET: 'secret' } });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`token: refusing plain http:// for ${host}: tokens would cross the network unencrypted\nuse https://, or pass --allow-http if you really mean it\n`);
+    expect(r.stderr).toBe(
+      `token: refusing plain http:// for ${host}: tokens would cross the network unencrypted\nuse https://, or pass --allow-http if you really mean it\n`,
+    );
     expect(proxy.tunnels).toEqual([]);
     expect(sb.requests).toEqual([]);
     expect(cfg.names()).toEqual([]);
@@ -100,17 +138,26 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     ['a certificate from an unknown CA', () => issued, undefined, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', false],
     ['a certificate for another name', () => misnamed, 'ca', 'ERR_TLS_CERT_ALTNAME_INVALID', false],
     ['a self-signed certificate behind HTTPS_PROXY', () => self, undefined, 'DEPTH_ZERO_SELF_SIGNED_CERT', true],
-  ] as const)('%s is exit 4 naming the host and the TLS error, and nothing is stored', async (_name, front, ca, code, proxied) => {
-    const e = { ...withSecret(cfg.env), ...(ca ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}), ...(proxied ? { HTTPS_PROXY: proxy.url } : {}) };
-    const r = await runCli(bpArgs(`${front().url}/bp`), { env: e });
-    expect(r.code).toBe(4);
-    expect(r.stdout).toBe('');
-    const host = new URL(front().url).host;
-    expect(r.stderr).toBe(`token: TLS error talking to ${host}: ${code}\nfor a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>\n`);
-    expect(sb.requests).toEqual([]);
-    expect(cfg.names()).toEqual([]);
-    expect(proxy.tunnels).toEqual(proxied ? [host] : []);
-  });
+  ] as const)(
+    '%s is exit 4 naming the host and the TLS error, and nothing is stored',
+    async (_name, front, ca, code, proxied) => {
+      const e = {
+        ...withSecret(cfg.env),
+        ...(ca ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}),
+        ...(proxied ? { HTTPS_PROXY: proxy.url } : {}),
+      };
+      const r = await runCli(bpArgs(`${front().url}/bp`), { env: e });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toBe('');
+      const host = new URL(front().url).host;
+      expect(r.stderr).toBe(
+        `token: TLS error talking to ${host}: ${code}\nfor a private CA, set NODE_EXTRA_CA_CERTS=<ca.pem>\n`,
+      );
+      expect(sb.requests).toEqual([]);
+      expect(cfg.names()).toEqual([]);
+      expect(proxy.tunnels).toEqual(proxied ? [host] : []);
+    },
+  );
 
   it.each([
     ['the self-signed certificate itself', () => self, () => certs.self.cert],
@@ -132,7 +179,11 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
   });
 
   it('a proxy given without a scheme is http://, as curl reads it', async () => {
-    const e = { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, HTTPS_PROXY: proxy.url.replace(/^http:\/\//, '') };
+    const e = {
+      ...withSecret(cfg.env),
+      NODE_EXTRA_CA_CERTS: certs.self.cert,
+      HTTPS_PROXY: proxy.url.replace(/^http:\/\//, ''),
+    };
     const r = await runCli(bpArgs(`${self.url}/bp`), { env: e });
     expect(r.code, r.stderr).toBe(0);
     expect(proxy.tunnels).toEqual([new URL(self.url).host]);
@@ -143,14 +194,25 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     ['https_proxy', 'socks5://user:pw@127.0.0.1:1080'],
     ['HTTP_PROXY', 'http://:pw@'],
   ])('%s that is no http(s) proxy URL is exit 2, naming the variable, never its value (%s)', async (name, value) => {
-    const r = await runCli(bpArgs(`${self.url}/bp`), { env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, NO_PROXY: '*', [name]: value } });
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: `token: ${name} is not an http:// or https:// proxy URL\ngive one like http://proxy.example:8080, or unset it\n` });
+    const r = await runCli(bpArgs(`${self.url}/bp`), {
+      env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, NO_PROXY: '*', [name]: value },
+    });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `token: ${name} is not an http:// or https:// proxy URL\ngive one like http://proxy.example:8080, or unset it\n`,
+    });
     expect(sb.requests).toEqual([]);
     expect(cfg.names()).toEqual([]);
   });
 
   it.each(['127.0.0.1', '127.0.0.1:1,localhost,127.0.0.1', '*'])('NO_PROXY=%s bypasses the proxy', async (noProxy) => {
-    const e = { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, HTTPS_PROXY: proxy.url, NO_PROXY: noProxy };
+    const e = {
+      ...withSecret(cfg.env),
+      NODE_EXTRA_CA_CERTS: certs.self.cert,
+      HTTPS_PROXY: proxy.url,
+      NO_PROXY: noProxy,
+    };
     const r = await runCli(bpArgs(`${self.url}/bp`), { env: e });
     expect(r.code, r.stderr).toBe(0);
     expect(proxy.tunnels).toEqual([]);
@@ -230,10 +292,40 @@ function makeCerts(): Certs {
   const dir = mkdtempSync(join(tmpdir(), 'token-tls-'));
   const p = (name: string) => join(dir, name);
   const make = (name: string, subject: string, extra: string[]) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-subj', subject, ...extra], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-keyout',
+        p(`${name}.key`),
+        '-out',
+        p(`${name}.pem`),
+        '-subj',
+        subject,
+        ...extra,
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: p(`${name}.key`), cert: p(`${name}.pem`) };
   };
-  const leaf = (san: string) => ['-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:FALSE', '-CA', p('ca.pem'), '-CAkey', p('ca.key')];
+  const leaf = (san: string) => [
+    '-addext',
+    `subjectAltName=${san}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+  ];
   make('ca', '/CN=token test CA', []);
   return {
     dir,
@@ -251,9 +343,12 @@ interface TlsFront {
 
 /** HTTPS on 127.0.0.1 with the given certificate, passing each request on to the sandbox. */
 async function startTlsFront(pair: KeyPair, target: string): Promise<TlsFront> {
-  const server = createHttpsServer({ key: readFileSync(pair.key), cert: readFileSync(pair.cert) }, (req: IncomingMessage, res: ServerResponse) => {
-    forward(req, res, target).catch(() => res.destroy());
-  });
+  const server = createHttpsServer(
+    { key: readFileSync(pair.key), cert: readFileSync(pair.cert) },
+    (req: IncomingMessage, res: ServerResponse) => {
+      forward(req, res, target).catch(() => res.destroy());
+    },
+  );
   server.on('tlsClientError', () => undefined); // the failing cases end in a TLS alert from the client
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const close = () =>
@@ -267,8 +362,17 @@ async function startTlsFront(pair: KeyPair, target: string): Promise<TlsFront> {
 async function forward(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'connection').map(([k, v]) => [k, String(v)]));
-  const upstream = await fetch(new URL(req.url ?? '/', target), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+  const headers = Object.fromEntries(
+    Object.entries(req.headers)
+      .filter(([k]) => k !== 'host' && k !== 'connection')
+      .map(([k, v]) => [k, String(v)]),
+  );
+  const upstream = await fetch(new URL(req.url ?? '/', target), {
+    method: req.method,
+    headers,
+    body: chunks.length ? Buffer.concat(chunks) : undefined,
+    redirect: 'manual',
+  });
   res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
   res.end(Buffer.from(await upstream.arrayBuffer()));
 }

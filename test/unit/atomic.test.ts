@@ -40,7 +40,12 @@ describe('storeIoError', () => {
     const cause = errno(code);
     const err = storeIoError(cause, '/c/p.json', doing) as TokenError;
     expect(err).toBeInstanceOf(TokenError);
-    expect({ exit: EXIT_CODES[err.code], message: err.message, hint: err.hint, cause: err.cause }).toEqual({ exit, message, hint, cause });
+    expect({ exit: EXIT_CODES[err.code], message: err.message, hint: err.hint, cause: err.cause }).toEqual({
+      exit,
+      message,
+      hint,
+      cause,
+    });
   });
 
   it('passes our own errors and errors without an errno through unchanged', () => {
@@ -58,7 +63,9 @@ describe('the file operations', () => {
     writeFileSync(join(dir, 'a.json'), '{"a":1}');
     expect(readIfExists(join(dir, 'a.json'))).toBe('{"a":1}');
     mkdirSync(join(dir, 'd.json'));
-    expect(() => readIfExists(join(dir, 'd.json'))).toThrow(expect.objectContaining({ code: 'usage', message: `cannot read ${join(dir, 'd.json')}: it is a directory` }));
+    expect(() => readIfExists(join(dir, 'd.json'))).toThrow(
+      expect.objectContaining({ code: 'usage', message: `cannot read ${join(dir, 'd.json')}: it is a directory` }),
+    );
   });
 
   it('writeFileAtomic: 0600, the whole new text, no temp file left; a directory in the way is exit 2 and leaves no temp file', () => {
@@ -71,7 +78,12 @@ describe('the file operations', () => {
     expect(statSync(join(dir, 'sub')).mode & 0o777).toBe(0o700);
     expect(readdirSync(join(dir, 'sub'))).toEqual(['p.json']);
     mkdirSync(join(dir, 'sub', 'q.json'));
-    expect(() => writeFileAtomic(join(dir, 'sub', 'q.json'), 'x')).toThrow(expect.objectContaining({ code: 'usage', message: `cannot write ${join(dir, 'sub', 'q.json')}: it is a directory` }));
+    expect(() => writeFileAtomic(join(dir, 'sub', 'q.json'), 'x')).toThrow(
+      expect.objectContaining({
+        code: 'usage',
+        message: `cannot write ${join(dir, 'sub', 'q.json')}: it is a directory`,
+      }),
+    );
     expect(readdirSync(join(dir, 'sub')).sort()).toEqual(['p.json', 'q.json']);
   });
 
@@ -95,7 +107,8 @@ describe('the file operations', () => {
   it("removeLeftovers: only this file's temp files, whatever pid they name", () => {
     const dir = tempDir();
     const path = join(dir, 'p.json');
-    for (const name of ['.p.json.1.1.tmp', '.p.json.99999.7.tmp', '.q.json.1.1.tmp', 'p.json', '.p.json.note']) writeFileSync(join(dir, name), 'x');
+    for (const name of ['.p.json.1.1.tmp', '.p.json.99999.7.tmp', '.q.json.1.1.tmp', 'p.json', '.p.json.note'])
+      writeFileSync(join(dir, name), 'x');
     removeLeftovers(path);
     expect(readdirSync(dir).sort()).toEqual(['.p.json.note', '.q.json.1.1.tmp', 'p.json']);
     removeLeftovers(join(dir, 'nodir', 'p.json')); // no dir: nothing to do, no error

@@ -10,9 +10,12 @@ import { interruptRegistry } from '../../src/cli/deps.js';
 import { pkcePair, s256 } from '../../src/oauth/pkce.js';
 
 describe('shellQuote', () => {
-  it.each([["it's"], ['a b'], ['$(rm -rf /)'], ['`x`'], ['"q"'], ['\\'], ['plain-arg_1.0:/x@y=z'], ['']])('round-trips %j through sh', (arg) => {
-    expect(execFileSync('sh', ['-c', `printf %s ${shellQuote([arg])}`], { encoding: 'utf8' })).toBe(arg);
-  });
+  it.each([["it's"], ['a b'], ['$(rm -rf /)'], ['`x`'], ['"q"'], ['\\'], ['plain-arg_1.0:/x@y=z'], ['']])(
+    'round-trips %j through sh',
+    (arg) => {
+      expect(execFileSync('sh', ['-c', `printf %s ${shellQuote([arg])}`], { encoding: 'utf8' })).toBe(arg);
+    },
+  );
 });
 
 describe('formatDuration', () => {
@@ -50,9 +53,17 @@ describe('parsePasted', () => {
     ['  abc123 ', 'S', { code: 'abc123' }],
     ['http://127.0.0.1:9/callback?code=C&state=S', 'S', { code: 'C' }],
     ['https://global.apis.naver.com/prism/x?code=C&state=S', 'S', { code: 'C' }],
-    ['https://global.apis.naver.com/prism/x?code=C', 'S', 'that URL has no state; paste the whole redirected URL, or just the code'],
+    [
+      'https://global.apis.naver.com/prism/x?code=C',
+      'S',
+      'that URL has no state; paste the whole redirected URL, or just the code',
+    ],
     ['https://my.app.com/oauth2callback?code=C', null, { code: 'C' }],
-    ['http://127.0.0.1:9/callback?error=access_denied&error_description=no&state=S', 'S', { error: 'access_denied', errorDescription: 'no' }],
+    [
+      'http://127.0.0.1:9/callback?error=access_denied&error_description=no&state=S',
+      'S',
+      { error: 'access_denied', errorDescription: 'no' },
+    ],
     ['http://127.0.0.1:9/callback?code=C&state=OTHER', 'S', 'the state in that URL is not the one this login sent'],
     ['http://127.0.0.1:9/callback?x=1', null, 'that URL has no code'],
     ['two words', null, 'a code has no spaces'],
@@ -66,10 +77,15 @@ describe('parseFastShow', () => {
     [['show', '--header', '--bearer', '-p', 'x'], { raw: false, bearer: true, noRefresh: false, profile: 'x' }],
     [['show', '--profile=x', '--raw', '--no-refresh'], { raw: true, bearer: false, noRefresh: true, profile: 'x' }],
   ])('%j takes the fast path', (argv, want) => expect(parseFastShow(argv)).toEqual(want));
-  it.each([[['show']], [['show', '--json']], [['show', '--raw', '--header']], [['show', '--raw', '-p']], [['show', '--raw', '-p', '--json']], [['show', '--raw', '-v']], [['list']]])(
-    '%j goes through commander',
-    (argv) => expect(parseFastShow(argv)).toBeUndefined(),
-  );
+  it.each([
+    [['show']],
+    [['show', '--json']],
+    [['show', '--raw', '--header']],
+    [['show', '--raw', '-p']],
+    [['show', '--raw', '-p', '--json']],
+    [['show', '--raw', '-v']],
+    [['list']],
+  ])('%j goes through commander', (argv) => expect(parseFastShow(argv)).toBeUndefined());
 });
 
 describe('PKCE (RFC 7636)', () => {

@@ -20,9 +20,20 @@ it('starts the helper with the env it is given, less TOKEN_*', async () => {
       process.stdout.write(JSON.stringify({ id, value: JSON.stringify(process.env) }) + '\\n');
     });`,
   );
-  const caller = helperCaller({ PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x', TOKEN_CLIENT_SECRET: 'cs', TOKEN_STORE: 'keychain' }, helper);
+  const caller = helperCaller(
+    {
+      PATH: process.env.PATH,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x',
+      TOKEN_CLIENT_SECRET: 'cs',
+      TOKEN_STORE: 'keychain',
+    },
+    helper,
+  );
   try {
-    const env = JSON.parse((await caller.call('getPassword', ['token-cli', 'a'], 'read')) as string) as Record<string, string>;
+    const env = JSON.parse((await caller.call('getPassword', ['token-cli', 'a'], 'read')) as string) as Record<
+      string,
+      string
+    >;
     expect(env.DBUS_SESSION_BUS_ADDRESS).toBe('unix:path=/x');
     expect(Object.keys(env).filter((k) => k.startsWith('TOKEN_'))).toEqual([]);
     // Nothing of this process's own environment that the command's lacks.

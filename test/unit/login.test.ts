@@ -8,7 +8,14 @@ import { login } from '../../src/cli/login-flow.js';
 import type { Prompter } from '../../src/cli/deps.js';
 import { CancelledError, EXIT_CODES, TokenError, UsageError } from '../../src/errors.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { fakeDeps, loginInProcess, outcome, sandboxLoginFlags, type FakeDeps, type FakeDepsOptions } from '../helpers/fake-deps.js';
+import {
+  fakeDeps,
+  loginInProcess,
+  outcome,
+  sandboxLoginFlags,
+  type FakeDeps,
+  type FakeDepsOptions,
+} from '../helpers/fake-deps.js';
 
 let sb: Sandbox;
 let deps: FakeDeps;
@@ -50,8 +57,22 @@ async function usageError(p: Promise<unknown>): Promise<UsageError> {
 describe('toLoginOptions', () => {
   it('turns the flags into options: the provider by alias, its flags, the secret from TOKEN_CLIENT_SECRET', async () => {
     make({ env: { TOKEN_CLIENT_SECRET: 's3cret' } });
-    const o = await toLoginOptions('bp', { browser: true, clientId: 'me', tenant: 't.example.com', port: '8080', timeout: '30', json: true }, deps);
-    expect(o).toMatchObject({ profile: 'brightpattern', clientId: 'me', clientSecret: 's3cret', port: 8080, timeoutS: 30, json: true, force: false, browser: true, reuseStoredSecret: false });
+    const o = await toLoginOptions(
+      'bp',
+      { browser: true, clientId: 'me', tenant: 't.example.com', port: '8080', timeout: '30', json: true },
+      deps,
+    );
+    expect(o).toMatchObject({
+      profile: 'brightpattern',
+      clientId: 'me',
+      clientSecret: 's3cret',
+      port: 8080,
+      timeoutS: 30,
+      json: true,
+      force: false,
+      browser: true,
+      reuseStoredSecret: false,
+    });
     expect(o.provider.id).toBe('brightpattern');
     expect(o.providerFlags).toEqual({ allowHttp: false, tenant: 't.example.com', url: undefined });
   });
@@ -80,13 +101,28 @@ describe('toLoginOptions', () => {
 
   it.each<[string, string, LoginFlags, RegExp]>([
     ['a flag of another provider', 'prism', { browser: true, region: 'APAC' }, /^--region does not apply to prism$/],
-    ['--code with client credentials', 'bp', { browser: true, code: 'abc' }, /^--code does not apply to Bright Pattern \(client credentials\)$/],
+    [
+      '--code with client credentials',
+      'bp',
+      { browser: true, code: 'abc' },
+      /^--code does not apply to Bright Pattern \(client credentials\)$/,
+    ],
     ['--pkce with --code', 'prism', { browser: true, pkce: true, code: 'abc' }, /^--pkce and --code conflict/],
     ['a code with a space', 'prism', { browser: true, code: 'a b' }, /is not an authorization code/],
-    ['a port out of range', 'prism', { browser: true, port: '70000' }, /^--port must be a whole number from 0 to 65535, got "70000"$/],
+    [
+      'a port out of range',
+      'prism',
+      { browser: true, port: '70000' },
+      /^--port must be a whole number from 0 to 65535, got "70000"$/,
+    ],
     ['an empty --client-id', 'prism', { browser: true, clientId: ' ' }, /^--client-id is empty$/],
     ['a bad profile name', 'prism', { browser: true, profile: '../x' }, /profile name/],
-    ['--refresh-token-stdin for client credentials', 'bp', { browser: true, refreshTokenStdin: true }, /^--refresh-token-stdin does not apply to Bright Pattern/],
+    [
+      '--refresh-token-stdin for client credentials',
+      'bp',
+      { browser: true, refreshTokenStdin: true },
+      /^--refresh-token-stdin does not apply to Bright Pattern/,
+    ],
   ])('refuses %s (exit 2)', async (_name, provider, flags, message) => {
     make({ env: { TOKEN_CLIENT_SECRET: 's' } });
     expect((await usageError(toLoginOptions(provider, flags, deps))).message).toMatch(message);
@@ -111,7 +147,13 @@ describe('toLoginOptions', () => {
 
   it('an empty stdin for --client-secret-stdin is a usage error', async () => {
     make({ stdin: '' });
-    expect((await usageError(toLoginOptions('bp', { ...sandboxLoginFlags(sb, 'brightpattern'), clientSecretStdin: true }, deps))).message).toBe('--client-secret-stdin: stdin was empty');
+    expect(
+      (
+        await usageError(
+          toLoginOptions('bp', { ...sandboxLoginFlags(sb, 'brightpattern'), clientSecretStdin: true }, deps),
+        )
+      ).message,
+    ).toBe('--client-secret-stdin: stdin was empty');
   });
 
   it('logging in again to a profile reuses its provider, flags, client id and (same endpoint) stored secret', async () => {
@@ -119,16 +161,32 @@ describe('toLoginOptions', () => {
     expect((await loginInProcess(deps, sb, 'brightpattern')).code).toBe(0);
     const o = await toLoginOptions(undefined, { browser: true, profile: 'brightpattern', force: true }, deps);
     expect(o.provider.id).toBe('brightpattern');
-    expect(o).toMatchObject({ clientId: CLIENTS.brightpattern.clientId, clientSecret: undefined, reuseStoredSecret: true });
+    expect(o).toMatchObject({
+      clientId: CLIENTS.brightpattern.clientId,
+      clientSecret: undefined,
+      reuseStoredSecret: true,
+    });
     expect(o.providerFlags).toMatchObject({ tenant: CLIENTS.brightpattern.tenant, url: sb.bpUrl });
     // Another token endpoint: the stored secret is not for it.
-    const elsewhere = await usageError(toLoginOptions(undefined, { browser: true, profile: 'brightpattern', force: true, url: 'http://127.0.0.1:9/bp' }, deps));
-    expect(elsewhere.message).toMatch(/^missing TOKEN_CLIENT_SECRET or --client-secret-stdin \(the stored client secret is only sent/);
+    const elsewhere = await usageError(
+      toLoginOptions(
+        undefined,
+        { browser: true, profile: 'brightpattern', force: true, url: 'http://127.0.0.1:9/bp' },
+        deps,
+      ),
+    );
+    expect(elsewhere.message).toMatch(
+      /^missing TOKEN_CLIENT_SECRET or --client-secret-stdin \(the stored client secret is only sent/,
+    );
   });
 });
 
 describe('login(opts, deps)', () => {
-  const options = async (provider: 'brightpattern' | 'prism' | 'priava', extra: Partial<LoginFlags> = {}, redirectUri?: string) => {
+  const options = async (
+    provider: 'brightpattern' | 'prism' | 'priava',
+    extra: Partial<LoginFlags> = {},
+    redirectUri?: string,
+  ) => {
     deps.env.TOKEN_CLIENT_SECRET = CLIENTS[provider].clientSecret;
     return toLoginOptions(provider, { ...sandboxLoginFlags(sb, provider, redirectUri), ...extra }, deps);
   };
@@ -139,11 +197,18 @@ describe('login(opts, deps)', () => {
     expect(sb.requests.map((r) => `${r.method} ${r.endpoint}`)).toEqual(['POST bp-token']);
     expect(deps.cfg.config().default).toBe('brightpattern');
     const p = deps.cfg.profile('brightpattern');
-    expect(p).toMatchObject({ provider: 'brightpattern', clientId: CLIENTS.brightpattern.clientId, store: 'file', options: { tenant: CLIENTS.brightpattern.tenant, url: sb.bpUrl } });
+    expect(p).toMatchObject({
+      provider: 'brightpattern',
+      clientId: CLIENTS.brightpattern.clientId,
+      store: 'file',
+      options: { tenant: CLIENTS.brightpattern.tenant, url: sb.bpUrl },
+    });
     expect(p.secrets.clientSecret).toBe(CLIENTS.brightpattern.clientSecret);
     expect(p.token.accessToken).toMatch(/\S/);
     expect(deps.stdout.text()).toBe('');
-    expect(deps.stderr.text()).toMatch(/^✓ Logged in to Bright Pattern as profile brightpattern \(token valid for 1h; secrets in .*\/profiles\/brightpattern\.json\)\n$/);
+    expect(deps.stderr.text()).toMatch(
+      /^✓ Logged in to Bright Pattern as profile brightpattern \(token valid for 1h; secrets in .*\/profiles\/brightpattern\.json\)\n$/,
+    );
   });
 
   it('with the keychain: the secrets go to its entry, bound to the token endpoint, and the file holds none', async () => {
@@ -151,7 +216,11 @@ describe('login(opts, deps)', () => {
     await login(await options('brightpattern'), deps);
     const account = `${deps.cfg.config().storeId}/brightpattern`;
     expect(deps.keychain.calls).toEqual(['probe', `write ${account}`]);
-    expect(JSON.parse(deps.keychain.entries.get(account)!)).toEqual({ origin: new URL(sb.bpUrl).origin, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+    expect(JSON.parse(deps.keychain.entries.get(account)!)).toEqual({
+      origin: new URL(sb.bpUrl).origin,
+      clientId: CLIENTS.brightpattern.clientId,
+      clientSecret: CLIENTS.brightpattern.clientSecret,
+    });
     expect(deps.cfg.profile('brightpattern')).toMatchObject({ store: 'keychain' });
     expect(deps.cfg.profile('brightpattern').secrets).toBeUndefined();
     expect(deps.stderr.text()).toMatch(/secrets in the OS keychain\)\n$/);
@@ -191,7 +260,9 @@ describe('login(opts, deps)', () => {
     sb.requests.length = 0;
     const r = await outcome(deps, async () => login(await options('brightpattern'), deps));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('token: profile brightpattern already exists\npass --force to log in to it again, or -p <name> for a new profile\n');
+    expect(r.stderr).toBe(
+      'token: profile brightpattern already exists\npass --force to log in to it again, or -p <name> for a new profile\n',
+    );
     expect(sb.requests).toEqual([]);
     expect(deps.cfg.text('profiles/brightpattern.json')).toBe(before);
   });
@@ -215,9 +286,16 @@ describe('login(opts, deps)', () => {
     const authorize = new URL(deps.opened[0]!);
     expect(authorize.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(authorize.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    expect(sb.requests.map((r) => `${r.method} ${r.endpoint}`)).toEqual(['GET prism-authorize', 'POST prism-authorize', 'GET prism-token']);
+    expect(sb.requests.map((r) => `${r.method} ${r.endpoint}`)).toEqual([
+      'GET prism-authorize',
+      'POST prism-authorize',
+      'GET prism-token',
+    ]);
     const exchange = sb.requests[2]!;
-    expect(exchange.query).toMatchObject({ grant_type: 'authorization_code', redirect_uri: authorize.searchParams.get('redirect_uri') });
+    expect(exchange.query).toMatchObject({
+      grant_type: 'authorization_code',
+      redirect_uri: authorize.searchParams.get('redirect_uri'),
+    });
     const p = deps.cfg.profile('prism');
     expect(p.options.redirectUri).toBe(authorize.searchParams.get('redirect_uri'));
     expect(p.secrets.refreshToken).toMatch(/\S/);
@@ -238,13 +316,17 @@ describe('login(opts, deps)', () => {
     const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri });
     await login(await options('prism', { code, redirectUri }), deps);
     expect(deps.opened).toEqual([]);
-    expect(sb.requests.map((r) => r.query)).toEqual([expect.objectContaining({ grant_type: 'authorization_code', code, redirect_uri: redirectUri })]);
+    expect(sb.requests.map((r) => r.query)).toEqual([
+      expect.objectContaining({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }),
+    ]);
     expect(deps.cfg.profile('prism').options.redirectUri).toBe(redirectUri);
   });
 
   it('--code without --redirect-uri: exit 2 before anything is sent', async () => {
     make();
-    expect((await usageError(options('prism', { code: 'c0de' }).then((o) => login(o, deps)))).message).toBe('--code needs --redirect-uri: the redirect URI the code was issued for');
+    expect((await usageError(options('prism', { code: 'c0de' }).then((o) => login(o, deps)))).message).toBe(
+      '--code needs --redirect-uri: the redirect URI the code was issued for',
+    );
     expect(sb.requests).toEqual([]);
   });
 });

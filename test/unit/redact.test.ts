@@ -34,11 +34,23 @@ describe('a redactor', () => {
 
   it.each([
     ['JSON', '{"access_token":"AT-secret-1","refresh_token":"RT-secret-2","token_type":"bearer"}'],
-    ['JSON nested, spaced and with a trailing comma', '{ "data": { "access_token" : "AT-secret-1", "x": {"refresh_token":"RT-secret-2"} }, }'],
+    [
+      'JSON nested, spaced and with a trailing comma',
+      '{ "data": { "access_token" : "AT-secret-1", "x": {"refresh_token":"RT-secret-2"} }, }',
+    ],
     ['a form', 'access_token=AT-secret-1&token_type=bearer&refresh_token=RT-secret-2'],
     ['a form of %-encoded values', `access_token=${encodeURIComponent('AT-secret-1')}&refresh_token=RT%2Dsecret%2D2`],
-    ['JSON inside an HTML page', '<html><pre>{"access_token":"AT-secret-1", "refresh_token": "RT-secret-2"}</pre></html>'],
-    ['JSON echoed inside an error_description', JSON.stringify({ error: 'x', error_description: JSON.stringify({ access_token: 'AT-secret-1', refresh_token: 'RT-secret-2' }) })],
+    [
+      'JSON inside an HTML page',
+      '<html><pre>{"access_token":"AT-secret-1", "refresh_token": "RT-secret-2"}</pre></html>',
+    ],
+    [
+      'JSON echoed inside an error_description',
+      JSON.stringify({
+        error: 'x',
+        error_description: JSON.stringify({ access_token: 'AT-secret-1', refresh_token: 'RT-secret-2' }),
+      }),
+    ],
     ['a query in a Location', 'https://h.example/cb?next=%2Fx&access_token=AT-secret-1&refresh_token=RT-secret-2'],
   ])('learns the tokens in %s, by shape alone', (_name, body) => {
     const r = createRedactor();
@@ -48,7 +60,11 @@ describe('a redactor', () => {
 
   it.each([
     ['mixed encodings in one value', 'abcdefghij', 'ab%63d\\u0065f&#103;h&#x69;j'],
-    ['a multi-byte character %-encoded, once and twice', 'kéy-é-val', `k%C3%A9y-${encodeURIComponent(encodeURIComponent('é'))}-val`],
+    [
+      'a multi-byte character %-encoded, once and twice',
+      'kéy-é-val',
+      `k%C3%A9y-${encodeURIComponent(encodeURIComponent('é'))}-val`,
+    ],
     ['HTML named entities', "x<y>z&w'v", 'x&lt;y&gt;z&amp;w&apos;v'],
   ])('hides a value written with %s', (_name, value, shown) => {
     const r = createRedactor();
@@ -68,7 +84,10 @@ describe('a redactor', () => {
     const r = createRedactor();
     const long = (n: number, seed: string) => Array.from({ length: n }, (_, i) => seed[i % seed.length]).join('');
     r.add(long(2000, 'aZ9-_.x'), long(800, 'Qw3'), long(64, 'k7'));
-    const text = JSON.stringify({ error: 'invalid_grant', error_description: `${long(1999, 'aZ9-_.x')} ${long(5000, 'mn0p')}` });
+    const text = JSON.stringify({
+      error: 'invalid_grant',
+      error_description: `${long(1999, 'aZ9-_.x')} ${long(5000, 'mn0p')}`,
+    });
     expect(r.redact(text)).toBe(text);
     expect(r.redact(`<${long(800, 'Qw3')}>`)).toBe('<[redacted]>');
   });
@@ -83,7 +102,9 @@ describe('a redactor', () => {
 describe('redactUrl', () => {
   it('drops user:password and blanks secret parameters', () => {
     expect(redactUrl('https://me:pw@h.example/t')).toBe('https://h.example/t');
-    expect(redactUrl('https://me:pw@h.example/t?grant_type=refresh_token&refresh_token=R&x_token=X')).toBe('https://h.example/t?grant_type=refresh_token&refresh_token=[redacted]&x_token=[redacted]');
+    expect(redactUrl('https://me:pw@h.example/t?grant_type=refresh_token&refresh_token=R&x_token=X')).toBe(
+      'https://h.example/t?grant_type=refresh_token&refresh_token=[redacted]&x_token=[redacted]',
+    );
   });
 });
 
@@ -115,18 +136,33 @@ describe('error text, as main prints it', () => {
     } as unknown as Deps;
     return { out, deps };
   };
-  const err = new ProviderError(`X refused: invalid_grant: token ${encodeURIComponent(SECRET)} is gone\u009b2J\u007f`, 400, 'invalid_grant', undefined, `not ${SECRET}`);
+  const err = new ProviderError(
+    `X refused: invalid_grant: token ${encodeURIComponent(SECRET)} is gone\u009b2J\u007f`,
+    400,
+    'invalid_grant',
+    undefined,
+    `not ${SECRET}`,
+  );
 
   it('hides every known secret and escapes control characters, on stderr', async () => {
     const { out, deps } = fake();
     expect(await report(err, deps, false)).toBe(3);
-    expect(out).toEqual({ stdout: '', stderr: 'token: X refused: invalid_grant: token [redacted] is gone\\u009b2J\\u007f\nnot [redacted]\n' });
+    expect(out).toEqual({
+      stdout: '',
+      stderr: 'token: X refused: invalid_grant: token [redacted] is gone\\u009b2J\\u007f\nnot [redacted]\n',
+    });
   });
 
   it('and in the --json error on stdout, the same string to a parser', async () => {
     const { out, deps } = fake();
     await report(err, deps, true);
     expect(out.stdout).not.toMatch(/[\u007f-\u009f]/);
-    expect(JSON.parse(out.stdout)).toEqual({ error: { code: 'provider_refused', message: 'X refused: invalid_grant: token [redacted] is gone\u009b2J\u007f', hint: 'not [redacted]' } });
+    expect(JSON.parse(out.stdout)).toEqual({
+      error: {
+        code: 'provider_refused',
+        message: 'X refused: invalid_grant: token [redacted] is gone\u009b2J\u007f',
+        hint: 'not [redacted]',
+      },
+    });
   });
 });

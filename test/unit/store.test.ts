@@ -79,7 +79,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const secrets = (refreshToken?: string): LongSecrets => ({ origin: sb.url, clientId: CLIENTS.prism.clientId, clientSecret: CLIENTS.prism.clientSecret, ...(refreshToken ? { refreshToken } : {}) });
+const secrets = (refreshToken?: string): LongSecrets => ({
+  origin: sb.url,
+  clientId: CLIENTS.prism.clientId,
+  clientSecret: CLIENTS.prism.clientSecret,
+  ...(refreshToken ? { refreshToken } : {}),
+});
 function prismProfile(store: 'file' | 'keychain', expiresAt = now + 3_600_000): ProfileSettings {
   return {
     provider: 'prism',
@@ -94,7 +99,9 @@ function prismProfile(store: 'file' | 'keychain', expiresAt = now + 3_600_000): 
 /** A prism profile whose refresh token the sandbox knows. */
 async function seeded(name: string, store: 'file' | 'keychain', expiresAt?: number): Promise<string> {
   const t = sb.state.issueTokens({ provider: 'prism', clientId: CLIENTS.prism.clientId }, true);
-  await storage.withProfileLock(name, () => storage.save(name, prismProfile(store, expiresAt), secrets(t.refreshToken)));
+  await storage.withProfileLock(name, () =>
+    storage.save(name, prismProfile(store, expiresAt), secrets(t.refreshToken)),
+  );
   return t.refreshToken!;
 }
 
@@ -113,7 +120,8 @@ describe('profiles on disk', () => {
     let fileExistedAtWrite: boolean | undefined;
     const write = kc.store.write.bind(kc.store);
     kc.store.write = async (account, s) => {
-      fileExistedAtWrite = readdirSync(dir).includes('profiles') && readdirSync(join(dir, 'profiles')).includes('k.json');
+      fileExistedAtWrite =
+        readdirSync(dir).includes('profiles') && readdirSync(join(dir, 'profiles')).includes('k.json');
       return write(account, s);
     };
     const rt = await seeded('k', 'keychain');
@@ -129,14 +137,20 @@ describe('profiles on disk', () => {
     await seeded('k', 'keychain');
     const before = readFileSync(join(dir, 'profiles', 'k.json'), 'utf8');
     kc.fail(true);
-    await expect(storage.withProfileLock('k', () => storage.save('k', { ...prismProfile('keychain'), clientId: 'x' }, secrets('rt2')))).rejects.toBeInstanceOf(KeychainUnavailableError);
+    await expect(
+      storage.withProfileLock('k', () =>
+        storage.save('k', { ...prismProfile('keychain'), clientId: 'x' }, secrets('rt2')),
+      ),
+    ).rejects.toBeInstanceOf(KeychainUnavailableError);
     expect(readFileSync(join(dir, 'profiles', 'k.json'), 'utf8')).toBe(before);
   });
 
   it('remove deletes the keychain entry first; a keychain that fails keeps the profile', async () => {
     await seeded('k', 'keychain');
     kc.fail(true);
-    await expect(storage.withProfileLock('k', () => storage.remove('k', storage.profile('k')!))).rejects.toBeInstanceOf(KeychainUnavailableError);
+    await expect(storage.withProfileLock('k', () => storage.remove('k', storage.profile('k')!))).rejects.toBeInstanceOf(
+      KeychainUnavailableError,
+    );
     expect(storage.names()).toEqual(['k']);
     kc.fail(false);
     await storage.withProfileLock('k', () => storage.remove('k', storage.profile('k')!));
@@ -183,7 +197,9 @@ describe('profiles on disk', () => {
     expect(second).toEqual({ version: 2, storeId: first.storeId, default: 'x' });
     const otherDir = mkdtempSync(join(tmpdir(), 'token-store-'));
     try {
-      expect((await openStorage({ TOKEN_CONFIG_DIR: otherDir }).updateConfig(() => undefined)).storeId).not.toBe(first.storeId);
+      expect((await openStorage({ TOKEN_CONFIG_DIR: otherDir }).updateConfig(() => undefined)).storeId).not.toBe(
+        first.storeId,
+      );
     } finally {
       rmSync(otherDir, { recursive: true, force: true });
     }
@@ -196,13 +212,41 @@ describe('profiles on disk', () => {
     ['no version', '{"provider":"prism"}', 'version must be 2'],
     ['an unknown provider', '{"version":2,"provider":"x"}', 'provider must be one of prism, priava, brightpattern'],
     ['a wrong store', '{"version":2,"provider":"prism","store":"disk"}', 'store must be "keychain" or "file"'],
-    ['no client id', '{"version":2,"provider":"prism","store":"file","clientId":5}', 'clientId must be a non-empty string'],
-    ['options as a list', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":[]}', 'options must be an object'],
-    ['an option as a number', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{"a":1}}', 'options.a must be a string or a boolean'],
-    ['token as null', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":null}', 'token must be an object'],
-    ['expiresAt as a string', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":{"accessToken":"a","tokenType":"B","expiresAt":"soon","obtainedAt":1}}', 'token.expiresAt must be a number (epoch ms)'],
-    ['a secret as a number', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":7}}', 'secrets.clientSecret must be a non-empty string'],
-    ['a refresh token as a list', '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":"s","refreshToken":[]}}', 'secrets.refreshToken must be a string'],
+    [
+      'no client id',
+      '{"version":2,"provider":"prism","store":"file","clientId":5}',
+      'clientId must be a non-empty string',
+    ],
+    [
+      'options as a list',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":[]}',
+      'options must be an object',
+    ],
+    [
+      'an option as a number',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{"a":1}}',
+      'options.a must be a string or a boolean',
+    ],
+    [
+      'token as null',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":null}',
+      'token must be an object',
+    ],
+    [
+      'expiresAt as a string',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"token":{"accessToken":"a","tokenType":"B","expiresAt":"soon","obtainedAt":1}}',
+      'token.expiresAt must be a number (epoch ms)',
+    ],
+    [
+      'a secret as a number',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":7}}',
+      'secrets.clientSecret must be a non-empty string',
+    ],
+    [
+      'a refresh token as a list',
+      '{"version":2,"provider":"prism","store":"file","clientId":"c","options":{},"secrets":{"origin":"o","clientId":"c","clientSecret":"s","refreshToken":[]}}',
+      'secrets.refreshToken must be a string',
+    ],
   ])('a hand-edited profile with %s is a usage error naming the file and the field', (_what, text, words) => {
     const err = (() => {
       try {
@@ -217,15 +261,18 @@ describe('profiles on disk', () => {
 });
 
 describe('renewing', () => {
-  it.each(['file', 'keychain'] as const)('rotates and stores the new refresh token before returning (%s store)', async (store) => {
-    const rt = await seeded('p', store, now - 1000);
-    const cur = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now });
-    expect(cur.refreshed).toBe(true);
-    const stored = await storage.secrets('p', storage.profile('p')!);
-    expect(stored!.refreshToken).not.toBe(rt);
-    expect(sb.state.refreshGrant(stored!.refreshToken!)).toBeDefined();
-    expect(storage.profile('p')!.token!.accessToken).toBe(cur.accessToken);
-  });
+  it.each(['file', 'keychain'] as const)(
+    'rotates and stores the new refresh token before returning (%s store)',
+    async (store) => {
+      const rt = await seeded('p', store, now - 1000);
+      const cur = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now });
+      expect(cur.refreshed).toBe(true);
+      const stored = await storage.secrets('p', storage.profile('p')!);
+      expect(stored!.refreshToken).not.toBe(rt);
+      expect(sb.state.refreshGrant(stored!.refreshToken!)).toBeDefined();
+      expect(storage.profile('p')!.token!.accessToken).toBe(cur.accessToken);
+    },
+  );
 
   it('keeps the stored refresh token when the response has none', async () => {
     sb.state.config.rotateRefreshTokens = false;
@@ -240,7 +287,11 @@ describe('renewing', () => {
 
   it('a fresh token is used as it is: no request', async () => {
     await seeded('p', 'file');
-    const cur = await currentToken({ deps: deps(), storage, verbose: false }, { name: 'p', profile: storage.profile('p')!, isDefault: true }, false);
+    const cur = await currentToken(
+      { deps: deps(), storage, verbose: false },
+      { name: 'p', profile: storage.profile('p')!, isDefault: true },
+      false,
+    );
     expect(cur).toMatchObject({ accessToken: 'at-old', refreshed: false, hasRefreshToken: true });
     expect(sb.requests).toEqual([]);
   });
@@ -257,7 +308,9 @@ describe('renewing', () => {
     for (const bad of [{ origin: 'https://evil.example' }, { clientId: 'other' }]) {
       const p = storage.profile('p')!;
       await storage.withProfileLock('p', () => storage.save('p', p, { ...p.secrets!, ...bad }));
-      await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toBeInstanceOf(NotLoggedInError);
+      await expect(
+        renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now }),
+      ).rejects.toBeInstanceOf(NotLoggedInError);
     }
     expect(sb.requests).toEqual([]);
   });
@@ -265,22 +318,33 @@ describe('renewing', () => {
   it('invalid_grant marks the refresh token refused; it is never sent again', async () => {
     const rt = await seeded('p', 'file', now - 1000);
     sb.state.retireRefreshToken(rt);
-    await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(storage.profile('p')!.refreshRefused).toMatchObject({ error: 'invalid_grant' });
     expect(storage.profile('p')!.secrets!.refreshToken).toBe(rt);
     now += 10;
-    await expect(renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now })).rejects.toBeInstanceOf(ProviderError);
+    await expect(
+      renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now }),
+    ).rejects.toBeInstanceOf(ProviderError);
     expect(sb.requests).toHaveLength(1);
   });
 
   it('a process queued behind a failed refresh fails the same way without a request; a later one tries again', async () => {
     await seeded('p', 'file', now - 1000);
     sb.failNext('prism-token', { status: 503, body: 'down', contentType: 'text/plain' });
-    const first = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now }).catch((e: TokenError) => e);
+    const first = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now }).catch(
+      (e: TokenError) => e,
+    );
     expect(first).toBeInstanceOf(TokenError);
     // Started before that failure ended: the same error, no request.
-    const queued = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now - 1 }).catch((e: TokenError) => e);
-    expect([(queued as TokenError).code, (queued as TokenError).message]).toEqual([(first as TokenError).code, (first as TokenError).message]);
+    const queued = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now - 1 }).catch(
+      (e: TokenError) => e,
+    );
+    expect([(queued as TokenError).code, (queued as TokenError).message]).toEqual([
+      (first as TokenError).code,
+      (first as TokenError).message,
+    ]);
     expect(sb.requests).toHaveLength(1);
     // Started after it: its own request.
     const later = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: Date.now() + 1 });
@@ -312,7 +376,10 @@ describe('locks', () => {
     const held = withLock(dir, 'y', { timeoutMs: 5_000 }, () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 20));
     const err = await withLock(dir, 'y', { timeoutMs: 50 }, async () => undefined).catch((e: TokenError) => e);
-    expect(err).toMatchObject({ code: 'network', message: `timed out after 0 s waiting for the lock on y, held by pid ${process.pid}` });
+    expect(err).toMatchObject({
+      code: 'network',
+      message: `timed out after 0 s waiting for the lock on y, held by pid ${process.pid}`,
+    });
     release();
     await held;
   });
@@ -329,7 +396,11 @@ describe('locks', () => {
     // A socket file nobody listens on (its holder was killed): removed and bound again at once.
     const { spawn } = await import('node:child_process');
     const address = lockAddress(dir, 'z', 'darwin');
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(address)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(address)}, () => console.log('up'))`],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise((r) => holder.stdout.once('data', r));
     holder.kill('SIGKILL'); // a killed holder leaves its socket file behind
     await new Promise((r) => holder.once('exit', r));

@@ -73,7 +73,11 @@ async function stored(profile: ProfileSettings, secrets?: LongSecrets) {
 }
 
 const account = async () => `${(await storage.config())!.storeId}/${NAME}`;
-const bound = (): LongSecrets => ({ origin: new URL(sb.bpUrl).origin, clientId: CLIENTS.brightpattern.clientId, clientSecret: CLIENTS.brightpattern.clientSecret });
+const bound = (): LongSecrets => ({
+  origin: new URL(sb.bpUrl).origin,
+  clientId: CLIENTS.brightpattern.clientId,
+  clientSecret: CLIENTS.brightpattern.clientSecret,
+});
 
 describe('currentToken', () => {
   it('gives out a fresh token from the profile file alone: no keychain call, no lock', async () => {
@@ -98,7 +102,9 @@ describe('currentToken', () => {
   it('with --no-refresh an expired token is not logged in (exit 5), without a keychain call', async () => {
     const now = Date.now();
     const selected = await stored(bp(now - 1000), bound());
-    await expect(currentToken({ deps: deps(now), storage, verbose: false }, selected, true)).rejects.toThrow(NotLoggedInError);
+    await expect(currentToken({ deps: deps(now), storage, verbose: false }, selected, true)).rejects.toThrow(
+      NotLoggedInError,
+    );
     expect(calls).toEqual([]);
     expect(sb.requests).toEqual([]);
   });
@@ -111,7 +117,9 @@ describe('currentToken', () => {
     expect(cur.accessToken).not.toBe('at');
     expect(calls).toEqual([`read ${await account()}`]); // a client-credentials renewal rotates nothing: no write
     expect(existsSync(join(dir, 'locks', 'profile-p.pid'))).toBe(true); // renewed under the profile's lock
-    expect(sb.requests.map((q) => [q.endpoint, q.form?.client_secret])).toEqual([['bp-token', CLIENTS.brightpattern.clientSecret]]);
+    expect(sb.requests.map((q) => [q.endpoint, q.form?.client_secret])).toEqual([
+      ['bp-token', CLIENTS.brightpattern.clientSecret],
+    ]);
     expect(storage.profile(NAME)!.token!.accessToken).toBe(cur.accessToken);
     expect(storage.profile(NAME)!.secrets).toBeUndefined(); // keychain profile: never a secret in its file
   });
@@ -123,7 +131,9 @@ describe('currentToken', () => {
     const now = Date.now();
     const selected = await stored(bp(now - 1000), { ...bound(), ...change });
     const before = storage.profile(NAME);
-    const err = await currentToken({ deps: deps(now), storage, verbose: false }, selected, false).catch((e: unknown) => e);
+    const err = await currentToken({ deps: deps(now), storage, verbose: false }, selected, false).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NotLoggedInError);
     expect((err as Error).message).toMatch(/^the stored secrets of profile p belong to .*; nothing was sent$/);
     expect(sb.requests).toEqual([]);
@@ -144,7 +154,9 @@ describe('currentToken', () => {
     const selected = await stored(prism);
     const cur = await currentToken({ deps: deps(now), storage, verbose: false }, selected, false);
     expect(cur).toMatchObject({ accessToken: 'at', refreshed: false, hasRefreshToken: false });
-    expect(stderr).toMatch(/^token: warning: PRISM refused the login of profile p \(invalid_grant\); this token stops working .*; run: token login -p p --force\n$/);
+    expect(stderr).toMatch(
+      /^token: warning: PRISM refused the login of profile p \(invalid_grant\); this token stops working .*; run: token login -p p --force\n$/,
+    );
     expect(calls).toEqual([]);
     expect(sb.requests).toEqual([]);
   });

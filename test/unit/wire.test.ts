@@ -12,14 +12,38 @@ const client = { clientId: 'cid', clientSecret: 'sec' };
 
 describe('toTokenSet', () => {
   it.each([
-    [{ access_token: 'a', token_type: 'bearer', expires_in: 12345 }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 12345_000 }],
-    [{ access_token: 'a', token_type: 'BEARER', expires_in: 21600, refresh_token: 'r' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 21600_000, refreshToken: 'r' }],
-    [{ access_token: 'a', token_type: 'Bearer', expires_in: '3599' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 3599_000 }],
-    [{ access_token: 'a', token_type: 'bearer' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
-    [{ access_token: 'a', token_type: '' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
-    [{ access_token: 'a', expires_in: 9999999999 }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 9999999999_000 }],
-    [{ access_token: 'a', token_type: 'mac', expires_in: 1, scope: 's1 s2' }, { accessToken: 'a', tokenType: 'mac', expiresAt: NOW + 1000, scope: 's1 s2' }],
-    [{ access_token: 'a', refresh_token: '' }, { accessToken: 'a', tokenType: 'Bearer', expiresAt: null }],
+    [
+      { access_token: 'a', token_type: 'bearer', expires_in: 12345 },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 12345_000 },
+    ],
+    [
+      { access_token: 'a', token_type: 'BEARER', expires_in: 21600, refresh_token: 'r' },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 21600_000, refreshToken: 'r' },
+    ],
+    [
+      { access_token: 'a', token_type: 'Bearer', expires_in: '3599' },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 3599_000 },
+    ],
+    [
+      { access_token: 'a', token_type: 'bearer' },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: null },
+    ],
+    [
+      { access_token: 'a', token_type: '' },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: null },
+    ],
+    [
+      { access_token: 'a', expires_in: 9999999999 },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: NOW + 9999999999_000 },
+    ],
+    [
+      { access_token: 'a', token_type: 'mac', expires_in: 1, scope: 's1 s2' },
+      { accessToken: 'a', tokenType: 'mac', expiresAt: NOW + 1000, scope: 's1 s2' },
+    ],
+    [
+      { access_token: 'a', refresh_token: '' },
+      { accessToken: 'a', tokenType: 'Bearer', expiresAt: null },
+    ],
   ])('reads %j', (body, want) => {
     expect(toTokenSet(body, NOW, 'X')).toEqual({ ...want, obtainedAt: NOW });
   });
@@ -38,13 +62,20 @@ describe('toTokenSet', () => {
     [{ access_token: 'a b' }, 'access_token has a space, a line break or another character no token has'],
     [{ access_token: 'abc\r\nX-Evil: 1' }, 'access_token has a space, a line break or another character no token has'],
     [{ access_token: 'abcé' }, 'access_token has a space, a line break or another character no token has'],
-    [{ access_token: 'a', token_type: 'Bearer evil\r\nX-Injected: yes' }, 'token_type is "Bearer evil\\r\\nX-Injected: yes"'],
+    [
+      { access_token: 'a', token_type: 'Bearer evil\r\nX-Injected: yes' },
+      'token_type is "Bearer evil\\r\\nX-Injected: yes"',
+    ],
   ])('refuses %j', (body, what) => {
     expect(() => toTokenSet(body, NOW, 'X')).toThrow(`X sent an invalid token response: ${what}`);
   });
 
   it('forgives the trailing comma of Bright Pattern’s own example, nothing more', () => {
-    expect(parseJsonLenient('{ "access_token":"eyJ", "token_type":"Bearer", "expires_in":"3599", }')).toEqual({ access_token: 'eyJ', token_type: 'Bearer', expires_in: '3599' });
+    expect(parseJsonLenient('{ "access_token":"eyJ", "token_type":"Bearer", "expires_in":"3599", }')).toEqual({
+      access_token: 'eyJ',
+      token_type: 'Bearer',
+      expires_in: '3599',
+    });
     expect(() => parseJsonLenient('{"a":1,,}')).toThrow();
   });
 });
@@ -65,27 +96,57 @@ describe('request builders', () => {
 
   it('Priava: form POST with TenantRegion and redirect_uri on both grants', () => {
     const o = priava.resolveOptions({ region: 'eu', redirectUri: 'https://my.app.com/oauth2callback' });
-    expect(o).toMatchObject({ region: 'EU', apiUrl: 'https://api.priava.com/api', tokenUrl: 'https://api.priava.com/api/rest/oauth/token' });
-    expect(priava.resolveOptions({ region: 'US', redirectUri: 'https://a.example/', sandbox: true }).tokenUrl).toBe('https://api-sandbox.priava.com/api/rest/oauth/token');
+    expect(o).toMatchObject({
+      region: 'EU',
+      apiUrl: 'https://api.priava.com/api',
+      tokenUrl: 'https://api.priava.com/api/rest/oauth/token',
+    });
+    expect(priava.resolveOptions({ region: 'US', redirectUri: 'https://a.example/', sandbox: true }).tokenUrl).toBe(
+      'https://api-sandbox.priava.com/api/rest/oauth/token',
+    );
     const refresh = priava.renewRequest(o, client, 'R');
-    expect(refresh.headers).toEqual({ 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8', TenantRegion: 'EU', accept: 'application/json' });
-    expect(refresh.form).toEqual({ grant_type: 'refresh_token', client_id: 'cid', client_secret: 'sec', refresh_token: 'R', redirect_uri: 'https://my.app.com/oauth2callback' });
+    expect(refresh.headers).toEqual({
+      'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8',
+      TenantRegion: 'EU',
+      accept: 'application/json',
+    });
+    expect(refresh.form).toEqual({
+      grant_type: 'refresh_token',
+      client_id: 'cid',
+      client_secret: 'sec',
+      refresh_token: 'R',
+      redirect_uri: 'https://my.app.com/oauth2callback',
+    });
   });
 
   it('Bright Pattern: client credentials with tenant and scope', () => {
     const o = brightpattern.resolveOptions({ tenant: 'example.brightpattern.com' });
     const req = brightpattern.renewRequest(o, client, undefined);
     expect(req.url).toBe('https://example.brightpattern.com/configapi/v2/oauth/token');
-    expect(req.form).toEqual({ grant_type: 'client_credentials', client_id: 'cid', client_secret: 'sec', tenant: 'example.brightpattern.com', scope: 'example.brightpattern.com' });
+    expect(req.form).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'cid',
+      client_secret: 'sec',
+      tenant: 'example.brightpattern.com',
+      scope: 'example.brightpattern.com',
+    });
   });
 });
 
 describe('redaction', () => {
   it('blanks secrets in URLs, headers, forms and JSON', () => {
-    expect(redactUrl('https://h.example/t?grant_type=refresh_token&refresh_token=R1&code=C1')).toBe('https://h.example/t?grant_type=refresh_token&refresh_token=[redacted]&code=[redacted]');
-    expect(redactHeaders({ 'x-prism-client-secret': 's', Authorization: 'Bearer t', TenantRegion: 'EU' })).toEqual({ 'x-prism-client-secret': '[redacted]', Authorization: '[redacted]', TenantRegion: 'EU' });
+    expect(redactUrl('https://h.example/t?grant_type=refresh_token&refresh_token=R1&code=C1')).toBe(
+      'https://h.example/t?grant_type=refresh_token&refresh_token=[redacted]&code=[redacted]',
+    );
+    expect(redactHeaders({ 'x-prism-client-secret': 's', Authorization: 'Bearer t', TenantRegion: 'EU' })).toEqual({
+      'x-prism-client-secret': '[redacted]',
+      Authorization: '[redacted]',
+      TenantRegion: 'EU',
+    });
     expect(redactBody('client_id=c&client_secret=s', 'form')).toBe('client_id=c&client_secret=[redacted]');
-    expect(redactBody('{"access_token":"A","expires_in":5,"nested":{"refresh_token":"R"}}', 'application/json')).toBe('{"access_token":"[redacted]","expires_in":5,"nested":{"refresh_token":"[redacted]"}}');
+    expect(redactBody('{"access_token":"A","expires_in":5,"nested":{"refresh_token":"R"}}', 'application/json')).toBe(
+      '{"access_token":"[redacted]","expires_in":5,"nested":{"refresh_token":"[redacted]"}}',
+    );
     expect(redactBody('<html>secret</html>', 'text/html')).toBe('(19 bytes, not JSON)');
   });
 });
@@ -93,7 +154,11 @@ describe('redaction', () => {
 describe('decodeJwt', () => {
   it('decodes header and claims, and says null for anything else', () => {
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    expect(decodeJwt(`${part({ alg: 'none' })}.${part({ sub: 'u', exp: 1 })}.sig`)).toEqual({ header: { alg: 'none' }, claims: { sub: 'u', exp: 1 } });
-    for (const t of ['JXvBU54_hOok4gpOTHAOASEHbaE', 'a.b.c', `${part([1])}.${part({})}.x`, `${part({})}.not json!.x`]) expect(decodeJwt(t)).toBeNull();
+    expect(decodeJwt(`${part({ alg: 'none' })}.${part({ sub: 'u', exp: 1 })}.sig`)).toEqual({
+      header: { alg: 'none' },
+      claims: { sub: 'u', exp: 1 },
+    });
+    for (const t of ['JXvBU54_hOok4gpOTHAOASEHbaE', 'a.b.c', `${part([1])}.${part({})}.x`, `${part({})}.not json!.x`])
+      expect(decodeJwt(t)).toBeNull();
   });
 });

@@ -22,9 +22,12 @@ describe('parseDuration', () => {
     [' 45s ', 45_000],
   ])('%j is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', 's', '1.5h', '-5', '5d', '5 m', '5M', '1h30m', 'abc', '9999999999999', '8785h'])('%j is not a duration', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['', 's', '1.5h', '-5', '5d', '5 m', '5M', '1h30m', 'abc', '9999999999999', '8785h'])(
+    '%j is not a duration',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('minTtlMs', () => {
@@ -37,8 +40,12 @@ describe('minTtlMs', () => {
     expect(minTtlMs(undefined, {})).toBeUndefined();
   });
   it('names where a bad value came from (a usage error, exit 2)', () => {
-    expect(() => minTtlMs('5x', {})).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^--min-ttl must be .*"5x"/) }));
-    expect(() => minTtlMs(undefined, { TOKEN_MIN_TTL: '5x' })).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^TOKEN_MIN_TTL must be/) }));
+    expect(() => minTtlMs('5x', {})).toThrow(
+      expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^--min-ttl must be .*"5x"/) }),
+    );
+    expect(() => minTtlMs(undefined, { TOKEN_MIN_TTL: '5x' })).toThrow(
+      expect.objectContaining({ code: 'usage', message: expect.stringMatching(/^TOKEN_MIN_TTL must be/) }),
+    );
   });
   it('with --no-refresh: the flag conflicts, the environment gives way', () => {
     expect(() => minTtlFor('5m', true, {})).toThrow(expect.objectContaining({ code: 'usage' }));
@@ -47,7 +54,11 @@ describe('minTtlMs', () => {
   });
 });
 
-const meta = (leftMs: number, lifetimeMs: number): TokenMeta => ({ tokenType: 'Bearer', expiresAt: NOW + leftMs, obtainedAt: NOW + leftMs - lifetimeMs });
+const meta = (leftMs: number, lifetimeMs: number): TokenMeta => ({
+  tokenType: 'Bearer',
+  expiresAt: NOW + leftMs,
+  obtainedAt: NOW + leftMs - lifetimeMs,
+});
 
 describe('isFresh with a minimum', () => {
   it.each([
@@ -90,7 +101,9 @@ describe('shortTtlWarning', () => {
     expect(shortTtlWarning(cur(meta(1 * MIN, 60 * MIN)), undefined, NOW, formatDuration)).toBeUndefined();
   });
   it('says an unknown expiry cannot be checked', () => {
-    expect(shortTtlWarning(cur({ tokenType: 'Bearer', expiresAt: null, obtainedAt: NOW }), MIN, NOW, formatDuration)).toMatch(/gave no expiry .* --min-ttl 1m cannot be checked$/);
+    expect(
+      shortTtlWarning(cur({ tokenType: 'Bearer', expiresAt: null, obtainedAt: NOW }), MIN, NOW, formatDuration),
+    ).toMatch(/gave no expiry .* --min-ttl 1m cannot be checked$/);
   });
 });
 
@@ -128,7 +141,12 @@ describe('expiry from a JWT', () => {
 describe('curl: the URL and curl’s own arguments', () => {
   // What commander hands the action ([url], [curl-args...]) and the argv it parsed.
   it.each([
-    [['https://a/b', '-sS', '--fail'], ['curl', 'https://a/b', '--', '-sS', '--fail'], 'https://a/b', ['-sS', '--fail']],
+    [
+      ['https://a/b', '-sS', '--fail'],
+      ['curl', 'https://a/b', '--', '-sS', '--fail'],
+      'https://a/b',
+      ['-sS', '--fail'],
+    ],
     [['-sS', '-i'], ['curl', '--', '-sS', '-i'], undefined, ['-sS', '-i']],
     [['/path', '-i'], ['-p', 'bp', 'curl', '-X', 'POST', '-d', '--', '/path', '--', '-i'], '/path', ['-i']], // -d's value is "--"
     [['/path'], ['curl', '-H', 'A: b', '/path'], '/path', []],
@@ -138,6 +156,8 @@ describe('curl: the URL and curl’s own arguments', () => {
   });
 
   it('two operands before -- is a usage error pointing at --', () => {
-    expect(() => splitOperands('https://a', ['extra'], ['curl', 'https://a', 'extra'])).toThrow(expect.objectContaining({ code: 'usage', hint: expect.stringContaining('after --') }));
+    expect(() => splitOperands('https://a', ['extra'], ['curl', 'https://a', 'extra'])).toThrow(
+      expect.objectContaining({ code: 'usage', hint: expect.stringContaining('after --') }),
+    );
   });
 });

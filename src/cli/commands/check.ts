@@ -31,7 +31,11 @@ Example:
   TOKEN_CLIENT_SECRET=... token check prism --service-url https://api.example.com --client-id my-client`,
   );
   return cmd.action(async (provider: string, _opts, c: Command) => {
-    if (provider !== 'prism') throw new UsageError(`token check knows prism only, not ${JSON.stringify(provider)}`, 'usage: token check prism --service-url <url> --client-id <id>');
+    if (provider !== 'prism')
+      throw new UsageError(
+        `token check knows prism only, not ${JSON.stringify(provider)}`,
+        'usage: token check prism --service-url <url> --client-id <id>',
+      );
     const flags = optionsOf<LoginFlags>(c);
     await run(await parseClientFlags(prism, flags, deps, undefined, 'token check prism'), deps);
   });
@@ -59,7 +63,10 @@ export async function run(opts: CheckOptions, deps: Deps): Promise<void> {
     options,
     client,
     http: httpContext({ deps, verbose: opts.verbose }),
-    blocked: plain && opts.providerFlags.allowHttp !== true ? 'not sent: plain http:// to a non-loopback host (--allow-http sends it anyway)' : undefined,
+    blocked:
+      plain && opts.providerFlags.allowHttp !== true
+        ? 'not sent: plain http:// to a non-loopback host (--allow-http sends it anyway)'
+        : undefined,
     codeGiven: !!given,
     first: given,
     authorize,
@@ -80,12 +87,19 @@ async function reachable(options: PrismOptions, http: import('../../oauth/http.j
   await send({ method: 'GET', url: tokenUrl(options), headers: { accept: 'application/json' } }, http);
 }
 
-function printTable(deps: Deps, checks: { name: string; status: string; detail: string }[], s: { passed: number; failed: number; warnings: number; skipped: number }): void {
+function printTable(
+  deps: Deps,
+  checks: { name: string; status: string; detail: string }[],
+  s: { passed: number; failed: number; warnings: number; skipped: number },
+): void {
   const c = paint(deps, 'stdout');
   const colour: Record<string, (t: string) => string> = { pass: c.green, fail: c.red, warn: c.yellow, skip: c.dim };
   const width = Math.max(...checks.map((k) => k.name.length));
   deps.stdout.write(`${c.bold(`${'STATUS'.padEnd(6)}  ${'CHECK'.padEnd(width)}  DETAIL`)}\n`);
-  for (const k of checks) deps.stdout.write(`${colour[k.status]!(k.status.padEnd(6))}  ${k.name.padEnd(width)}  ${k.detail}\n`);
+  for (const k of checks)
+    deps.stdout.write(`${colour[k.status]!(k.status.padEnd(6))}  ${k.name.padEnd(width)}  ${k.detail}\n`);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  deps.stdout.write(`\n${checks.length} checks: ${s.passed} passed, ${s.failed} failed, ${plural(s.warnings, 'warning')}, ${s.skipped} skipped\n`);
+  deps.stdout.write(
+    `\n${checks.length} checks: ${s.passed} passed, ${s.failed} failed, ${plural(s.warnings, 'warning')}, ${s.skipped} skipped\n`,
+  );
 }

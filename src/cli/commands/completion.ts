@@ -8,7 +8,8 @@ export function register(program: Command, deps: Deps): Command {
     .command('__complete', { hidden: true })
     .argument('<what>')
     .action(async (what: string) => {
-      if (what !== 'profiles' && what !== 'profiles-with-provider') throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
+      if (what !== 'profiles' && what !== 'profiles-with-provider')
+        throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
       const storage = deps.storage();
       await storage.config();
       const provider = (name: string) => {
@@ -20,8 +21,15 @@ export function register(program: Command, deps: Deps): Command {
       };
       // fish shows what follows a tab beside the name: the provider (only its own file is read).
       const line = (name: string) => (what === 'profiles' ? name : `${name}	${provider(name)}`);
-      deps.stdout.write(storage.names().map((n) => `${line(n)}
-`).join(''));
+      deps.stdout.write(
+        storage
+          .names()
+          .map(
+            (n) => `${line(n)}
+`,
+          )
+          .join(''),
+      );
     });
   // `completion <shell>` normally prints the prebuilt file (static-output.ts); this one
   // always generates, for scripts/completions.mjs and the drift test.

@@ -34,7 +34,12 @@ export function register(program: Command, deps: Deps): Command {
     .argument('[url]', "the URL, or a path on the profile's API (default: the provider's API)")
     .argument('[curl-args...]', "after --: curl's own arguments, passed as given")
     .option('-X, --request <method>', 'HTTP method')
-    .option('-H, --header <header>', 'extra header (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '-H, --header <header>',
+      'extra header (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('-d, --data <data>', 'request body')
     .option('--bearer', 'Authorization: Bearer even for PRISM (which uses x-prism-access-token)')
     .option('--hide-token', 'print a pipeline that keeps the token out of shell history and argv')
@@ -61,7 +66,11 @@ const TAKES_VALUE = new Set(['-X', '--request', '-H', '--header', '-d', '--data'
  * Commander hands over the operands with those after `--` mixed in; the command line says
  * which came after it: the URL is before `--`, curl's arguments after it.
  */
-export function splitOperands(url: string | undefined, rest: string[], argv: readonly string[]): { target?: string; curlArgs: string[] } {
+export function splitOperands(
+  url: string | undefined,
+  rest: string[],
+  argv: readonly string[],
+): { target?: string; curlArgs: string[] } {
   const operands = url === undefined ? [] : [url, ...rest];
   let end = -1;
   for (let i = 0; i < argv.length; i++) {
@@ -74,7 +83,11 @@ export function splitOperands(url: string | undefined, rest: string[], argv: rea
   }
   const after = end === -1 ? 0 : argv.length - end - 1;
   const before = operands.slice(0, operands.length - after);
-  if (before.length > 1) throw new UsageError(`one URL only, got ${before.length}`, "curl's own arguments go after --, e.g. token curl URL -- -sS --fail");
+  if (before.length > 1)
+    throw new UsageError(
+      `one URL only, got ${before.length}`,
+      "curl's own arguments go after --, e.g. token curl URL -- -sS --fail",
+    );
   return { target: before[0], curlArgs: operands.slice(before.length) };
 }
 
@@ -88,20 +101,30 @@ function rootArgs(cmd: Command): readonly string[] {
 
 /** Prints the curl line (or pipeline), or with --run runs curl and returns its exit code. */
 export async function run(url: string | undefined, curlArgs: string[], opts: CurlOptions, deps: Deps): Promise<number> {
-  if (opts.run && opts.hideToken) throw new UsageError('--run and --hide-token conflict: --run already keeps the token off argv');
+  if (opts.run && opts.hideToken)
+    throw new UsageError('--run and --hide-token conflict: --run already keeps the token off argv');
   if (opts.run && readsStdin(opts, curlArgs)) {
-    throw new UsageError('with --run, curl reads the auth header from stdin, so it cannot read data from it too', 'read the body from a file: -d @file');
+    throw new UsageError(
+      'with --run, curl reads the auth header from stdin, so it cannot read data from it too',
+      'read the body from a file: -d @file',
+    );
   }
   const minTtl = minTtlMs(opts.minTtl, deps.env);
   // Before any request: a token renewed only to find no curl would be wasted work.
-  if (opts.run && !onPath('curl', deps.env)) throw new UsageError('curl is not on PATH', 'install curl, or leave out --run to print the command');
+  if (opts.run && !onPath('curl', deps.env))
+    throw new UsageError('curl is not on PATH', 'install curl, or leave out --run to print the command');
   const storage = deps.storage();
   const selected = await selectProfile(storage, opts.profile, deps.env);
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);
   checkStoredToken(cur);
   const provider = providerById(cur.profile.provider);
-  const target = url === undefined ? provider.defaultApiUrl(cur.profile.options) : url.startsWith('/') ? `${provider.apiBase(cur.profile.options)}${url}` : url;
+  const target =
+    url === undefined
+      ? provider.defaultApiUrl(cur.profile.options)
+      : url.startsWith('/')
+        ? `${provider.apiBase(cur.profile.options)}${url}`
+        : url;
   const extra: string[] = [];
   if (opts.request) extra.push('-X', opts.request);
   for (const h of opts.header) extra.push('-H', h);
@@ -112,7 +135,15 @@ export async function run(url: string | undefined, curlArgs: string[], opts: Cur
   if (opts.run) return runCurl(['-H', '@-', ...extra, ...tail], `${h.name}: ${h.value}\n`, deps);
   if (opts.hideToken) {
     // curl reads the header from stdin (-H @-): the token is in neither history nor argv.
-    const show = ['token', 'show', '--header', '-p', cur.name, ...(opts.bearer ? ['--bearer'] : []), ...(opts.minTtl !== undefined ? ['--min-ttl', opts.minTtl] : [])];
+    const show = [
+      'token',
+      'show',
+      '--header',
+      '-p',
+      cur.name,
+      ...(opts.bearer ? ['--bearer'] : []),
+      ...(opts.minTtl !== undefined ? ['--min-ttl', opts.minTtl] : []),
+    ];
     deps.stdout.write(`${shellQuote(show)} | ${shellQuote(['curl', '-H', '@-', ...extra, ...tail])}\n`);
     return 0;
   }
@@ -124,7 +155,12 @@ export async function run(url: string | undefined, curlArgs: string[], opts: Cur
 function readsStdin(opts: CurlOptions, curlArgs: string[]): boolean {
   if (opts.data === '@-') return true;
   return curlArgs.some(
-    (a, i) => a === '@-' || /^-[A-Za-z]*[dF]@-$/.test(a) || /=@-(;|$)/.test(a) || /^-[TK]-$/.test(a) || (a === '-' && /^(-T|--upload-file|-K|--config)$/.test(curlArgs[i - 1] ?? '')),
+    (a, i) =>
+      a === '@-' ||
+      /^-[A-Za-z]*[dF]@-$/.test(a) ||
+      /=@-(;|$)/.test(a) ||
+      /^-[TK]-$/.test(a) ||
+      (a === '-' && /^(-T|--upload-file|-K|--config)$/.test(curlArgs[i - 1] ?? '')),
   );
 }
 
@@ -148,5 +184,12 @@ async function runCurl(args: string[], headerLine: string, deps: Deps): Promise<
   // curl may exit before reading it all (a bad option): its exit code says why, not EPIPE.
   child.stdin.on('error', () => undefined);
   child.stdin.end(headerLine);
-  return waitForChild(child, (err) => new UsageError(err.code === 'ENOENT' ? 'curl is not on PATH' : `cannot run curl: ${err.message}`, 'install curl, or leave out --run to print the command'));
+  return waitForChild(
+    child,
+    (err) =>
+      new UsageError(
+        err.code === 'ENOENT' ? 'curl is not on PATH' : `cannot run curl: ${err.message}`,
+        'install curl, or leave out --run to print the command',
+      ),
+  );
 }

@@ -25,13 +25,17 @@ export function register(program: Command, deps: Deps): Command {
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--bearer', 'TOKEN_AUTH_HEADER as Authorization: Bearer even for PRISM');
   return addMinTtlOption(cmd).action(async (command: string[], _opts, cmd: Command) => {
-      const code = await run(command, optionsOf<ExecOptions>(cmd), deps);
-      if (code !== 0) throw new ChildExitError(code);
-    });
+    const code = await run(command, optionsOf<ExecOptions>(cmd), deps);
+    if (code !== 0) throw new ChildExitError(code);
+  });
 }
 
 export async function run(command: string[], opts: ExecOptions, deps: Deps): Promise<number> {
-  if (command.length === 0 || command[0] === '') throw new UsageError(command.length ? 'the command is empty' : 'nothing to run', 'usage: token exec -- <command...>');
+  if (command.length === 0 || command[0] === '')
+    throw new UsageError(
+      command.length ? 'the command is empty' : 'nothing to run',
+      'usage: token exec -- <command...>',
+    );
   const minTtl = minTtlMs(opts.minTtl, deps.env);
   const storage = deps.storage();
   const selected = await selectProfile(storage, opts.profile, deps.env);
@@ -61,7 +65,9 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
 
 /** As shells do: 127 for a command that is not found, 126 for one that cannot be run. */
 function spawnError(file: string, err: NodeJS.ErrnoException): TokenError {
-  if (err.code === 'ENOENT') return new TokenError('command_not_found', `cannot run ${JSON.stringify(file)}: command not found`);
-  if (err.code === 'EACCES') return new TokenError('command_not_executable', `cannot run ${JSON.stringify(file)}: permission denied`);
+  if (err.code === 'ENOENT')
+    return new TokenError('command_not_found', `cannot run ${JSON.stringify(file)}: command not found`);
+  if (err.code === 'EACCES')
+    return new TokenError('command_not_executable', `cannot run ${JSON.stringify(file)}: permission denied`);
   return new TokenError('command_not_executable', `cannot run ${JSON.stringify(file)}: ${err.message}`);
 }

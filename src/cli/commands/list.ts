@@ -29,7 +29,9 @@ function status(p: ProfileSettings, now: number): { status: 'valid' | 'expired' 
   if (!p.token) return { status: 'none', text: 'none' };
   if (p.token.expiresAt === null) return { status: 'valid', text: 'valid, expiry unknown' };
   const left = p.token.expiresAt - now;
-  return left > 0 ? { status: 'valid', text: `valid for ${formatDuration(left)}` } : { status: 'expired', text: renewable(p) ? 'expired (renewable)' : 'expired' };
+  return left > 0
+    ? { status: 'valid', text: `valid for ${formatDuration(left)}` }
+    : { status: 'expired', text: renewable(p) ? 'expired (renewable)' : 'expired' };
 }
 
 export async function run(opts: ListOptions, deps: Deps): Promise<void> {
@@ -44,7 +46,15 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
     } catch (err) {
       // One damaged file does not hide the others: its row says so (show -p names the field).
       if (!(err instanceof UsageError)) throw err;
-      return { name, provider: 'unknown', status: 'damaged' as const, text: 'damaged file', expires_at: null, store: 'unknown', default: config?.default === name };
+      return {
+        name,
+        provider: 'unknown',
+        status: 'damaged' as const,
+        text: 'damaged file',
+        expires_at: null,
+        store: 'unknown',
+        default: config?.default === name,
+      };
     }
     return {
       name,
@@ -57,7 +67,10 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
   });
   if (opts.json) {
     // `profile` as in show --json; `name` stays as an alias for scripts written against it.
-    writeJson(deps, rows.map(({ text: _text, name, ...r }) => ({ profile: name, name, ...r })));
+    writeJson(
+      deps,
+      rows.map(({ text: _text, name, ...r }) => ({ profile: name, name, ...r })),
+    );
     return;
   }
   if (rows.length === 0) {
@@ -65,10 +78,16 @@ export async function run(opts: ListOptions, deps: Deps): Promise<void> {
     return;
   }
   const c = paint(deps, 'stdout');
-  const table = [['', 'PROFILE', 'PROVIDER', 'STATUS', 'STORE'], ...rows.map((r) => [r.default ? '*' : '', r.name, r.provider, r.text, r.store])];
+  const table = [
+    ['', 'PROFILE', 'PROVIDER', 'STATUS', 'STORE'],
+    ...rows.map((r) => [r.default ? '*' : '', r.name, r.provider, r.text, r.store]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   table.forEach((row, i) => {
-    const line = row.map((cell, j) => cell.padEnd(widths[j]!)).join('  ').trimEnd();
+    const line = row
+      .map((cell, j) => cell.padEnd(widths[j]!))
+      .join('  ')
+      .trimEnd();
     deps.stdout.write(`${i === 0 ? c.bold(line) : line}\n`);
   });
 }

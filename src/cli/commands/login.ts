@@ -53,7 +53,10 @@ export function register(program: Command, deps: Deps): Command {
   const cmd = program
     .command('login')
     .description('log in and store the tokens: prism, priava, brightpattern (bp)')
-    .argument('[provider]', 'prism | priava | brightpattern (bp); may be left out to log in again to an existing -p profile');
+    .argument(
+      '[provider]',
+      'prism | priava | brightpattern (bp); may be left out to log in again to an existing -p profile',
+    );
   addClientOptions(cmd)
     .option('--force', 'overwrite an existing profile without asking')
     .option('--json', 'print the result as JSON')
@@ -92,7 +95,10 @@ export function addClientOptions(cmd: Command): Command {
     .option('--client-id <id>', 'OAuth client id (Bright Pattern: the login ID)')
     .option('--client-secret-stdin', 'read the client secret from stdin (or set TOKEN_CLIENT_SECRET)')
     .option('--code <code>', 'skip the browser and exchange this authorization code')
-    .option('--refresh-token-stdin', 'prism, priava: import a refresh token from stdin instead of signing in (client secret from TOKEN_CLIENT_SECRET)')
+    .option(
+      '--refresh-token-stdin',
+      'prism, priava: import a refresh token from stdin instead of signing in (client secret from TOKEN_CLIENT_SECRET)',
+    )
     .option('--no-browser', 'print the authorization URL instead of opening a browser')
     .option('--port <n>', 'loopback port for the redirect (0 = any free port)')
     .addOption(new Option('--timeout <s>', 'seconds to wait for the browser callback').default('300', '300'));
@@ -115,12 +121,17 @@ export function addProviderFlags(cmd: Command, providers: readonly Provider[]): 
 }
 
 /** Flags → LoginOptions. Without a TTY, every missing value is named in one usage error. */
-export async function toLoginOptions(providerName: string | undefined, flags: LoginFlags, deps: Deps): Promise<LoginOptions> {
+export async function toLoginOptions(
+  providerName: string | undefined,
+  flags: LoginFlags,
+  deps: Deps,
+): Promise<LoginOptions> {
   // Logging in again to an existing profile reuses what it was logged in with (gh auth login does too).
   // SPEC: -p, or TOKEN_PROFILE (the flag wins), for every command including login.
   const named = flags.profile ?? (deps.env.TOKEN_PROFILE || undefined);
   const name = named ?? (providerName ? providerById(providerName).id : undefined);
-  if (named !== undefined) checkProfileName(named, flags.profile === undefined ? 'profile name (from TOKEN_PROFILE)' : 'profile name');
+  if (named !== undefined)
+    checkProfileName(named, flags.profile === undefined ? 'profile name (from TOKEN_PROFILE)' : 'profile name');
   let existing: ProfileSettings | undefined;
   if (name !== undefined) {
     const storage = deps.storage();
@@ -128,8 +139,14 @@ export async function toLoginOptions(providerName: string | undefined, flags: Lo
     existing = readExisting(storage, name, flags.force === true);
   }
   if (!providerName && !existing) {
-    if (!canPrompt(deps)) throw new UsageError('missing provider', 'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>');
-    providerName = await (await deps.prompter()).select(
+    if (!canPrompt(deps))
+      throw new UsageError(
+        'missing provider',
+        'usage: token login <prism|priava|brightpattern> [options], or token login -p <existing profile>',
+      );
+    providerName = await (
+      await deps.prompter()
+    ).select(
       'Log in to which provider?',
       Object.values(PROVIDERS).map((p) => ({ value: p.id, name: `${p.name} (${p.id})` })),
     );
@@ -154,14 +171,23 @@ export async function parseClientFlags(
   const timeoutS = intFlag(flags.timeout ?? '300', '--timeout', 1, 86400);
   if (flags.clientId !== undefined && flags.clientId.trim() === '') throw new UsageError('--client-id is empty');
   if (flags.code !== undefined && (flags.code === '' || /\s/.test(flags.code))) {
-    throw new UsageError(`--code ${JSON.stringify(flags.code)} is not an authorization code (it is empty or has spaces)`);
+    throw new UsageError(
+      `--code ${JSON.stringify(flags.code)} is not an authorization code (it is empty or has spaces)`,
+    );
   }
   if (provider.flow === 'client_credentials') {
-    const codeFlow = [flags.code !== undefined && '--code', flags.pkce && '--pkce', flags.state === false && '--no-state'].filter(Boolean);
-    if (codeFlow.length) throw new UsageError(`${codeFlow.join(', ')} does not apply to ${provider.name} (client credentials)`);
+    const codeFlow = [
+      flags.code !== undefined && '--code',
+      flags.pkce && '--pkce',
+      flags.state === false && '--no-state',
+    ].filter(Boolean);
+    if (codeFlow.length)
+      throw new UsageError(`${codeFlow.join(', ')} does not apply to ${provider.name} (client credentials)`);
   }
   if (flags.pkce && flags.code !== undefined) {
-    throw new UsageError('--pkce and --code conflict: the code_verifier belongs to the authorize URL token builds, not to a code obtained elsewhere');
+    throw new UsageError(
+      '--pkce and --code conflict: the code_verifier belongs to the authorize URL token builds, not to a code obtained elsewhere',
+    );
   }
   for (const f of Object.values(PROVIDERS).flatMap((p) => p.flags)) {
     if (flags[f.key] !== undefined && !provider.flags.some((own) => own.key === f.key)) {
@@ -180,7 +206,8 @@ export async function parseClientFlags(
     // Never remembered: a login again sends state unless --no-state is given again.
     ...(flags.state === false ? { noState: true } : {}),
   };
-  for (const f of provider.flags) providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
+  for (const f of provider.flags)
+    providerFlags[f.key] = (flags[f.key] as string | boolean | undefined) ?? again?.loginFlags?.[f.key];
   const clientId = flags.clientId ?? again?.clientId;
   // The stored client secret is reused only for the same token endpoint and client id (SPEC).
   const reuseStoredSecret = !!again && clientId === again.clientId && sameTokenEndpoint(provider, providerFlags, again);
@@ -189,16 +216,33 @@ export async function parseClientFlags(
     const missing = [
       ...(clientId ? [] : ['--client-id']),
       ...provider.flags.filter((f) => f.required && providerFlags[f.key] === undefined).map((f) => f.flag),
-      ...(clientSecret || reuseStoredSecret ? [] : [importing ? 'TOKEN_CLIENT_SECRET (stdin carries the refresh token)' : 'TOKEN_CLIENT_SECRET or --client-secret-stdin']),
+      ...(clientSecret || reuseStoredSecret
+        ? []
+        : [
+            importing
+              ? 'TOKEN_CLIENT_SECRET (stdin carries the refresh token)'
+              : 'TOKEN_CLIENT_SECRET or --client-secret-stdin',
+          ]),
     ];
     if (missing.length) {
-      const why = again && !reuseStoredSecret && !clientSecret ? ` (the stored client secret is only sent to the token endpoint and client id it was given for)` : '';
-      throw new UsageError(`missing ${missing.join(', ')}${why}`, `not a terminal, so nothing is asked; see: ${command} --help`);
+      const why =
+        again && !reuseStoredSecret && !clientSecret
+          ? ` (the stored client secret is only sent to the token endpoint and client id it was given for)`
+          : '';
+      throw new UsageError(
+        `missing ${missing.join(', ')}${why}`,
+        `not a terminal, so nothing is asked; see: ${command} --help`,
+      );
     }
   }
-  if (importing && deps.stdinIsTTY && !canPrompt(deps)) throw new UsageError('--refresh-token-stdin needs the refresh token piped in, e.g. printf %s "$REFRESH_TOKEN" | token login ...');
+  if (importing && deps.stdinIsTTY && !canPrompt(deps))
+    throw new UsageError(
+      '--refresh-token-stdin needs the refresh token piped in, e.g. printf %s "$REFRESH_TOKEN" | token login ...',
+    );
   // On a terminal it is asked for (hidden) with the other prompts.
-  const importRefreshToken = importing ? { token: deps.stdinIsTTY ? undefined : await readRefreshTokenFromStdin(deps) } : undefined;
+  const importRefreshToken = importing
+    ? { token: deps.stdinIsTTY ? undefined : await readRefreshTokenFromStdin(deps) }
+    : undefined;
   return {
     provider,
     clientId,
@@ -218,25 +262,39 @@ export async function parseClientFlags(
 
 function sameTokenEndpoint(provider: Provider, flags: Options, profile: ProfileSettings): boolean {
   try {
-    return tokenEndpointOrigin(provider, provider.resolveOptions({ ...flags })) === tokenEndpointOrigin(provider, profile.options);
+    return (
+      tokenEndpointOrigin(provider, provider.resolveOptions({ ...flags })) ===
+      tokenEndpointOrigin(provider, profile.options)
+    );
   } catch {
     return false; // flags that do not resolve yet: asked for below, and the secret with them
   }
 }
 
 async function readSecretFromStdin(deps: Deps): Promise<string> {
-  if (deps.stdinIsTTY) throw new UsageError('--client-secret-stdin needs the secret piped in, e.g. pass show ... | token login ...');
+  if (deps.stdinIsTTY)
+    throw new UsageError('--client-secret-stdin needs the secret piped in, e.g. pass show ... | token login ...');
   const chunks: Buffer[] = [];
   for await (const chunk of deps.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const secret = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!secret) throw new UsageError('--client-secret-stdin: stdin was empty');
   return secret;
 }
 
 /** --refresh-token-stdin: for the providers that have refresh tokens, and alone on stdin. */
 function checkImport(provider: Provider, flags: LoginFlags): void {
-  if (provider.flow !== 'authorization_code') throw new UsageError(`--refresh-token-stdin does not apply to ${provider.name}: it issues no refresh tokens`, `run: token login ${provider.id} (client credentials need no browser)`);
-  if (flags.clientSecretStdin) throw new UsageError('--refresh-token-stdin and --client-secret-stdin cannot both read stdin', 'give the client secret in TOKEN_CLIENT_SECRET');
+  if (provider.flow !== 'authorization_code')
+    throw new UsageError(
+      `--refresh-token-stdin does not apply to ${provider.name}: it issues no refresh tokens`,
+      `run: token login ${provider.id} (client credentials need no browser)`,
+    );
+  if (flags.clientSecretStdin)
+    throw new UsageError(
+      '--refresh-token-stdin and --client-secret-stdin cannot both read stdin',
+      'give the client secret in TOKEN_CLIENT_SECRET',
+    );
   if (flags.code !== undefined) throw new UsageError('--refresh-token-stdin and --code conflict: give one');
 }
 
@@ -244,8 +302,15 @@ function checkImport(provider: Provider, flags: LoginFlags): void {
 async function readRefreshTokenFromStdin(deps: Deps): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of deps.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  const token = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (!token) throw new UsageError('--refresh-token-stdin: stdin was empty', 'pipe the refresh token in, e.g. printf %s "$REFRESH_TOKEN" | token login ...');
-  if (/[\r\n]/.test(token)) throw new UsageError('--refresh-token-stdin: stdin has more than one line; a refresh token is one');
+  const token = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (!token)
+    throw new UsageError(
+      '--refresh-token-stdin: stdin was empty',
+      'pipe the refresh token in, e.g. printf %s "$REFRESH_TOKEN" | token login ...',
+    );
+  if (/[\r\n]/.test(token))
+    throw new UsageError('--refresh-token-stdin: stdin has more than one line; a refresh token is one');
   return token;
 }

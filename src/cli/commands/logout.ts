@@ -37,8 +37,13 @@ export async function run(opts: LogoutOptions, deps: Deps): Promise<void> {
         return 'damaged';
       }
     };
-    const which = names.length === 1 ? `profile ${names[0]} (${provider(names[0]!)})` : `${names.length} profiles (${names.join(', ')})`;
-    const yes = await (await deps.prompter()).confirm(`Log out of ${which}? Its secrets and settings are deleted.`, false);
+    const which =
+      names.length === 1
+        ? `profile ${names[0]} (${provider(names[0]!)})`
+        : `${names.length} profiles (${names.join(', ')})`;
+    const yes = await (
+      await deps.prompter()
+    ).confirm(`Log out of ${which}? Its secrets and settings are deleted.`, false);
     if (!yes) throw new CancelledError();
   }
   for (const name of names) {

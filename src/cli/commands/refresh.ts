@@ -24,12 +24,16 @@ export function register(program: Command, deps: Deps): Command {
 export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
   const storage = deps.storage();
   const { name, isDefault } = await selectProfile(storage, opts.profile, deps.env);
-  const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, { force: true, since: deps.startedAt ?? deps.now() });
+  const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, {
+    force: true,
+    since: deps.startedAt ?? deps.now(),
+  });
   if (opts.json) {
     const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), isDefault);
     writeJson(deps, meta);
     return;
   }
-  const left = cur.meta.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(cur.meta.expiresAt - deps.now())}`;
+  const left =
+    cur.meta.expiresAt === null ? 'expiry unknown' : `valid for ${formatDuration(cur.meta.expiresAt - deps.now())}`;
   deps.stderr.write(`Refreshed profile ${name} (${left})\n`);
 }

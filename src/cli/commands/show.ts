@@ -73,7 +73,12 @@ function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: strin
     ['provider', providerById(cur.profile.provider).name],
     ['token', visible(shorten(cur.accessToken))],
     ['type', cur.meta.tokenType],
-    ['expires', expiresAt === null ? 'expiry unknown' : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`],
+    [
+      'expires',
+      expiresAt === null
+        ? 'expiry unknown'
+        : `${localTime(expiresAt)} (${expiresAt > now ? `in ${formatDuration(expiresAt - now)}` : c.red('expired')})`,
+    ],
     ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
     ['refresh token', cur.hasRefreshToken ? 'yes' : 'no'],
     ['store', cur.profile.store === 'keychain' ? 'OS keychain' : 'file (credentials.json)'],
@@ -84,7 +89,8 @@ function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: strin
     // Server-made, every part of it: JSON.stringify leaves DEL and C1 (a one-byte CSI) raw.
     rows.push(['jwt header', visible(JSON.stringify(jwt.header))]);
     for (const [k, v] of Object.entries(jwt.claims)) {
-      const time = (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
+      const time =
+        (k === 'exp' || k === 'iat' || k === 'nbf') && typeof v === 'number' ? ` (${localTime(v * 1000)})` : '';
       rows.push([`jwt ${visible(k)}`, `${visible(typeof v === 'string' ? v : JSON.stringify(v))}${time}`]);
     }
   }

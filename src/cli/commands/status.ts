@@ -21,7 +21,15 @@ export interface StatusOptions {
 const CONCURRENCY = 16;
 
 type Line =
-  | { profile: string; provider: string; ok: true; expires_at: string | null; expires_in: number | null; refreshed: boolean; user: string | null }
+  | {
+      profile: string;
+      provider: string;
+      ok: true;
+      expires_at: string | null;
+      expires_in: number | null;
+      refreshed: boolean;
+      user: string | null;
+    }
   | { profile: string; provider: string; ok: false; error: { code: ErrorCode; message: string; hint?: string } };
 
 export function register(program: Command, deps: Deps): Command {
@@ -57,13 +65,28 @@ async function check(ctx: TokenContext, name: string): Promise<Line> {
     const cur = await currentToken(ctx, { name, profile, isDefault: false }, false);
     await warnShortTtl(ctx.deps, cur, ctx.minTtlMs);
     const p = providerById(cur.profile.provider);
-    const user = p.verifyRequest && p.readIdentity ? await (await import('../identity.js')).identify(cur, ctx.deps, ctx.verbose) : null;
+    const user =
+      p.verifyRequest && p.readIdentity
+        ? await (await import('../identity.js')).identify(cur, ctx.deps, ctx.verbose)
+        : null;
     const { expiresAt } = cur.meta;
     const now = ctx.deps.now();
-    return { profile: name, provider, ok: true, expires_at: isoTime(expiresAt), expires_in: expiresAt === null ? null : Math.max(0, Math.round((expiresAt - now) / 1000)), refreshed: cur.refreshed, user };
+    return {
+      profile: name,
+      provider,
+      ok: true,
+      expires_at: isoTime(expiresAt),
+      expires_in: expiresAt === null ? null : Math.max(0, Math.round((expiresAt - now) / 1000)),
+      refreshed: cur.refreshed,
+      user,
+    };
   } catch (err) {
     const known = err instanceof TokenError ? err : undefined;
-    const error = { code: known?.code ?? ('internal' as const), message: known ? known.message : `unexpected error: ${firstLine(err)}`, ...(known?.hint ? { hint: known.hint } : {}) };
+    const error = {
+      code: known?.code ?? ('internal' as const),
+      message: known ? known.message : `unexpected error: ${firstLine(err)}`,
+      ...(known?.hint ? { hint: known.hint } : {}),
+    };
     return { profile: name, provider, ok: false, error };
   }
 }
@@ -86,11 +109,19 @@ function print(deps: Deps, lines: Line[]): void {
   const c = paint(deps, 'stdout');
   const rows = lines.map((l) =>
     l.ok
-      ? [l.profile, l.provider, 'ok', l.expires_in === null ? 'expiry unknown' : `valid for ${formatDuration(l.expires_in * 1000)}`, l.user === null ? '' : visible(l.user)]
+      ? [
+          l.profile,
+          l.provider,
+          'ok',
+          l.expires_in === null ? 'expiry unknown' : `valid for ${formatDuration(l.expires_in * 1000)}`,
+          l.user === null ? '' : visible(l.user),
+        ]
       : [l.profile, l.provider, 'failed', visible(l.error.message)],
   );
   // Profile, provider and result line up; validity too among the usable ones.
-  const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.filter((r) => i < 3 || r[2] === 'ok').map((r) => r[i]!.length)));
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(0, ...rows.filter((r) => i < 3 || r[2] === 'ok').map((r) => r[i]!.length)),
+  );
   for (const r of rows) {
     const cells = r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i]!) : cell));
     cells[2] = r[2] === 'ok' ? c.green(cells[2]!) : c.red(cells[2]!);

@@ -19,7 +19,10 @@ export async function run(name: string, deps: Deps): Promise<void> {
   await storage.updateConfig((config) => {
     if (!storage.profile(name)) {
       const names = storage.names();
-      throw new UsageError(`unknown profile ${JSON.stringify(name)}`, names.length ? `profiles: ${names.join(', ')}` : 'run: token login <provider>');
+      throw new UsageError(
+        `unknown profile ${JSON.stringify(name)}`,
+        names.length ? `profiles: ${names.join(', ')}` : 'run: token login <provider>',
+      );
     }
     config.default = name;
   });
