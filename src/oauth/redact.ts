@@ -120,6 +120,7 @@ export interface Redactor {
 
 export function createRedactor(): Redactor {
   const secrets = new Set<string>();
+  const patterns: Record<string, RegExp> = {};
   const add = (...values: unknown[]) => {
     for (const v of values) if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secrets.add(v);
   };
@@ -135,16 +136,66 @@ export function createRedactor(): Redactor {
     learn: (text) => learn(text),
     redact(text) {
       if (secrets.size === 0) return text;
-      // Each secret is looked for in the text as written and in the text decoded, where every
-      // character written in any of its usual encodings is that character again.
-      const decoded = decodeForSearch(text);
+      // Views of the text: as written, then decoded once, twice, three times (an escape inside
+      // an escape: JSON in a form value, %-encoding of %-encoding); each maps back to the text.
+      const views: { chars: string; from: Int32Array | number[]; to: Int32Array | number[]; changed?: boolean }[] = [];
+      views.push({ chars: text, from: [], to: [] });
+      let prev = decodeForSearch(text);
+      views.push(prev);
+      for (let level = 2, more = prev.changed; level <= 3 && more; level++) {
+        const d = decodeForSearch(prev.chars);
+        more = d.changed;
+        if (!more) break;
+        const from = new Int32Array(d.chars.length);
+        const to = new Int32Array(d.chars.length);
+        for (let k = 0; k < d.chars.length; k++) {
+          from[k] = prev.from[d.from[k]!]!;
+          to[k] = prev.to[d.to[k]! - 1]!;
+        }
+        prev = { chars: d.chars, from, to, changed: d.changed };
+        views.push(prev);
+      }
       const spans: [number, number][] = [];
+      const push = (start: number, end: number) => {
+        const last = spans[spans.length - 1];
+        if (last && start >= last[0] && start <= last[1]) last[1] = Math.max(last[1], end);
+        else spans.push([start, end]);
+      };
       for (const secret of secrets) {
-        for (let i = text.indexOf(secret); i !== -1; i = text.indexOf(secret, i + 1))
-          spans.push([i, i + secret.length]);
-        const wanted = sameSpace(secret);
-        for (let i = decoded.chars.indexOf(wanted); i !== -1; i = decoded.chars.indexOf(wanted, i + 1)) {
-          spans.push([decoded.from[i]!, decoded.to[i + wanted.length - 1]!]);
+        // The secret as written and as decoded: a secret may itself hold %41, \/ or &amp;.
+        const needles = new Set<string>([sameSpace(secret)]);
+        for (let s = secret, k = 0; k < 3; k++) {
+          s = decodeForSearch(s).chars;
+          needles.add(s);
+        }
+        for (const at of occurrences(text, secret)) push(at, at + secret.length);
+        for (const v of views.slice(1)) {
+          for (const needle of needles) {
+            for (const at of occurrences(v.chars, needle)) push(v.from[at]!, v.to[at + needle.length - 1]!);
+          }
+          // An escape that starts in the text before the secret (the % of "100%" and the secret's
+          // first hex digits) or ends after it decodes across its edge: the rest of the secret
+          // decoded, beside its first (or last) characters as written.
+          const wanted = sameSpace(secret);
+          for (let k = 1; k <= EDGE && wanted.length - k >= MIN_SECRET_LENGTH; k++) {
+            const [head, tail] = [secret.slice(0, k), wanted.slice(k)];
+            for (const at of occurrences(v.chars, tail)) {
+              const start = v.from[at]!;
+              if (text.slice(start - k, start) === head) push(start - k, v.to[at + tail.length - 1]!);
+            }
+            const [body, last] = [wanted.slice(0, -k), secret.slice(-k)];
+            for (const at of occurrences(v.chars, body)) {
+              const end = v.to[at + body.length - 1]!;
+              if (text.slice(end, end + k) === last) push(v.from[at]!, end + k);
+            }
+          }
+        }
+        // A secret that itself holds %, \ or & can be written with escapes mixed into its own
+        // escapes in ways no decoding order undoes: matched character by character, each in
+        // any of its encodings (a pattern that costs time to build, for these rare secrets only).
+        if (/[%\\&]/.test(secret)) {
+          const pattern = (patterns[secret] ??= new RegExp(valuePattern(secret), 'g'));
+          for (const m of text.matchAll(pattern)) push(m.index, m.index + m[0].length);
         }
       }
       if (spans.length === 0) return text;
@@ -161,52 +212,123 @@ export function createRedactor(): Redactor {
   };
 }
 
+/** Where needle occurs in hay, overlaps included, in O(hay + needle) (KMP); every start, overlapping ones included. */
+function* occurrences(hay: string, needle: string): Generator<number> {
+  if (needle.length === 0 || hay.length < needle.length) return;
+  // Fast path: indexOf, stepping past each hit; only a self-overlapping needle needs the KMP table.
+  const fail = new Int32Array(needle.length);
+  for (let i = 1, k = 0; i < needle.length; i++) {
+    while (k > 0 && needle[i] !== needle[k]) k = fail[k - 1]!;
+    if (needle[i] === needle[k]) k++;
+    fail[i] = k;
+  }
+  const border = fail[needle.length - 1]!;
+  if (border === 0) {
+    for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + needle.length)) yield i;
+    return;
+  }
+  for (let i = 0, k = 0; i < hay.length; i++) {
+    while (k > 0 && hay[i] !== needle[k]) k = fail[k - 1]!;
+    if (hay[i] === needle[k]) k++;
+    if (k === needle.length) {
+      yield i - needle.length + 1;
+      k = fail[k - 1]!;
+    }
+  }
+}
+
 /** A space and a plus are one character here: forms write a space as +, and some decoders read + as a space. */
 function sameSpace(s: string): string {
   return s.replace(/\+/g, ' ');
 }
 
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>', apos: "'" };
-const ESCAPE =
-  /^(?:\\u([0-9a-fA-F]{4})|\\([/"\\])|&#0*([0-9]{1,7});|&#[xX]0*([0-9a-fA-F]{1,6});|&(amp|quot|lt|gt|apos);)/;
-const PERCENT = /^%(?:25)*([0-9a-fA-F]{2})/;
+// Sticky, on the whole text: no window, so any number of leading zeros in an entity.
+const ESCAPE = /\\u([0-9a-fA-F]{4})|\\([/"\\])|&#0*([0-9]{1,7});|&#[xX]0*([0-9a-fA-F]{1,6});|&(amp|quot|lt|gt|apos);/y;
+const PERCENT = /%(?:25)*([0-9a-fA-F]{2})/y;
 
 /**
  * The text with each character decoded from the encodings a secret may be written in:
  * %-encoding (also twice, UTF-8 bytes, either case), JSON's \u and \/ \" \\, HTML's
  * numeric and named entities; + and space as one. `from`/`to` give, for each character
- * of `chars`, where in the text it was written.
+ * of `chars`, where in the text it was written; `changed` says whether anything was decoded.
  */
-function decodeForSearch(text: string): { chars: string; from: number[]; to: number[] } {
-  let chars = '';
-  const from: number[] = [];
-  const to: number[] = [];
+function decodeForSearch(text: string): { chars: string; from: Int32Array; to: Int32Array; changed: boolean } {
+  let changed = false;
+  const parts: string[] = [];
+  let n = 0;
+  let from = new Int32Array(text.length + 16);
+  let to = new Int32Array(text.length + 16);
   const emit = (s: string, start: number, end: number) => {
-    for (let k = 0; k < s.length; k++) {
-      from.push(start);
-      to.push(end);
+    if (n + s.length > from.length) {
+      const f = new Int32Array(from.length * 2);
+      f.set(from);
+      from = f;
+      const t = new Int32Array(to.length * 2);
+      t.set(to);
+      to = t;
     }
-    chars += s;
+    if (end - start > 1) changed = true;
+    for (let k = 0; k < s.length; k++) {
+      from[n] = start;
+      to[n] = end;
+      n++;
+    }
+    parts.push(s);
   };
   let i = 0;
+  const SPECIAL = /[%\\&+]/g;
   while (i < text.length) {
+    // A run of ordinary characters is copied whole.
+    SPECIAL.lastIndex = i;
+    const next = SPECIAL.exec(text)?.index ?? text.length;
+    if (next > i) {
+      if (n + (next - i) > from.length) {
+        const size = Math.max(from.length * 2, n + (next - i));
+        const f = new Int32Array(size);
+        f.set(from);
+        from = f;
+        const t = new Int32Array(size);
+        t.set(to);
+        to = t;
+      }
+      for (let k = i; k < next; k++) {
+        from[n] = k;
+        to[n] = k + 1;
+        n++;
+      }
+      parts.push(text.slice(i, next));
+      i = next;
+      continue;
+    }
     const ch = text[i]!;
     if (ch === '%') {
       const bytes: number[] = [];
       let end = i;
-      for (let m = PERCENT.exec(text.slice(end, end + 64)); m; m = PERCENT.exec(text.slice(end, end + 64))) {
+      PERCENT.lastIndex = end;
+      for (let m = PERCENT.exec(text); m; PERCENT.lastIndex = end, m = PERCENT.exec(text)) {
         bytes.push(parseInt(m[1]!, 16));
         end += m[0].length;
         if (utf8Complete(bytes)) break;
       }
-      const s = bytes.length > 0 && utf8Complete(bytes) ? Buffer.from(bytes).toString('utf8') : '';
-      if (s && !s.includes('\uFFFD')) {
+      let s = '';
+      if (bytes.length > 0 && utf8Complete(bytes)) {
+        s = utf8Char(bytes);
+      }
+      if (s) {
         emit(sameSpace(s), i, end);
         i = end;
         continue;
       }
+      // Not a whole character decoded all the way down (%25aa, %25E9): read %25 as one %.
+      if (text.startsWith('25', i + 1)) {
+        emit('%', i, i + 3);
+        i += 3;
+        continue;
+      }
     } else if (ch === '\\' || ch === '&') {
-      const m = ESCAPE.exec(text.slice(i, i + 16));
+      ESCAPE.lastIndex = i;
+      const m = ESCAPE.exec(text);
       if (m) {
         const code = m[1] ? parseInt(m[1], 16) : m[3] ? Number(m[3]) : m[4] ? parseInt(m[4], 16) : undefined;
         const s =
@@ -228,10 +350,27 @@ function decodeForSearch(text: string): { chars: string; from: number[]; to: num
     emit(ch === '+' ? ' ' : ch, i, i + 1);
     i++;
   }
-  return { chars, from, to };
+  return { chars: parts.join(''), from: from.subarray(0, n), to: to.subarray(0, n), changed };
 }
 
-/** Whether the bytes are one whole UTF-8 character (or more than a lead byte allows: stop there). */
+/** The one character the bytes encode in valid UTF-8, or '' (stray continuation, overlong, surrogate, beyond U+10FFFF). */
+function utf8Char(b: number[]): string {
+  const [b0, b1 = 0, b2 = 0, b3 = 0] = b;
+  const cont = (x: number) => (x & 0xc0) === 0x80;
+  let cp: number;
+  if (b0! < 0x80) cp = b0!;
+  else if (b0! >= 0xc2 && b0! <= 0xdf && cont(b1)) cp = ((b0! & 0x1f) << 6) | (b1 & 0x3f);
+  else if (b0! >= 0xe0 && b0! <= 0xef && cont(b1) && cont(b2))
+    cp = ((b0! & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+  else if (b0! >= 0xf0 && b0! <= 0xf4 && cont(b1) && cont(b2) && cont(b3))
+    cp = ((b0! & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+  else return '';
+  const min = b0! < 0x80 ? 0 : b0! < 0xe0 ? 0x80 : b0! < 0xf0 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '';
+  return String.fromCodePoint(cp);
+}
+
+/** Whether the bytes are as many as their lead byte says a UTF-8 character has. */
 function utf8Complete(bytes: number[]): boolean {
   const lead = bytes[0]!;
   const need = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
@@ -258,4 +397,39 @@ function* fieldsIn(text: string): Generator<[string, string]> {
       // not %-encoded after all; the raw value is registered
     }
   }
+}
+
+/** The longest escape that can straddle a secret's edge: \\uXXXX less its backslash. */
+const EDGE = 6;
+
+const ENTITY_NAMES: Record<string, string> = { '&': 'amp', '"': 'quot', '<': 'lt', '>': 'gt', "'": 'apos' };
+
+/** A regex source matching the value with each character in any of its usual encodings. */
+function valuePattern(value: string): string {
+  return [...value].map(charPattern).join('');
+}
+
+function charPattern(ch: string): string {
+  const code = ch.codePointAt(0)!;
+  const alts = new Set<string>([escapeRegExp(ch)]);
+  alts.add([...Buffer.from(ch, 'utf8')].map((b) => `%(?:25)*${hex(b, 2)}`).join(''));
+  alts.add(Array.from({ length: ch.length }, (_, i) => `\\\\u${hex(ch.charCodeAt(i), 4)}`).join(''));
+  alts.add(`&#0*${code};`).add(`&#[xX]0*${hex(code, 1)};`);
+  if (ENTITY_NAMES[ch]) alts.add(`&${ENTITY_NAMES[ch]};`);
+  if (ch === '/' || ch === '"' || ch === '\\') alts.add(`\\\\${escapeRegExp(ch)}`);
+  if (ch === ' ') alts.add('\\+');
+  if (ch === '+') alts.add(' ');
+  return `(?:${[...alts].join('|')})`;
+}
+
+/** Hex digits of n, either case. */
+function hex(n: number, width: number): string {
+  return n
+    .toString(16)
+    .padStart(width, '0')
+    .replace(/[a-f]/g, (c) => `[${c}${c.toUpperCase()}]`);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }

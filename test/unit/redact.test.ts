@@ -80,6 +80,43 @@ describe('a redactor', () => {
     expect(r.redact('Zq9%21 and Zq9&#33;')).toBe('[redacted] and [redacted]');
   });
 
+  it.each([
+    // a secret holding %XX, %-encoded once more (a form body, a query)
+    ['abc%2Fdef', 'refresh_token=abc%252Fdef'],
+    ['p%41ssword', 'password=p%2541ssword'],
+    ['pa%ab-word', 'password=pa%25ab-word'],
+    ['tok%E9n-xyz', 'x=tok%25E9n-xyz'],
+    // a secret holding a literal escape while its other characters are escaped
+    ['abc%2Fdef/ghi', '{"t":"abc%2Fdef\\/ghi"}'],
+    ['pa\\u0041ss&word', '<p>pa\\u0041ss&amp;word</p>'],
+    // an entity with many leading zeros; a real U+FFFD, %-encoded
+    ['AbCdEf', '&#00000000000065;bCdEf'],
+    ['ab\uFFFDcd', 'ab%EF%BF%BDcd'],
+    // a JSON string inside a form value
+    ['a"b/cdef', 'q=a%5C%22b%5C%2Fcdef'],
+  ])('hides %j written as %j', (secret, shown) => {
+    const r = createRedactor();
+    r.add(secret);
+    expect(r.redact(`<< ${shown} >>`)).not.toContain(shown);
+    expect(r.redact(`<< ${shown} >>`)).toMatch(/^<< .*\[redacted\].* >>$/);
+  });
+
+  it('hides a secret an escape straddles: a % of the text before it, its first hex digits', () => {
+    const r = createRedactor();
+    r.add('41abcdef/g', 'tail-of-it%4');
+    expect(r.redact('100%41abcdef\\/g end')).toBe('100%[redacted] end');
+    expect(r.redact('x tail-of-it%41 y')).toBe('x [redacted]1 y');
+  });
+
+  it.each([
+    ['411&u&0a&%%0', 'YJCvs411%2526u%25260a%2526%2525%25250b8'],
+    ['4u%u//\\mm\\%0a01um%', 'Gtq4u%u\\/\\/\\\\mm\\\\%0a01um%31gclts'],
+  ])('hides a secret holding %% or \\ whose escapes mix with its own: %j', (secret, text) => {
+    const r = createRedactor();
+    r.add(secret);
+    expect(r.redact(text)).toContain('[redacted]');
+  });
+
   it('leaves text alone that only resembles long secrets', () => {
     const r = createRedactor();
     const long = (n: number, seed: string) => Array.from({ length: n }, (_, i) => seed[i % seed.length]).join('');
