@@ -7,11 +7,30 @@ import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
 import { loginBp } from '../helpers/logins.js';
+import { fakeDeps, runInProcess, type Outcome } from '../helpers/fake-deps.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
 
 const { sb, cfg } = useSandboxConfig({}, { TOKEN_CLIENT_SECRET: 's3cret' });
 
+/** `token <args>` in-process on cfg's config dir, with fresh Deps as a new process has them. */
+async function run(args: string[], env: NodeJS.ProcessEnv = cfg.env): Promise<Outcome> {
+  const deps = fakeDeps({ env });
+  try {
+    return await runInProcess(deps, args);
+  } finally {
+    deps.cleanup();
+  }
+}
+
+/** loginBp in-process. */
+function login(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+  const bp = CLIENTS.brightpattern;
+  const args = ['login', 'brightpattern', '--client-id', bp.clientId, '--tenant', bp.tenant, '--url', sb.bpUrl];
+  return run([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: bp.clientSecret });
+}
+
 describe('bad input', () => {
-  it.each([
+  const BAD_INPUT: [string[], RegExp][] = [
     [['login', 'github'], /^token: unknown provider "github"\nproviders: prism, priava, brightpattern, bp\n$/],
     [
       ['login', 'prism', '--client-id', 'c', '--service-url', 'not a url'],
@@ -80,8 +99,9 @@ describe('bad input', () => {
       ],
       /^token: --redirect-uri http:\/\/127\.0\.0\.1:0\/cb has port 0: the provider would send the code to a port nobody listens on\n/,
     ],
-  ])('%j', async (args, message) => {
-    const r = await runCli(args, { env: cfg.env });
+  ];
+  it.each(BAD_INPUT)('%j', async (args, message) => {
+    const r = await run(args);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -89,8 +109,21 @@ describe('bad input', () => {
     expect(cfg.exists('config.json')).toBe(false);
   });
 
+  // The same from the built CLI, for one error of commander's, one of ours, and one the fast path hands on.
+  it.each(BAD_INPUT.filter(([args]) => ['login,github', 'logot', 'show,--raw,--bogus'].includes(String(args))))(
+    'the built CLI: %j',
+    async (args, message) => {
+      const r = await runCli(args, { env: cfg.env });
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(cfg.names()).toEqual([]);
+      expect(cfg.exists('config.json')).toBe(false);
+    },
+  );
+
   it('an unusable config dir is exit 2 naming the path, not "a bug"', async () => {
-    const r = await runCli(['list'], { env: { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' } });
+    const r = await run(['list'], { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(
       'token: cannot read /etc/passwd/config.json: a part of its path is not a directory\nfix the path, or set TOKEN_CONFIG_DIR to another directory\n',
@@ -98,13 +131,13 @@ describe('bad input', () => {
   });
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
-    const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
+    const r = await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
     expect(r).toMatchObject({
       code: 2,
       stdout: '',
       stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n',
     });
-    const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
+    const tooLong = await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
     expect(tooLong).toMatchObject({
       code: 2,
       stdout: '',
@@ -114,11 +147,11 @@ describe('bad input', () => {
   });
 
   it('TOKEN_HTTP_TIMEOUT may have a fraction of a millisecond', async () => {
-    expect(await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2.5555' })).toMatchObject({ code: 0 });
+    expect(await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: '2.5555' })).toMatchObject({ code: 0 });
   });
 
   it('TOKEN_STORE with a bad value is exit 2', async () => {
-    const r = await loginBp(sb, { ...cfg.env, TOKEN_STORE: 'cloud' });
+    const r = await login({ ...cfg.env, TOKEN_STORE: 'cloud' });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: TOKEN_STORE must be keychain, file or auto, got "cloud"\n');
   });
