@@ -6,7 +6,6 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp } from '../helpers/logins.js';
 import { fakeDeps, runInProcess, type Outcome } from '../helpers/fake-deps.js';
 import { CLIENTS } from '../../src/sandbox/index.js';
 
@@ -172,15 +171,15 @@ describe('profile selection', () => {
   let logins: TempConfig;
   beforeAll(async () => {
     logins = tempConfig();
-    expect((await loginBp(sb, logins.env)).code).toBe(0);
-    expect((await loginBp(sb, logins.env, ['-p', 'second'])).code).toBe(0);
+    expect((await login(logins.env)).code).toBe(0);
+    expect((await login(logins.env, ['-p', 'second'])).code).toBe(0);
   });
   afterAll(() => logins.cleanup());
   beforeEach(() => cpSync(logins.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true }));
 
   it('uses the default (the first login), -p, or TOKEN_PROFILE; the flag wins', async () => {
     const name = async (args: string[], env = cfg.env) =>
-      JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
+      JSON.parse((await run(['show', '--json', ...args], env)).stdout).profile;
     const names = await Promise.all([
       name([]),
       name(['-p', 'second']),
@@ -191,20 +190,20 @@ describe('profile selection', () => {
   });
 
   it('several profiles and no default: exit 2 asking for -p or token use', async () => {
-    expect((await loginBp(sb, cfg.env, ['-p', 'third'])).code).toBe(0);
-    expect((await runCli(['logout', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
-    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    expect((await login(cfg.env, ['-p', 'third'])).code).toBe(0);
+    expect((await run(['logout', '-p', 'brightpattern'])).code).toBe(0);
+    const r = await run(['show', '--raw']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       'token: several profiles and no default: second, third\npass -p <profile>, or run: token use <profile>\n',
     );
-    expect((await runCli(['use', 'third'], { env: cfg.env })).code).toBe(0);
-    expect((await runCli(['show', '--raw'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['use', 'third'])).code).toBe(0);
+    expect((await run(['show', '--raw'])).code).toBe(0);
   });
 
   it('an unknown -p is exit 2 listing the profiles', async () => {
-    const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
+    const r = await run(['show', '-p', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
   });
@@ -213,10 +212,7 @@ describe('profile selection', () => {
     const second = cfg.profile('second');
     delete second.token;
     cfg.writeProfile('second', second);
-    const [list, text] = await Promise.all([
-      runCli(['list', '--json'], { env: cfg.env }),
-      runCli(['list'], { env: cfg.env }),
-    ]);
+    const [list, text] = await Promise.all([run(['list', '--json']), run(['list'])]);
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(
       JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [
@@ -233,7 +229,7 @@ describe('profile selection', () => {
     const first = cfg.profile('brightpattern');
     delete first.secrets;
     cfg.writeProfile('brightpattern', first);
-    const bare = await runCli(['list', '--json'], { env: cfg.env });
+    const bare = await run(['list', '--json']);
     expect(bare).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(bare.stdout).map((r: { status: string }) => r.status)).toEqual(['valid', 'none']);
   });
@@ -245,7 +241,7 @@ describe('profile selection', () => {
     cfg.writeProfile('second', second);
     const before = [cfg.text('profiles/second.json'), cfg.text('config.json')];
     const path = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles', 'second.json');
-    const r = await runCli(['refresh', '-p', 'second'], { env: cfg.env });
+    const r = await run(['refresh', '-p', 'second']);
     expect(r).toMatchObject({
       code: 2,
       stdout: '',
@@ -253,20 +249,20 @@ describe('profile selection', () => {
     });
     expect([cfg.text('profiles/second.json'), cfg.text('config.json')]).toEqual(before);
     // Another profile does not read that file: it still works.
-    expect((await runCli(['show', '--raw', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['show', '--raw', '-p', 'brightpattern'])).code).toBe(0);
     // list shows it as damaged and the others as they are; without --force login refuses to read it.
-    const list = await runCli(['list', '--json'], { env: cfg.env });
+    const list = await run(['list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([
       ['brightpattern', 'valid'],
       ['second', 'damaged'],
     ]);
-    expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(2);
-    expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
-    expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'second'])).code).toBe(2);
+    expect((await login(cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
+    expect((await run(['refresh', '-p', 'second'])).code).toBe(0);
     // And logout removes a damaged file.
     cfg.writeProfile('second', { version: 2, provider: 'brightpattern', store: 'file', options: null });
-    expect((await runCli(['logout', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['logout', '-p', 'second'])).code).toBe(0);
     expect(cfg.names()).toEqual(['brightpattern']);
   });
 
@@ -279,7 +275,7 @@ describe('profile selection', () => {
         ['list', '--json'],
         ['show', '-p', 'brightpattern'],
         ['show', '--json'],
-      ].map((args) => runCli(args, { env: cfg.env })),
+      ].map((args) => run(args)),
     );
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(list!.stdout)[0]).toMatchObject({
@@ -299,7 +295,7 @@ describe('profile selection', () => {
       ['use', 'valueOf'],
       ['logout', '-p', 'hasOwnProperty'],
     ];
-    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    const results = await Promise.all(commands.map((args) => run(args)));
     for (const [i, args] of commands.entries()) {
       expect(results[i]).toMatchObject({
         code: 2,
@@ -308,8 +304,8 @@ describe('profile selection', () => {
       });
     }
     expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
-    expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
-    const r = await runCli(['show', '--raw', '-p', 'constructor'], { env: cfg.env });
+    expect((await login(cfg.env, ['-p', 'constructor'])).code).toBe(0);
+    const r = await run(['show', '--raw', '-p', 'constructor']);
     expect(r).toMatchObject({ code: 0, stdout: `${cfg.secret('constructor', 'access_token')}\n`, stderr: '' });
   });
 
@@ -323,7 +319,7 @@ describe('profile selection', () => {
         ['use', name],
         ['logout', '-p', name],
       ];
-      const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+      const results = await Promise.all(commands.map((args) => run(args)));
       for (const [i, args] of commands.entries()) {
         const r = results[i]!;
         expect([args[0], r.code, r.stdout, r.stderr]).toEqual([
@@ -340,7 +336,7 @@ describe('profile selection', () => {
 
 describe('stdout', () => {
   it('a reader that has gone away (EPIPE) is not an error', async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await login(cfg.env)).code).toBe(0);
     const child = spawn(process.execPath, [BIN, 'show', '--raw'], { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // like `| head -c 0`
     let stderr = '';
@@ -352,8 +348,8 @@ describe('stdout', () => {
 
 describe('the show --raw fast path', () => {
   it('gives what the commander path gives', async () => {
-    expect((await loginBp(sb, cfg.env, ['-p', 'one'])).code).toBe(0);
-    expect((await loginBp(sb, cfg.env, ['-p', 'two'])).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'one'])).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'two'])).code).toBe(0);
     // -v is not on the fast path: the same command through commander.
     const raw = [
       ['show', '--raw', '-p', 'two'],
