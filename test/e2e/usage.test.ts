@@ -6,20 +6,13 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { fakeDeps, runInProcess, type Outcome } from '../helpers/fake-deps.js';
+import { runFresh, type Outcome } from '../helpers/fake-deps.js';
 import { CLIENTS } from '../../src/sandbox/index.js';
 
 const { sb, cfg } = useSandboxConfig({}, { TOKEN_CLIENT_SECRET: 's3cret' });
 
-/** `token <args>` in-process on cfg's config dir, with fresh Deps as a new process has them. */
-async function run(args: string[], env: NodeJS.ProcessEnv = cfg.env): Promise<Outcome> {
-  const deps = fakeDeps({ env });
-  try {
-    return await runInProcess(deps, args);
-  } finally {
-    deps.cleanup();
-  }
-}
+/** `token <args>` in-process on cfg's config dir. */
+const run = (args: string[], env: NodeJS.ProcessEnv = cfg.env): Promise<Outcome> => runFresh(args, env);
 
 /** loginBp in-process. */
 function login(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {

@@ -250,3 +250,16 @@ export async function runInProcess(deps: FakeDeps, argv: string[], env: NodeJS.P
     Object.assign(deps.env, saved);
   }
 }
+
+/**
+ * runCli's in-process twin: `token <args>` with fresh Deps over `env` (its TOKEN_CONFIG_DIR
+ * is the config dir used), as a new process would start, cleaned up after.
+ */
+export async function runFresh(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const deps = fakeDeps({ env });
+  try {
+    return await runInProcess(deps, args);
+  } finally {
+    deps.cleanup();
+  }
+}
