@@ -253,12 +253,17 @@ export async function runInProcess(deps: FakeDeps, argv: string[], env: NodeJS.P
 
 /**
  * runCli's in-process twin: `token <args>` with fresh Deps over `env` (its TOKEN_CONFIG_DIR
- * is the config dir used), as a new process would start, cleaned up after.
+ * is the config dir used), as a new process would start, cleaned up after. `opened` is
+ * what the browser was asked to open.
  */
-export async function runFresh(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const deps = fakeDeps({ env });
+export async function runFresh(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: Omit<FakeDepsOptions, 'env'> = {},
+): Promise<Outcome & { opened: string[] }> {
+  const deps = fakeDeps({ ...opts, env });
   try {
-    return await runInProcess(deps, args);
+    return { ...(await runInProcess(deps, args)), opened: deps.opened };
   } finally {
     deps.cleanup();
   }
