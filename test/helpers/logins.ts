@@ -89,3 +89,9 @@ export function loginBpInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: str
   const args = ['login', 'brightpattern', '--client-id', bp.clientId, '--tenant', bp.tenant, '--url', sb.bpUrl];
   return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: bp.clientSecret });
 }
+
+/** loginPrism in-process (runFresh, whose browser approves the sign-in in-process). */
+export function loginPrismInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+  const args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl];
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret });
+}
