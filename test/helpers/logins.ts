@@ -95,3 +95,17 @@ export function loginPrismInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: 
   const args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl];
   return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret });
 }
+
+/** loginPriava in-process (runFresh, whose browser approves the sign-in in-process). */
+export function loginPriavaInProcess(
+  sb: Sandbox,
+  env: NodeJS.ProcessEnv,
+  redirectUri: string,
+  extra: string[] = [],
+): Promise<Outcome> {
+  const args = [
+    ...['login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl],
+    ...['--authorize-url', sb.priavaAuthorizeUrl, '--redirect-uri', redirectUri],
+  ];
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret });
+}
