@@ -34,7 +34,7 @@ async function check(
   serviceUrl = sb.prismServiceUrl,
   browser: 'approve' | 'deny' | 'none' = 'approve',
   how: 'in-process' | 'built CLI' = 'in-process',
-): Promise<RunResult & { opened?: string[] }> {
+): Promise<Omit<RunResult, 'signal'> & { opened?: string[] }> {
   const argv = ['check', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', serviceUrl, ...args];
   const env = { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
   if (how === 'built CLI') return runCli(argv, { env });
