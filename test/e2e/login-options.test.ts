@@ -1,5 +1,6 @@
 // login's OAuth options against the sandbox: --pkce (RFC 7636 S256), --scope for Priava,
-// TOKEN_PROFILE, and a login that gets no refresh token.
+// TOKEN_PROFILE, and a login that gets no refresh token. In-process (runFresh, its browser
+// in-process); the --json stdout/stderr split with the built CLI.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CLIENTS } from '../../src/sandbox/index.js';

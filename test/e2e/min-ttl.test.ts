@@ -1,4 +1,5 @@
-// --min-ttl and the expiry a token carries, with the built CLI against the sandbox:
+// --min-ttl and the expiry a token carries, against the sandbox (in-process; exec, whose
+// child writes to token's own stdout, as the built CLI):
 // show (its fast path and commander's), curl and exec renew when less is left; a provider
 // that issues shorter tokens gets one warning; a JWT's exp is the expiry when expires_in is
 // absent, and without either the expiry is unknown and renewed only when asked.

@@ -1,5 +1,5 @@
 // token status: a live check of every profile (renewing when needed, PRISM's identity);
-// and token list's "expired (renewable)".
+// and token list's "expired (renewable)". In-process (runFresh); one run with the built CLI.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cpSync } from 'node:fs';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';

@@ -159,7 +159,7 @@ describe('a stored token that is damaged', () => {
   });
 });
 
-// The built CLI, end to end.
+// The CLI: in-process (runFresh, as main() runs it), and one refusal with the built CLI.
 let sb: Sandbox;
 /** The profiles the CLI reports: nothing stored means none. */
 async function profileNames(): Promise<string[]> {

@@ -2,7 +2,7 @@
 // token — by value, wherever it appears, whatever the content type. Each answer below is
 // what a token endpoint really sent once (JSON labelled as a form or text, a form, an HTML
 // page, an echo in error_description or in a Location), first in-process against a real
-// local server, then with the built CLI.
+// local server, then through the CLI in-process (one answer also with the built CLI).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
