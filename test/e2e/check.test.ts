@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { CLIENTS, type PrismQuirk } from '../../src/sandbox/index.js';
 import { BIN, runCli, type RunResult } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { freePort } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
@@ -24,10 +25,20 @@ interface Report {
   skipped: number;
 }
 
-function check(args: string[] = [], serviceUrl = sb.prismServiceUrl, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runCli(['check', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', serviceUrl, ...args], {
-    env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret, ...env },
-  });
+/**
+ * `token check prism` against serviceUrl: in-process (runFresh, whose browser signs in as
+ * scripts/scripted-browser.cjs does), or as the built CLI with that script as $BROWSER.
+ */
+async function check(
+  args: string[] = [],
+  serviceUrl = sb.prismServiceUrl,
+  browser: 'approve' | 'deny' | 'none' = 'approve',
+  how: 'in-process' | 'built CLI' = 'in-process',
+): Promise<Omit<RunResult, 'signal'> & { opened?: string[] }> {
+  const argv = ['check', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', serviceUrl, ...args];
+  const env = { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret };
+  if (how === 'built CLI') return runCli(argv, { env });
+  return runFresh(argv, env, { browser: browser === 'none' ? async () => undefined : browser });
 }
 
 const byId = (r: Report) => Object.fromEntries(r.checks.map((c) => [c.id, c]));
@@ -43,27 +54,30 @@ function secretsSeen(): string[] {
 }
 
 describe('token check prism', () => {
-  it('a service that follows the pages: every check passes, exit 0, the table ends with the summary', async () => {
-    const r = await check();
-    expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^STATUS {2}CHECK +DETAIL$/);
-    expect(lines.slice(1, 16).every((l) => l.startsWith('pass '))).toBe(true);
-    expect(lines.at(-1)).toBe('15 checks: 15 passed, 0 failed, 0 warnings, 0 skipped');
-    expect(r.stdout).toMatch(/^pass +refresh grant +.*refresh token rotated$/m);
-    // Two authorizations: the second gives the fresh code sent with a wrong redirect_uri.
-    const authorizations = sb.requests.filter((q) => q.endpoint === 'prism-authorize' && q.method === 'GET');
-    expect(authorizations).toHaveLength(2);
-    const exchange = sb.requests.find((q) => q.endpoint === 'prism-token' && q.status === 200)!;
-    expect(exchange.method).toBe('GET');
-    expect(exchange.query).toEqual({
-      grant_type: 'authorization_code',
-      code: exchange.query.code,
-      redirect_uri: authorizations[0]!.query.redirect_uri,
-    });
-    expect(exchange.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
-    for (const secret of secretsSeen()) expect(r.stdout + r.stderr).not.toContain(secret);
-  });
+  it.each(['in-process', 'built CLI'] as const)(
+    'a service that follows the pages: every check passes, exit 0, the table ends with the summary (%s)',
+    async (how) => {
+      const r = await check([], undefined, 'approve', how);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^STATUS {2}CHECK +DETAIL$/);
+      expect(lines.slice(1, 16).every((l) => l.startsWith('pass '))).toBe(true);
+      expect(lines.at(-1)).toBe('15 checks: 15 passed, 0 failed, 0 warnings, 0 skipped');
+      expect(r.stdout).toMatch(/^pass +refresh grant +.*refresh token rotated$/m);
+      // Two authorizations: the second gives the fresh code sent with a wrong redirect_uri.
+      const authorizations = sb.requests.filter((q) => q.endpoint === 'prism-authorize' && q.method === 'GET');
+      expect(authorizations).toHaveLength(2);
+      const exchange = sb.requests.find((q) => q.endpoint === 'prism-token' && q.status === 200)!;
+      expect(exchange.method).toBe('GET');
+      expect(exchange.query).toEqual({
+        grant_type: 'authorization_code',
+        code: exchange.query.code,
+        redirect_uri: authorizations[0]!.query.redirect_uri,
+      });
+      expect(exchange.headers['x-prism-client-secret']).toBe(CLIENTS.prism.clientSecret);
+      for (const secret of secretsSeen()) expect(r.stdout + r.stderr).not.toContain(secret);
+    },
+  );
 
   it('--json: the SPEC shape, and -v traces every exchange with every secret redacted', async () => {
     const r = await check(['--json', '-v']);
@@ -150,10 +164,9 @@ describe('token check prism', () => {
   it('--code with --redirect-uri: no browser; the authorize and wrong-redirect checks skip, saying why', async () => {
     const redirectUri = 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1';
     const code = sb.state.issueCode({ provider: 'prism', clientId: CLIENTS.prism.clientId, redirectUri });
-    const r = await check(['--code', code, '--redirect-uri', redirectUri, '--json'], undefined, {
-      BROWSER: '/bin/false',
-    });
+    const r = await check(['--code', code, '--redirect-uri', redirectUri, '--json'], undefined, 'none');
     expect(r.code).toBe(0);
+    expect(r.opened).toEqual([]);
     const report = byId(JSON.parse(r.stdout) as Report);
     expect(report.authorize).toMatchObject({ status: 'skip', detail: '--code given: no authorization was made here' });
     expect(report['redirect-uri-wrong']).toMatchObject({ status: 'skip' });
@@ -164,16 +177,12 @@ describe('token check prism', () => {
   });
 
   it.each([
-    [
-      { SCRIPTED_BROWSER_DECISION: 'deny' },
-      [],
-      'PRISM refused the sign-in: access_denied: The user denied the request',
-    ],
-    [{ BROWSER: 'true' }, ['--timeout', '1'], 'no sign-in arrived within 1 s'],
-  ])(
-    'an authorization that gives no code (%j) fails the authorize check; what needs the code skips',
-    async (env, args, detail) => {
-      const r = await check(['--json', ...args], undefined, env);
+    ['deny', [], 'PRISM refused the sign-in: access_denied: The user denied the request'],
+    ['none', ['--timeout', '1'], 'no sign-in arrived within 1 s'],
+  ] as const)(
+    'an authorization that gives no code (browser: %s) fails the authorize check; what needs the code skips',
+    async (browser, args, detail) => {
+      const r = await check(['--json', ...args], undefined, browser);
       expect(r.code).toBe(3);
       const report = JSON.parse(r.stdout) as Report;
       expect(byId(report).authorize).toEqual({ id: 'authorize', name: 'authorize redirect', status: 'fail', detail });
@@ -193,7 +202,7 @@ describe('token check prism', () => {
       stdout: '',
       stderr: `token: cannot reach 127.0.0.1:${port}: connection refused\n`,
     });
-    expect(existsSync(cfg.env.SCRIPTED_BROWSER_LOG!)).toBe(false);
+    expect(r.opened).toEqual([]);
   });
 
   it('plain http to another host: the https check fails and nothing is sent (exit 3)', async () => {
@@ -207,7 +216,7 @@ describe('token check prism', () => {
     expect(
       report.checks.slice(1).every((c) => c.status === 'skip' && c.detail.startsWith('not sent: plain http://')),
     ).toBe(true);
-    expect(existsSync(cfg.env.SCRIPTED_BROWSER_LOG!)).toBe(false);
+    expect(r.opened).toEqual([]);
   });
 
   it.each([
@@ -221,9 +230,9 @@ describe('token check prism', () => {
       /^token: --code needs --redirect-uri/,
     ],
   ])('usage: %j is exit 2 with one line, nothing sent', async (args, stderr) => {
-    const r = await runCli(
+    const r = await runFresh(
       args.map((a) => (a === 'SANDBOX' ? sb.prismServiceUrl : a)),
-      { env: { ...cfg.env, ...(args.includes('--code') ? { TOKEN_CLIENT_SECRET: 's' } : {}) } },
+      { ...cfg.env, ...(args.includes('--code') ? { TOKEN_CLIENT_SECRET: 's' } : {}) },
     );
     expect(sb.requests).toEqual([]);
     expect(r.code).toBe(2);

@@ -9,7 +9,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
+import { loginBpInProcess as loginBp, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { missingParts } from '../helpers/real.js';
 
 let sb: Sandbox;
@@ -32,7 +33,7 @@ beforeEach(() => void (sb.requests.length = 0));
 
 describe('printing the curl line', () => {
   it('puts everything after -- at the end, quoted, as given (-s is no longer refused)', async () => {
-    const r = await runCli(
+    const r = await runFresh(
       [
         'curl',
         '-p',
@@ -47,7 +48,7 @@ describe('printing the curl line', () => {
         '-o',
         'out file.json',
       ],
-      { env: cfg.env },
+      cfg.env,
     );
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(
@@ -56,22 +57,22 @@ describe('printing the curl line', () => {
   });
 
   it('a path alone joins the profile’s API base; -- with no URL keeps the provider default', async () => {
-    const path = await runCli(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user?x=1'], { env: cfg.env });
+    const path = await runFresh(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user?x=1'], cfg.env);
     expect(path.stdout).toBe(`curl -H 'Authorization: Bearer ${bp}' '${sb.bpUrl}/configapi/v2/phone/user?x=1'\n`);
-    const prismPath = await runCli(['curl', '-p', 'prism', '/prism/v1/service/user', '--', '-i'], { env: cfg.env });
+    const prismPath = await runFresh(['curl', '-p', 'prism', '/prism/v1/service/user', '--', '-i'], cfg.env);
     expect(prismPath.stdout).toBe(`curl -H 'x-prism-access-token: ${prism}' ${sb.url}/prism/v1/service/user -i\n`);
-    const none = await runCli(['curl', '-p', 'prism', '--', '-sS'], { env: cfg.env });
+    const none = await runFresh(['curl', '-p', 'prism', '--', '-sS'], cfg.env);
     expect(none.stdout).toBe(`curl -H 'x-prism-access-token: ${prism}' ${sb.url}/prism/v1/service/user -sS\n`);
   });
 
   it('curl’s options without -- are refused as before, and a second URL before -- points at --', async () => {
-    const r = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, '-sS'], { env: cfg.env });
+    const r = await runFresh(['curl', '-p', 'prism', `${sb.url}/x`, '-sS'], cfg.env);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       "token: unknown option '-sS'\ncurl's own options go after --, e.g. token curl URL -- -sS --fail\n",
     );
-    const two = await runCli(['curl', '-p', 'prism', `${sb.url}/x`, 'extra'], { env: cfg.env });
+    const two = await runFresh(['curl', '-p', 'prism', `${sb.url}/x`, 'extra'], cfg.env);
     expect(two.code).toBe(2);
     expect(two.stderr).toBe(
       "token: one URL only, got 2\ncurl's own arguments go after --, e.g. token curl URL -- -sS --fail\n",
@@ -80,7 +81,7 @@ describe('printing the curl line', () => {
 
   it.skipIf(!!missingParts(['curl'], 'running the printed line'))('the printed line runs as is', async () => {
     const line = (
-      await runCli(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], { env: cfg.env })
+      await runFresh(['curl', '-p', 'brightpattern', '/configapi/v2/phone/user', '--', '-sS', '--fail'], cfg.env)
     ).stdout;
     // Asynchronously: the sandbox answering curl lives in this process.
     const { stdout } = await promisify(execFile)('sh', ['-c', line], { encoding: 'utf8', timeout: 20_000 });
@@ -186,7 +187,7 @@ describe('token curl --run', () => {
   it('without curl on PATH: exit 2 saying so, and nothing is sent', async () => {
     const empty = join(cfg.dir, 'empty-bin');
     mkdirSync(empty, { recursive: true });
-    const r = await runCli(['curl', '--run', '-p', 'prism'], { env: { ...cfg.env, PATH: empty } });
+    const r = await runFresh(['curl', '--run', '-p', 'prism'], { ...cfg.env, PATH: empty });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: curl is not on PATH\ninstall curl, or leave out --run to print the command\n');
@@ -203,7 +204,7 @@ describe('token curl --run', () => {
     sb.requests.length = 0;
     const empty = join(other.dir, 'empty-bin');
     mkdirSync(empty);
-    const r = await runCli(['curl', '--run'], { env: { ...other.env, PATH: empty } });
+    const r = await runFresh(['curl', '--run'], { ...other.env, PATH: empty });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^token: curl is not on PATH\n/);
     expect(sb.requests).toHaveLength(0);
@@ -218,9 +219,10 @@ describe('token curl --run', () => {
     const s = shim();
     const flags = args[0] === '--' ? [] : args;
     const after = args[0] === '--' ? args : [];
-    const r = await runCli(['curl', '--run', '-p', 'prism', ...flags, `${sb.url}/prism/v1/service/user`, ...after], {
-      env: s.env,
-    });
+    const r = await runFresh(
+      ['curl', '--run', '-p', 'prism', ...flags, `${sb.url}/prism/v1/service/user`, ...after],
+      s.env,
+    );
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);

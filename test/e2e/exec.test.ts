@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
+import { loginBpInProcess as loginBp, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 /** Prints what the child got: the two variables, its argv, and /proc's view of its own and its parent's command line. */
 const REPORT = `
@@ -54,8 +55,7 @@ describe('with a valid token', () => {
     cfg.cleanup();
   });
   beforeEach(() => void (sb.requests.length = 0));
-  const raw = async (profile: string) =>
-    (await runCli(['show', '--raw', '-p', profile], { env: cfg.env })).stdout.trim();
+  const raw = async (profile: string) => (await runFresh(['show', '--raw', '-p', profile], cfg.env)).stdout.trim();
 
   it('gives a PRISM child the token and the x-prism-access-token header, sending nothing', async () => {
     const { got } = await execReport(cfg.env, ['-p', 'prism']);
@@ -134,7 +134,7 @@ describe('with a valid token', () => {
   });
 
   it('an empty command is a usage error, exit 2', async () => {
-    const r = await runCli(['exec', '--', '', 'arg'], { env: cfg.env });
+    const r = await runFresh(['exec', '--', '', 'arg'], cfg.env);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: the command is empty\nusage: token exec -- <command...>\n');
@@ -143,7 +143,7 @@ describe('with a valid token', () => {
   it.each([[['exec']], [['exec', '--']], [['exec', '-p', 'work', '--']]])(
     'no command at all (%j) is a usage error, exit 2',
     async (args) => {
-      const r = await runCli(args, { env: cfg.env });
+      const r = await runFresh(args, cfg.env);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^token: missing required argument 'command'\n/);
@@ -190,7 +190,7 @@ describe('with an expired token', () => {
       body: '{"error":"invalid_grant","error_description":"refresh token revoked"}',
     });
     const marker = join(cfg.dir, 'ran');
-    const r = await runCli(['exec', '--', 'sh', '-c', `touch '${marker}'`], { env: cfg.env });
+    const r = await runFresh(['exec', '--', 'sh', '-c', `touch '${marker}'`], cfg.env);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^token: .*refresh token revoked/);
     expect(existsSync(marker)).toBe(false);
@@ -201,7 +201,7 @@ it('not logged in is exit 5, and the command never runs', async () => {
   cfg = tempConfig();
   onTestFinished(() => cfg.cleanup());
   const marker = join(cfg.dir, 'ran');
-  const r = await runCli(['exec', '--', 'sh', '-c', `touch '${marker}'`], { env: cfg.env });
+  const r = await runFresh(['exec', '--', 'sh', '-c', `touch '${marker}'`], cfg.env);
   expect(r.code).toBe(5);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^token: not logged in\n/);

@@ -1,15 +1,27 @@
 // login's OAuth options against the sandbox: --pkce (RFC 7636 S256), --scope for Priava,
-// TOKEN_PROFILE, and a login that gets no refresh token.
+// TOKEN_PROFILE, and a login that gets no refresh token. In-process (runFresh, its browser
+// in-process); the --json stdout/stderr split with the built CLI.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CLIENTS } from '../../src/sandbox/index.js';
-import { runCli } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
-import { profileNames } from '../helpers/stored.js';
+import {
+  loginBpInProcess as loginBp,
+  loginPriavaInProcess as loginPriava,
+  loginPrismInProcess as loginPrism,
+  loginPrism as loginPrismBuilt,
+} from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { freePort } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
+
+/** The names `token list --json` gives (in-process). */
+async function profileNames(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await runFresh(['list', '--json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { name: string }[]).map((p) => p.name).sort();
+}
 
 const authorizeQuery = (endpoint: 'prism-authorize' | 'priava-authorize') =>
   sb.requests.find((q) => q.endpoint === endpoint && q.method === 'GET')!.query;
@@ -87,7 +99,7 @@ describe('--pkce', () => {
       /^token: --pkce, --no-state does not apply to Bright Pattern/,
     ],
   ])('%s is exit 2', async (_what, args, message) => {
-    const r = await runCli([...args, '--client-id', 'c'], { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' } });
+    const r = await runFresh([...args, '--client-id', 'c'], { ...cfg.env, TOKEN_CLIENT_SECRET: 's' });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -104,7 +116,7 @@ describe('--scope for Priava', () => {
   });
 
   it('without --authorize-url is exit 2 (there is no URL to put it on)', async () => {
-    const r = await runCli(
+    const r = await runFresh(
       [
         'login',
         'priava',
@@ -117,7 +129,7 @@ describe('--scope for Priava', () => {
         '--scope',
         'x',
       ],
-      { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 's' } },
+      { ...cfg.env, TOKEN_CLIENT_SECRET: 's' },
     );
     expect(r.stderr).toBe('token: --scope needs --authorize-url: the scope goes on the authorize URL token builds\n');
     expect(r.code).toBe(2);
@@ -152,7 +164,7 @@ describe('a login that gets no refresh token', () => {
       'token: PRISM sent no refresh token: this login cannot be renewed; when the token expires, run: token login -p prism --force\n',
     );
     sb.requests.length = 0;
-    const r = await runCli(['refresh', '-p', 'prism'], { env: cfg.env });
+    const r = await runFresh(['refresh', '-p', 'prism'], cfg.env);
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -160,12 +172,13 @@ describe('a login that gets no refresh token', () => {
     );
     expect(sb.requests).toHaveLength(0);
     // The token itself is still given out.
-    expect((await runCli(['show', '--raw', '-p', 'prism'], { env: cfg.env })).stdout).toBe('at-no-refresh\n');
+    expect((await runFresh(['show', '--raw', '-p', 'prism'], cfg.env)).stdout).toBe('at-no-refresh\n');
   });
 
+  // The built CLI: stdout and stderr as a shell sees them.
   it('with --json the warning stays on stderr and stdout is the JSON alone', async () => {
     noRefresh();
-    const login = await loginPrism(sb, cfg.env, ['--json']);
+    const login = await loginPrismBuilt(sb, cfg.env, ['--json']);
     expect(login.code).toBe(0);
     expect(JSON.parse(login.stdout)).toMatchObject({ profile: 'prism', has_refresh_token: false });
     expect(login.stderr).toContain('sent no refresh token');

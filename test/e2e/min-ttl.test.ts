@@ -1,4 +1,5 @@
-// --min-ttl and the expiry a token carries, with the built CLI against the sandbox:
+// --min-ttl and the expiry a token carries, against the sandbox (in-process; exec, whose
+// child writes to token's own stdout, as the built CLI):
 // show (its fast path and commander's), curl and exec renew when less is left; a provider
 // that issues shorter tokens gets one warning; a JWT's exp is the expiry when expires_in is
 // absent, and without either the expiry is unknown and renewed only when asked.
@@ -6,12 +7,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { copyLogin, loginBp } from '../helpers/logins.js';
+import { copyLogin, loginBpInProcess as loginBp } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 const { sb, cfg } = useSandboxConfig();
 beforeEach(() => {
   sb.state.config.accessTokenTtl = 3600;
 });
+
+/** In-process (runFresh), but exec, whose child writes to token's own stdout: it runs as the built CLI. */
+const run = (args: string[], env: NodeJS.ProcessEnv = cfg.env) =>
+  args.includes('exec') ? runCli(args, { env }) : runFresh(args, env);
 
 const renewals = () => sb.requests.filter((q) => q.endpoint === 'bp-token').length;
 const stored = () => cfg.profile('brightpattern').token;
@@ -49,7 +55,7 @@ describe('--min-ttl', () => {
     async (_name, args) => {
       const before = login(100);
       age(1100); // 98.9 s left of 100: less than 99 s
-      const r = await runCli([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)], { env: cfg.env });
+      const r = await run([...args.slice(0, 1), '--min-ttl', '99', ...args.slice(1)]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(renewals()).toBe(1);
@@ -61,7 +67,7 @@ describe('--min-ttl', () => {
 
   it.each(shapes)('%s: keeps a token with more than the minimum left', async (_name, args) => {
     const before = login(100);
-    const r = await runCli([...args.slice(0, 1), '--min-ttl', '30s', ...args.slice(1)], { env: cfg.env });
+    const r = await run([...args.slice(0, 1), '--min-ttl', '30s', ...args.slice(1)]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(before);
     expect(renewals()).toBe(0);
@@ -70,11 +76,9 @@ describe('--min-ttl', () => {
   it('TOKEN_MIN_TTL does the same; the flag wins over it', async () => {
     login(100);
     age(1100);
-    expect(
-      (await runCli(['show', '--raw', '--min-ttl', '30s'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code,
-    ).toBe(0);
+    expect((await run(['show', '--raw', '--min-ttl', '30s'], { ...cfg.env, TOKEN_MIN_TTL: '99' })).code).toBe(0);
     expect(renewals()).toBe(0);
-    expect((await runCli(['show', '--raw'], { env: { ...cfg.env, TOKEN_MIN_TTL: '99' } })).code).toBe(0);
+    expect((await run(['show', '--raw'], { ...cfg.env, TOKEN_MIN_TTL: '99' })).code).toBe(0);
     expect(renewals()).toBe(1);
   });
 
@@ -92,7 +96,7 @@ describe('--min-ttl', () => {
   ])('%j %j is exit 2, one line, nothing on stdout, nothing sent or stored', async (args, env, message) => {
     login(3600);
     const before = stored();
-    const r = await runCli(args, { env: { ...cfg.env, ...env } });
+    const r = await run(args, { ...cfg.env, ...env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -104,7 +108,7 @@ describe('--min-ttl', () => {
   it('a provider that issues shorter tokens: the token is given out with one warning naming their lifetime, and not renewed again and again', async () => {
     const before = login(600);
     const runs = [['show', '--raw'], ['show', '--raw'], ['show', '--json'], ['curl']].map((args) =>
-      runCli([...args, '--min-ttl', '30m'], { env: cfg.env }),
+      run([...args, '--min-ttl', '30m']),
     );
     for (const r of await Promise.all(runs)) {
       expect(r.code).toBe(0);
@@ -122,9 +126,7 @@ describe('--min-ttl', () => {
     age(1100);
     sb.requests.length = 0;
     sb.state.config.accessTokenTtl = 300;
-    const r = await runCli(['exec', '--min-ttl', '1h', '--', 'sh', '-c', 'printf "%s" "$TOKEN_ACCESS_TOKEN"'], {
-      env: cfg.env,
-    });
+    const r = await run(['exec', '--min-ttl', '1h', '--', 'sh', '-c', 'printf "%s" "$TOKEN_ACCESS_TOKEN"']);
     expect(r.code).toBe(0);
     expect(renewals()).toBe(1);
     expect(r.stdout).toBe(storedToken());
@@ -146,10 +148,7 @@ describe('expiry from the token itself', () => {
     answerOnce({ access_token: jwt(exp), token_type: 'Bearer' });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     expect(stored().expiresAt).toBe(exp * 1000);
-    const [show, list] = await Promise.all([
-      runCli(['show', '--json'], { env: cfg.env }),
-      runCli(['list'], { env: cfg.env }),
-    ]);
+    const [show, list] = await Promise.all([run(['show', '--json']), run(['list'])]);
     const json = JSON.parse(show.stdout);
     expect(json.expires_at).toBe(new Date(exp * 1000).toISOString());
     expect(json.expires_in).toBeGreaterThan(1790);
@@ -160,7 +159,7 @@ describe('expiry from the token itself', () => {
     answerOnce({ access_token: jwt(Math.floor(Date.now() / 1000) - 10), token_type: 'Bearer' });
     expect((await loginBp(sb, cfg.env)).code).toBe(0);
     sb.requests.length = 0;
-    expect((await runCli(['show', '--raw'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['show', '--raw'])).code).toBe(0);
     expect(renewals()).toBe(1);
   });
 
@@ -177,9 +176,7 @@ describe('expiry from the token itself', () => {
 
     it('show and list say "expiry unknown", and --json gives null', async () => {
       expect(stored().expiresAt).toBeNull();
-      const [show, list, json] = await Promise.all(
-        [['show'], ['list'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })),
-      );
+      const [show, list, json] = await Promise.all([['show'], ['list'], ['show', '--json']].map((args) => run(args)));
       expect(show!.stdout).toMatch(/^expires +expiry unknown$/m);
       expect(list!.stdout).toMatch(/^\* +brightpattern +brightpattern +valid, expiry unknown +file$/m);
       expect(JSON.parse(json!.stdout)).toMatchObject({ expires_at: null, expires_in: null, expired: false });
@@ -188,7 +185,7 @@ describe('expiry from the token itself', () => {
 
     it('is not renewed by show, curl or exec', async () => {
       const shapes = [['show', '--raw'], ['show', '--json'], ['curl'], ['exec', '--', 'true']];
-      const results = await Promise.all(shapes.map((args) => runCli(args, { env: cfg.env })));
+      const results = await Promise.all(shapes.map((args) => run(args)));
       for (const [i, args] of shapes.entries()) {
         const r = results[i]!;
         expect(r.code).toBe(0);
@@ -199,11 +196,11 @@ describe('expiry from the token itself', () => {
 
     it('is renewed when asked: refresh, or --min-ttl (a fresh one with no expiry gets the warning)', async () => {
       answerOnce({ access_token: 'opaque-refreshed', token_type: 'Bearer' });
-      expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+      expect((await run(['refresh'])).code).toBe(0);
       expect(renewals()).toBe(1);
       expect(storedToken()).toBe('opaque-refreshed');
       answerOnce({ access_token: 'opaque-again', token_type: 'Bearer' });
-      const r = await runCli(['show', '--raw', '--min-ttl', '1m'], { env: cfg.env });
+      const r = await run(['show', '--raw', '--min-ttl', '1m']);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('opaque-again\n');
       expect(renewals()).toBe(2);

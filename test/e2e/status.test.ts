@@ -1,10 +1,11 @@
 // token status: a live check of every profile (renewing when needed, PRISM's identity);
-// and token list's "expired (renewable)".
+// and token list's "expired (renewable)". In-process (runFresh); one run with the built CLI.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cpSync } from 'node:fs';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
+import { loginBpInProcess as loginBp, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 const { sb, cfg } = useSandboxConfig();
 // Two real logins once (prism first: the default), and a copy of that config dir for each
@@ -29,23 +30,26 @@ function expire(name: string): void {
 }
 
 describe('token status', () => {
-  it('all usable: one line per profile with validity and PRISM’s identity, exit 0', async () => {
-    const r = await runCli(['status'], { env: cfg.env });
-    expect(r).toMatchObject({ code: 0, stderr: '' });
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    // In name order, as list shows them.
-    expect(lines[0]).toMatch(/^brightpattern {2}brightpattern {2}ok {2}valid for (59m \d+s|1h)$/);
-    expect(lines[1]).toMatch(/^prism {10}prism {10}ok {2}valid for (59m \d+s|1h) +admin \(Sandbox Admin\)$/);
-    const user = sb.requests.filter((q) => q.endpoint === 'prism-user');
-    expect(user).toHaveLength(1);
-    expect(user[0]!.headers['x-prism-access-token']).toBe(cfg.secret('prism', 'access_token'));
-    expect(sb.requests.filter((q) => q.endpoint.endsWith('-token'))).toHaveLength(0); // fresh: nothing renewed
-  });
+  it.each(['in-process', 'built CLI'])(
+    'all usable: one line per profile with validity and PRISM’s identity, exit 0 (%s)',
+    async (how) => {
+      const r = how === 'built CLI' ? await runCli(['status'], { env: cfg.env }) : await runFresh(['status'], cfg.env);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      // In name order, as list shows them.
+      expect(lines[0]).toMatch(/^brightpattern {2}brightpattern {2}ok {2}valid for (59m \d+s|1h)$/);
+      expect(lines[1]).toMatch(/^prism {10}prism {10}ok {2}valid for (59m \d+s|1h) +admin \(Sandbox Admin\)$/);
+      const user = sb.requests.filter((q) => q.endpoint === 'prism-user');
+      expect(user).toHaveLength(1);
+      expect(user[0]!.headers['x-prism-access-token']).toBe(cfg.secret('prism', 'access_token'));
+      expect(sb.requests.filter((q) => q.endpoint.endsWith('-token'))).toHaveLength(0); // fresh: nothing renewed
+    },
+  );
 
   it('renews an expired token first (the same renewal as show), and says so in --json', async () => {
     expire('brightpattern');
-    const r = await runCli(['status', '--json'], { env: cfg.env });
+    const r = await runFresh(['status', '--json'], cfg.env);
     expect(r.code).toBe(0);
     const [bp, prism] = JSON.parse(r.stdout);
     expect(prism).toMatchObject({
@@ -70,7 +74,7 @@ describe('token status', () => {
     expect((await loginPrism(sb, cfg.env, ['-p', 'revoked'])).code).toBe(0);
     sb.state.retireRefreshToken(cfg.secret('revoked', 'refresh_token')!);
     expire('revoked');
-    const r = await runCli(['status'], { env: cfg.env });
+    const r = await runFresh(['status'], cfg.env);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
@@ -81,7 +85,7 @@ describe('token status', () => {
       'revoked        prism          failed  PRISM refused: invalid_grant: the refresh token is invalid or expired',
     );
     // The refused refresh token is dead now (SPEC): never sent again, and list no longer calls it renewable.
-    const json = await runCli(['status', '--json'], { env: cfg.env });
+    const json = await runFresh(['status', '--json'], cfg.env);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)[2]).toEqual({
       profile: 'revoked',
@@ -93,7 +97,7 @@ describe('token status', () => {
         hint: 'run: token login -p revoked --force',
       },
     });
-    expect((await runCli(['list'], { env: cfg.env })).stdout).toMatch(/^ +revoked +prism +expired +file$/m);
+    expect((await runFresh(['list'], cfg.env)).stdout).toMatch(/^ +revoked +prism +expired +file$/m);
   });
 
   it('a token the PRISM user API refuses is a failure (exit 3), though it has not expired', async () => {
@@ -101,7 +105,7 @@ describe('token status', () => {
       status: 401,
       body: '{"success":false,"errorCode":401,"errorName":"UNAUTHORIZED","message":"revoked","data":null}',
     });
-    const r = await runCli(['status', '-p', 'prism'], { env: cfg.env });
+    const r = await runFresh(['status', '-p', 'prism'], cfg.env);
     expect(r).toMatchObject({
       code: 3,
       stdout: 'prism  prism  failed  PRISM rejected the token: UNAUTHORIZED: revoked (HTTP 401)\n',
@@ -111,7 +115,7 @@ describe('token status', () => {
   it('the exit code is the first failure’s: an unreachable service is 4', async () => {
     expire('brightpattern');
     sb.failNext('bp-token', { status: 503, body: '' });
-    const r = await runCli(['status', '-p', 'brightpattern'], { env: cfg.env });
+    const r = await runFresh(['status', '-p', 'brightpattern'], cfg.env);
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('brightpattern  brightpattern  failed  Bright Pattern server error (HTTP 503)\n');
   });
@@ -121,7 +125,7 @@ describe('token status', () => {
       expect(r.code, r.stderr).toBe(0);
     for (let i = 0; i < 3; i++) sb.failNext('prism-user', { hang: true });
     const started = Date.now();
-    const r = await runCli(['status', '--json'], { env: { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2' } });
+    const r = await runFresh(['status', '--json'], { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2' });
     const took = Date.now() - started;
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout).filter((l: { ok: boolean }) => !l.ok)).toHaveLength(3);
@@ -130,7 +134,7 @@ describe('token status', () => {
 
   it('no profiles: exit 5 with the login hint', async () => {
     const empty = tempConfig();
-    const r = await runCli(['status'], { env: empty.env });
+    const r = await runFresh(['status'], empty.env);
     expect(r).toMatchObject({
       code: 5,
       stdout: '',
@@ -145,7 +149,7 @@ describe('token list', () => {
     sb.state.config.prismQuirks = ['no-refresh-token'];
     expect((await loginPrism(sb, cfg.env, ['-p', 'once'])).code).toBe(0);
     for (const name of ['prism', 'brightpattern', 'once']) expire(name);
-    const r = await runCli(['list'], { env: cfg.env });
+    const r = await runFresh(['list'], cfg.env);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\* +prism +prism +expired \(renewable\) +file$/m);
     expect(r.stdout).toMatch(/^ +brightpattern +brightpattern +expired \(renewable\) +file$/m);

@@ -6,12 +6,23 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp } from '../helpers/logins.js';
+import { runFresh, type Outcome } from '../helpers/fake-deps.js';
+import { CLIENTS } from '../../src/sandbox/index.js';
 
 const { sb, cfg } = useSandboxConfig({}, { TOKEN_CLIENT_SECRET: 's3cret' });
 
+/** `token <args>` in-process on cfg's config dir. */
+const run = (args: string[], env: NodeJS.ProcessEnv = cfg.env): Promise<Outcome> => runFresh(args, env);
+
+/** loginBp in-process. */
+function login(env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+  const bp = CLIENTS.brightpattern;
+  const args = ['login', 'brightpattern', '--client-id', bp.clientId, '--tenant', bp.tenant, '--url', sb.bpUrl];
+  return run([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: bp.clientSecret });
+}
+
 describe('bad input', () => {
-  it.each([
+  const BAD_INPUT: [string[], RegExp][] = [
     [['login', 'github'], /^token: unknown provider "github"\nproviders: prism, priava, brightpattern, bp\n$/],
     [
       ['login', 'prism', '--client-id', 'c', '--service-url', 'not a url'],
@@ -80,8 +91,9 @@ describe('bad input', () => {
       ],
       /^token: --redirect-uri http:\/\/127\.0\.0\.1:0\/cb has port 0: the provider would send the code to a port nobody listens on\n/,
     ],
-  ])('%j', async (args, message) => {
-    const r = await runCli(args, { env: cfg.env });
+  ];
+  it.each(BAD_INPUT)('%j', async (args, message) => {
+    const r = await run(args);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -89,8 +101,21 @@ describe('bad input', () => {
     expect(cfg.exists('config.json')).toBe(false);
   });
 
+  // The same from the built CLI, for one error of commander's, one of ours, and one the fast path hands on.
+  it.each(BAD_INPUT.filter(([args]) => ['login,github', 'logot', 'show,--raw,--bogus'].includes(String(args))))(
+    'the built CLI: %j',
+    async (args, message) => {
+      const r = await runCli(args, { env: cfg.env });
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(cfg.names()).toEqual([]);
+      expect(cfg.exists('config.json')).toBe(false);
+    },
+  );
+
   it('an unusable config dir is exit 2 naming the path, not "a bug"', async () => {
-    const r = await runCli(['list'], { env: { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' } });
+    const r = await run(['list'], { ...cfg.env, TOKEN_CONFIG_DIR: '/etc/passwd' });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(
       'token: cannot read /etc/passwd/config.json: a part of its path is not a directory\nfix the path, or set TOKEN_CONFIG_DIR to another directory\n',
@@ -98,13 +123,13 @@ describe('bad input', () => {
   });
 
   it('TOKEN_HTTP_TIMEOUT that is not a number is exit 2', async () => {
-    const r = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
+    const r = await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: 'abc' });
     expect(r).toMatchObject({
       code: 2,
       stdout: '',
       stderr: 'token: TOKEN_HTTP_TIMEOUT must be a positive number of seconds, at most 2147483, got "abc"\n',
     });
-    const tooLong = await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
+    const tooLong = await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: '1e9' });
     expect(tooLong).toMatchObject({
       code: 2,
       stdout: '',
@@ -114,11 +139,11 @@ describe('bad input', () => {
   });
 
   it('TOKEN_HTTP_TIMEOUT may have a fraction of a millisecond', async () => {
-    expect(await loginBp(sb, { ...cfg.env, TOKEN_HTTP_TIMEOUT: '2.5555' })).toMatchObject({ code: 0 });
+    expect(await login({ ...cfg.env, TOKEN_HTTP_TIMEOUT: '2.5555' })).toMatchObject({ code: 0 });
   });
 
   it('TOKEN_STORE with a bad value is exit 2', async () => {
-    const r = await loginBp(sb, { ...cfg.env, TOKEN_STORE: 'cloud' });
+    const r = await login({ ...cfg.env, TOKEN_STORE: 'cloud' });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: TOKEN_STORE must be keychain, file or auto, got "cloud"\n');
   });
@@ -139,15 +164,15 @@ describe('profile selection', () => {
   let logins: TempConfig;
   beforeAll(async () => {
     logins = tempConfig();
-    expect((await loginBp(sb, logins.env)).code).toBe(0);
-    expect((await loginBp(sb, logins.env, ['-p', 'second'])).code).toBe(0);
+    expect((await login(logins.env)).code).toBe(0);
+    expect((await login(logins.env, ['-p', 'second'])).code).toBe(0);
   });
   afterAll(() => logins.cleanup());
   beforeEach(() => cpSync(logins.env.TOKEN_CONFIG_DIR!, cfg.env.TOKEN_CONFIG_DIR!, { recursive: true }));
 
   it('uses the default (the first login), -p, or TOKEN_PROFILE; the flag wins', async () => {
     const name = async (args: string[], env = cfg.env) =>
-      JSON.parse((await runCli(['show', '--json', ...args], { env })).stdout).profile;
+      JSON.parse((await run(['show', '--json', ...args], env)).stdout).profile;
     const names = await Promise.all([
       name([]),
       name(['-p', 'second']),
@@ -158,20 +183,20 @@ describe('profile selection', () => {
   });
 
   it('several profiles and no default: exit 2 asking for -p or token use', async () => {
-    expect((await loginBp(sb, cfg.env, ['-p', 'third'])).code).toBe(0);
-    expect((await runCli(['logout', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
-    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    expect((await login(cfg.env, ['-p', 'third'])).code).toBe(0);
+    expect((await run(['logout', '-p', 'brightpattern'])).code).toBe(0);
+    const r = await run(['show', '--raw']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       'token: several profiles and no default: second, third\npass -p <profile>, or run: token use <profile>\n',
     );
-    expect((await runCli(['use', 'third'], { env: cfg.env })).code).toBe(0);
-    expect((await runCli(['show', '--raw'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['use', 'third'])).code).toBe(0);
+    expect((await run(['show', '--raw'])).code).toBe(0);
   });
 
   it('an unknown -p is exit 2 listing the profiles', async () => {
-    const r = await runCli(['show', '-p', 'nope'], { env: cfg.env });
+    const r = await run(['show', '-p', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('token: unknown profile "nope"\nprofiles: brightpattern, second\n');
   });
@@ -180,10 +205,7 @@ describe('profile selection', () => {
     const second = cfg.profile('second');
     delete second.token;
     cfg.writeProfile('second', second);
-    const [list, text] = await Promise.all([
-      runCli(['list', '--json'], { env: cfg.env }),
-      runCli(['list'], { env: cfg.env }),
-    ]);
+    const [list, text] = await Promise.all([run(['list', '--json']), run(['list'])]);
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(
       JSON.parse(list.stdout).map((r: { name: string; status: string; expires_at: string | null }) => [
@@ -200,7 +222,7 @@ describe('profile selection', () => {
     const first = cfg.profile('brightpattern');
     delete first.secrets;
     cfg.writeProfile('brightpattern', first);
-    const bare = await runCli(['list', '--json'], { env: cfg.env });
+    const bare = await run(['list', '--json']);
     expect(bare).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(bare.stdout).map((r: { status: string }) => r.status)).toEqual(['valid', 'none']);
   });
@@ -212,7 +234,7 @@ describe('profile selection', () => {
     cfg.writeProfile('second', second);
     const before = [cfg.text('profiles/second.json'), cfg.text('config.json')];
     const path = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles', 'second.json');
-    const r = await runCli(['refresh', '-p', 'second'], { env: cfg.env });
+    const r = await run(['refresh', '-p', 'second']);
     expect(r).toMatchObject({
       code: 2,
       stdout: '',
@@ -220,20 +242,20 @@ describe('profile selection', () => {
     });
     expect([cfg.text('profiles/second.json'), cfg.text('config.json')]).toEqual(before);
     // Another profile does not read that file: it still works.
-    expect((await runCli(['show', '--raw', '-p', 'brightpattern'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['show', '--raw', '-p', 'brightpattern'])).code).toBe(0);
     // list shows it as damaged and the others as they are; without --force login refuses to read it.
-    const list = await runCli(['list', '--json'], { env: cfg.env });
+    const list = await run(['list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([
       ['brightpattern', 'valid'],
       ['second', 'damaged'],
     ]);
-    expect((await loginBp(sb, cfg.env, ['-p', 'second'])).code).toBe(2);
-    expect((await loginBp(sb, cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
-    expect((await runCli(['refresh', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'second'])).code).toBe(2);
+    expect((await login(cfg.env, ['-p', 'second', '--force'])).code).toBe(0);
+    expect((await run(['refresh', '-p', 'second'])).code).toBe(0);
     // And logout removes a damaged file.
     cfg.writeProfile('second', { version: 2, provider: 'brightpattern', store: 'file', options: null });
-    expect((await runCli(['logout', '-p', 'second'], { env: cfg.env })).code).toBe(0);
+    expect((await run(['logout', '-p', 'second'])).code).toBe(0);
     expect(cfg.names()).toEqual(['brightpattern']);
   });
 
@@ -246,7 +268,7 @@ describe('profile selection', () => {
         ['list', '--json'],
         ['show', '-p', 'brightpattern'],
         ['show', '--json'],
-      ].map((args) => runCli(args, { env: cfg.env })),
+      ].map((args) => run(args)),
     );
     expect(list).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(list!.stdout)[0]).toMatchObject({
@@ -266,7 +288,7 @@ describe('profile selection', () => {
       ['use', 'valueOf'],
       ['logout', '-p', 'hasOwnProperty'],
     ];
-    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    const results = await Promise.all(commands.map((args) => run(args)));
     for (const [i, args] of commands.entries()) {
       expect(results[i]).toMatchObject({
         code: 2,
@@ -275,8 +297,8 @@ describe('profile selection', () => {
       });
     }
     expect([cfg.names(), cfg.text('config.json')]).toEqual(before);
-    expect((await loginBp(sb, cfg.env, ['-p', 'constructor'])).code).toBe(0);
-    const r = await runCli(['show', '--raw', '-p', 'constructor'], { env: cfg.env });
+    expect((await login(cfg.env, ['-p', 'constructor'])).code).toBe(0);
+    const r = await run(['show', '--raw', '-p', 'constructor']);
     expect(r).toMatchObject({ code: 0, stdout: `${cfg.secret('constructor', 'access_token')}\n`, stderr: '' });
   });
 
@@ -290,7 +312,7 @@ describe('profile selection', () => {
         ['use', name],
         ['logout', '-p', name],
       ];
-      const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+      const results = await Promise.all(commands.map((args) => run(args)));
       for (const [i, args] of commands.entries()) {
         const r = results[i]!;
         expect([args[0], r.code, r.stdout, r.stderr]).toEqual([
@@ -307,7 +329,7 @@ describe('profile selection', () => {
 
 describe('stdout', () => {
   it('a reader that has gone away (EPIPE) is not an error', async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await login(cfg.env)).code).toBe(0);
     const child = spawn(process.execPath, [BIN, 'show', '--raw'], { env: cfg.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // like `| head -c 0`
     let stderr = '';
@@ -319,8 +341,8 @@ describe('stdout', () => {
 
 describe('the show --raw fast path', () => {
   it('gives what the commander path gives', async () => {
-    expect((await loginBp(sb, cfg.env, ['-p', 'one'])).code).toBe(0);
-    expect((await loginBp(sb, cfg.env, ['-p', 'two'])).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'one'])).code).toBe(0);
+    expect((await login(cfg.env, ['-p', 'two'])).code).toBe(0);
     // -v is not on the fast path: the same command through commander.
     const raw = [
       ['show', '--raw', '-p', 'two'],

@@ -5,6 +5,9 @@
 import { Readable, Writable } from 'node:stream';
 import { interruptRegistry, type Deps, type Prompter } from '../../src/cli/deps.js';
 import { report } from '../../src/cli/main.js';
+import { fastShow, parseFastShow } from '../../src/cli/fast-show.js';
+import { printStatic } from '../../src/cli/static-output.js';
+import { runProgram } from '../../src/cli/program.js';
 import { toLoginOptions, type LoginFlags } from '../../src/cli/commands/login.js';
 import { login } from '../../src/cli/login-flow.js';
 import { createRedactor } from '../../src/oauth/redact.js';
@@ -220,4 +223,48 @@ async function signIn(url: string, decision: 'approve' | 'deny'): Promise<void> 
   const location = submitted.headers.get('location');
   if (!location) throw new Error(`the consent page answered HTTP ${submitted.status} without a redirect`);
   await (await fetch(new URL(location, url))).text();
+}
+
+/**
+ * `token <argv>` in-process, the way main() runs it (the `show --raw` fast path, the help
+ * texts written out at build time, else commander) but without the exit: the outcome of
+ * one CLI run. `env` is added to deps.env for this run only (a secret, TOKEN_PROFILE).
+ */
+export async function runInProcess(deps: FakeDeps, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  const saved = { ...deps.env };
+  Object.assign(deps.env, env);
+  try {
+    return await outcome(
+      deps,
+      async () => {
+        const fast = parseFastShow(argv);
+        if (fast) await fastShow(fast, deps);
+        else if (!printStatic(argv, deps)) await runProgram(argv, deps);
+      },
+      json,
+    );
+  } finally {
+    for (const key of Object.keys(deps.env)) delete deps.env[key];
+    Object.assign(deps.env, saved);
+  }
+}
+
+/**
+ * runCli's in-process twin: `token <args>` with fresh Deps over `env` (its TOKEN_CONFIG_DIR
+ * is the config dir used), as a new process would start, cleaned up after. `opened` is
+ * what the browser was asked to open.
+ */
+export async function runFresh(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: Omit<FakeDepsOptions, 'env'> = {},
+): Promise<Outcome & { opened: string[] }> {
+  const deps = fakeDeps({ ...opts, env });
+  try {
+    return { ...(await runInProcess(deps, args)), opened: deps.opened };
+  } finally {
+    deps.cleanup();
+  }
 }

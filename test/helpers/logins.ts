@@ -2,6 +2,7 @@
 import { cpSync } from 'node:fs';
 import { CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, type RunResult, type TempConfig } from './cli.js';
+import { runFresh, type Outcome } from './fake-deps.js';
 
 export function loginBp(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
   return runCli(
@@ -80,4 +81,31 @@ export function copyLogin(
   p.token = { ...p.token, accessToken: t.accessToken, expiresAt: now + t.expiresIn * 1000, obtainedAt: now };
   if (t.refreshToken) p.secrets.refreshToken = t.refreshToken;
   to.writeProfile(name, p);
+}
+
+/** loginBp in-process (runFresh): the same arguments and secret, no process spawned. */
+export function loginBpInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+  const bp = CLIENTS.brightpattern;
+  const args = ['login', 'brightpattern', '--client-id', bp.clientId, '--tenant', bp.tenant, '--url', sb.bpUrl];
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: bp.clientSecret });
+}
+
+/** loginPrism in-process (runFresh, whose browser approves the sign-in in-process). */
+export function loginPrismInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+  const args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl];
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret });
+}
+
+/** loginPriava in-process (runFresh, whose browser approves the sign-in in-process). */
+export function loginPriavaInProcess(
+  sb: Sandbox,
+  env: NodeJS.ProcessEnv,
+  redirectUri: string,
+  extra: string[] = [],
+): Promise<Outcome> {
+  const args = [
+    ...['login', 'priava', '--client-id', CLIENTS.priava.clientId, '--region', 'APAC', '--api-url', sb.priavaApiUrl],
+    ...['--authorize-url', sb.priavaAuthorizeUrl, '--redirect-uri', redirectUri],
+  ];
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret });
 }

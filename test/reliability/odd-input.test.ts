@@ -11,8 +11,8 @@ import { TokenError } from '../../src/errors.js';
 import { checkStoredToken } from '../../src/cli/stored-token.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
 import { replaceStored, storedValues } from '../helpers/stored-files.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 /** A local HTTP server answering every request with `answer`, counting the requests. */
 async function answering(answer: (res: import('node:http').ServerResponse) => void) {
@@ -159,11 +159,11 @@ describe('a stored token that is damaged', () => {
   });
 });
 
-// The built CLI, end to end.
+// The CLI: in-process (runFresh, as main() runs it), and one refusal with the built CLI.
 let sb: Sandbox;
 /** The profiles the CLI reports: nothing stored means none. */
 async function profileNames(): Promise<string[]> {
-  const r = await runCli(['list', '--json'], { env: cfg.env });
+  const r = await runFresh(['list', '--json'], cfg.env);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout || '[]') as { name: string }[]).map((p) => p.name);
 }
@@ -176,13 +176,25 @@ beforeEach(() => {
 });
 afterEach(() => cfg.cleanup());
 
+/** runCli's in-process twin (fresh Deps over cfg's config dir). */
+const inProcess = (args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) => runFresh(args, opts.env ?? cfg.env);
+/** loginBp's and loginPrism's arguments, and the env with the client's secret. */
+const loginArgs = {
+  bp: () => [
+    ...['login', 'brightpattern', '--client-id', CLIENTS.brightpattern.clientId],
+    ...['--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl],
+  ],
+  prism: () => ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl],
+};
+const env = (client: { clientSecret: string }) => ({ ...cfg.env, TOKEN_CLIENT_SECRET: client.clientSecret });
+
 describe('the CLI', () => {
   const PASSWORD = 'pa55-w0rd-xyz';
   const prismArgs = ['login', 'prism', '--client-id', 'cid', '--no-browser', '-v'];
   const priavaArgs = ['login', 'priava', '--client-id', 'cid', '--region', 'EU', '--no-browser', '-v'];
   const bpArgs = ['login', 'bp', '--client-id', 'cid', '--tenant', 'example.brightpattern.com', '-v'];
   const userUrl = (path = '') => `http://user:${PASSWORD}@127.0.0.1:9${path}`;
-  it.each([
+  const USERINFO: [string, string[]][] = [
     ['--service-url', [...prismArgs, '--service-url', userUrl()]],
     [
       '--authorize-url',
@@ -193,20 +205,23 @@ describe('the CLI', () => {
     ['--token-url', [...priavaArgs, '--redirect-uri', 'http://127.0.0.1:9/cb', '--token-url', userUrl('/token')]],
     ['--redirect-uri', [...priavaArgs, '--redirect-uri', userUrl('/cb')]],
     ['--url', [...bpArgs, '--url', userUrl('/bp')]],
-  ])('refuses %s with user:password (exit 2), the password never printed', async (flag, args) => {
-    const r = await runCli(args, { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'client-secret-1' } });
+  ];
+  const refusesUserinfo = (run: typeof runCli | typeof inProcess) => async (flag: string, args: string[]) => {
+    const r = await run(args, { env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'client-secret-1' } });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(
       `token: ${flag} must not hold a user name or password (user:password@)\ngive the URL without them; the client secret comes from TOKEN_CLIENT_SECRET, --client-secret-stdin or a prompt\n`,
     );
     expect(await profileNames()).toEqual([]);
-  });
+  };
+  it.each(USERINFO)('refuses %s with user:password (exit 2), the password never printed', refusesUserinfo(inProcess));
+  it.each(USERINFO.slice(0, 1))('the built CLI refuses %s with user:password (exit 2)', refusesUserinfo(runCli));
 
   it.each([
     ['a line break', 'prism-demo\nsecret', 'the client secret has a line break'],
     ['a non-ASCII letter', 'prism-démo-secret', 'the client secret has a character outside ASCII'],
   ])('refuses a PRISM client secret with %s before any request (exit 2)', async (_name, secret, message) => {
-    const r = await runCli(
+    const r = await inProcess(
       [
         'login',
         'prism',
@@ -236,10 +251,10 @@ describe('the CLI', () => {
   const edit = (from: string, to: string) => expect(replaceStored(dir(), from, to)).toBeGreaterThan(0);
 
   it('refuses a hand-edited stored URL with user:password on refresh (exit 2), never showing the password, also with -v', async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await inProcess(loginArgs.bp(), { env: env(CLIENTS.brightpattern) })).code).toBe(0);
     edit(sb.bpUrl, sb.bpUrl.replace('//', '//me:pw-secret-9@'));
     sb.requests.length = 0;
-    const r = await runCli(['refresh', '-v'], { env: cfg.env });
+    const r = await inProcess(['refresh', '-v']);
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(
       `token: the URL for 127.0.0.1:${sb.port} holds a user name or password (user:password@)\nremove them from the profile: token login -p <profile> --force\n`,
@@ -248,10 +263,10 @@ describe('the CLI', () => {
   });
 
   it('refuses a stored secret a header cannot carry on refresh (exit 2), sending nothing', async () => {
-    expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+    expect((await inProcess(loginArgs.prism(), { env: env(CLIENTS.prism) })).code).toBe(0);
     edit(CLIENTS.prism.clientSecret, `${CLIENTS.prism.clientSecret}\nX-Evil: 1`);
     sb.requests.length = 0;
-    const r = await runCli(['refresh'], { env: cfg.env });
+    const r = await inProcess(['refresh']);
     expect(r).toMatchObject({
       code: 2,
       stdout: '',
@@ -266,7 +281,7 @@ describe('the CLI', () => {
     ['an access token with a C1 control', 'access token', (at: string) => edit(at, `${at}\u009b2J`)],
     ['a token type with a line break', 'token type', () => edit('Bearer', 'Bearer\nX-Evil: 1')],
   ])('refuses %s for show --raw, --header, curl and exec (exit 2), printing nothing', async (_name, what, damage) => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await inProcess(loginArgs.bp(), { env: env(CLIENTS.brightpattern) })).code).toBe(0);
     const at = storedValues(dir(), /access_?token/i);
     expect(at).toHaveLength(1);
     damage(at[0]!);
@@ -278,7 +293,7 @@ describe('the CLI', () => {
       ['curl'],
       ['exec', '--', 'true'],
     ];
-    const results = await Promise.all(commands.map((args) => runCli(args, { env: cfg.env })));
+    const results = await Promise.all(commands.map((args) => inProcess(args)));
     for (const [i, args] of commands.entries())
       expect({ args, ...results[i] }).toMatchObject({ args, code: 2, stdout: '', stderr: want });
   });
@@ -291,8 +306,8 @@ describe('the CLI', () => {
       status: 200,
       body: JSON.stringify({ access_token: jwt, token_type: 'bearer', expires_in: 3600 }),
     });
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
-    const results = await Promise.all([['show'], ['show', '--json']].map((args) => runCli(args, { env: cfg.env })));
+    expect((await inProcess(loginArgs.bp(), { env: env(CLIENTS.brightpattern) })).code).toBe(0);
+    const results = await Promise.all([['show'], ['show', '--json']].map((args) => inProcess(args)));
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
@@ -347,16 +362,19 @@ describe('a proxy that refuses CONNECT', () => {
     ]);
   });
 
-  it('is exit 4 from the CLI at once, the proxy password never shown, also with -v', async () => {
+  it('is exit 4 from the CLI (in-process) at once, the proxy password never shown, also with -v', async () => {
     status = 407;
     const env = {
       ...cfg.env,
       TOKEN_CLIENT_SECRET: 'client-secret-1',
       HTTPS_PROXY: proxyUrl.replace('//', '//me:pr0xy-pa55@'),
     };
-    const r = await runCli([...['login', 'bp', '--client-id', 'cid', '--tenant', 'example.brightpattern.com'], '-v'], {
-      env,
-    });
+    const r = await inProcess(
+      [...['login', 'bp', '--client-id', 'cid', '--tenant', 'example.brightpattern.com'], '-v'],
+      {
+        env,
+      },
+    );
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(

@@ -2,7 +2,7 @@
 // token — by value, wherever it appears, whatever the content type. Each answer below is
 // what a token endpoint really sent once (JSON labelled as a form or text, a form, an HTML
 // page, an echo in error_description or in a Location), first in-process against a real
-// local server, then with the built CLI.
+// local server, then through the CLI in-process (one answer also with the built CLI).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,8 @@ import { prism } from '../../src/providers/prism.js';
 import { priava } from '../../src/providers/priava.js';
 import { runCli } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginPrism } from '../helpers/logins.js';
+import { loginPrism, loginPrismInProcess } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { storedValues } from '../helpers/stored-files.js';
 
 interface Answer {
@@ -150,7 +151,7 @@ describe('requestToken with -v, in-process', () => {
   });
 });
 
-describe('the built CLI with -v', () => {
+describe('the CLI with -v (in-process, and one answer with the built CLI)', () => {
   const { sb, cfg } = useSandboxConfig();
 
   type Make = (s: { at: string; rt: string; secret: string }) => Answer;
@@ -199,8 +200,13 @@ describe('the built CLI with -v', () => {
     ],
   ];
 
-  it.each(ROWS)('refresh answered with %s shows no secret on stderr', async (_name, make, exit) => {
-    const login = await loginPrism(sb, cfg.env, ['-v']);
+  const cases = [
+    ...ROWS.map((row) => ['in-process', ...row] as const),
+    ...ROWS.filter(([name]) => name.startsWith('an error_description')).map((row) => ['built CLI', ...row] as const),
+  ];
+  it.each(cases)('%s: refresh answered with %s shows no secret on stderr', async (how, _name, make, exit) => {
+    const inProcess = how === 'in-process';
+    const login = await (inProcess ? loginPrismInProcess : loginPrism)(sb, cfg.env, ['-v']);
     expect(login.code, login.stderr).toBe(0);
     const pick = (key: RegExp) => {
       const found = storedValues(cfg.env.TOKEN_CONFIG_DIR!, key);
@@ -209,7 +215,9 @@ describe('the built CLI with -v', () => {
     };
     const known = { at: pick(/access_?token/i), rt: pick(/refresh_?token/i), secret: pick(/client_?secret/i) };
     sb.failNext('prism-token', make(known));
-    const r = await runCli(['refresh', '-v'], { env: cfg.env });
+    const r = inProcess
+      ? await runFresh(['refresh', '-v'], cfg.env)
+      : await runCli(['refresh', '-v'], { env: cfg.env });
     expect(r.code, r.stderr).toBe(exit);
     expect(r.stderr).toMatch(/^< HTTP \d+$/m);
     const sent = sb.requests.flatMap((q) => [q.query.code, q.query.refresh_token, q.headers['x-prism-client-secret']]);
