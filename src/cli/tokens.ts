@@ -106,6 +106,8 @@ export async function renew(
         relogin(name),
       );
     }
+    // The request's code loads while the keychain helper (a process of its own) starts.
+    if (profile.store === 'keychain') void import('../oauth/token-response.js').catch(() => undefined);
     const secrets = await storage.secrets(name, profile);
     // The disk space for the answer first: a full disk stops the refresh before the server rotates.
     const reserved = storage.reserve(name);
