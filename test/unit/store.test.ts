@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage, type Storage } from '../../src/store/index.js';
-import type { KeychainStore } from '../../src/store/keychain-store.js';
 import { KeychainUnavailableError } from '../../src/store/keychain-store.js';
 import { lockAddress, lockTimeoutMs, withLock } from '../../src/store/lock.js';
 import { parseProfile, type LongSecrets, type ProfileSettings } from '../../src/store/settings.js';
@@ -13,41 +12,7 @@ import { currentToken, renew } from '../../src/cli/tokens.js';
 import { NotLoggedInError, ProviderError, TokenError, UsageError } from '../../src/errors.js';
 import type { Deps } from '../../src/cli/deps.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-
-/** An in-memory keychain that records each call, and can be told to fail. */
-function memoryKeychain(log: string[] = []) {
-  const entries = new Map<string, string>();
-  let failing = false;
-  const check = () => {
-    if (failing) throw new KeychainUnavailableError('no answer from the keyring within 3 s (test)');
-  };
-  const store: KeychainStore = {
-    async read(account) {
-      check();
-      log.push(`read ${account}`);
-      const v = entries.get(account);
-      return v === undefined ? undefined : (JSON.parse(v) as LongSecrets);
-    },
-    async write(account, secrets) {
-      check();
-      log.push(`write ${account}`);
-      entries.set(account, JSON.stringify(secrets));
-    },
-    async remove(account) {
-      check();
-      log.push(`remove ${account}`);
-      entries.delete(account);
-    },
-    async probe() {
-      check();
-    },
-    async readV1(account) {
-      return entries.get(account);
-    },
-    close: () => undefined,
-  };
-  return { store, entries, log, fail: (on: boolean) => (failing = on) };
-}
+import { memoryKeychain } from '../helpers/fake-deps.js';
 
 let dir: string;
 let sb: Sandbox;
@@ -113,7 +78,7 @@ describe('profiles on disk', () => {
     expect(statSync(join(dir, 'profiles')).mode & 0o777).toBe(0o700);
     expect(storage.profile('a')!.secrets).toMatchObject({ clientSecret: CLIENTS.prism.clientSecret, origin: sb.url });
     expect(await storage.secrets('a', storage.profile('a')!)).toEqual(storage.profile('a')!.secrets);
-    expect(kc.log).toEqual([]);
+    expect(kc.calls).toEqual([]);
   });
 
   it('a keychain profile: the entry `<storeId>/<name>` is written before the file, and the file holds no long-lived secret', async () => {
