@@ -156,6 +156,7 @@ describe('show, refresh, curl, list, use, logout', () => {
     expect(r.stdout).toMatch(/^jwt sub +demo\.user$/m);
     expect(r.stdout).toMatch(/^jwt exp +\d+ \(\d{4}-/m);
     expect(r.stdout).toMatch(/^refresh token +no$/m);
+    expect(r.stdout).toMatch(/^store +file \(profiles\/brightpattern\.json\)$/m);
   });
 
   it('show --json has the documented fields', async () => {

@@ -81,7 +81,7 @@ function humanSummary(cur: Current, deps: Deps, isDefault: boolean, user?: strin
     ],
     ['scope', cur.meta.scope === undefined ? '-' : visible(cur.meta.scope)],
     ['refresh token', cur.hasRefreshToken ? 'yes' : 'no'],
-    ['store', cur.profile.store === 'keychain' ? 'OS keychain' : 'file (credentials.json)'],
+    ['store', cur.profile.store === 'keychain' ? 'OS keychain' : `file (profiles/${cur.name}.json)`],
   ];
   if (user !== undefined) rows.push(['user', user === null ? '(unknown)' : visible(user)]);
   const jwt = decodeJwt(cur.accessToken);
