@@ -285,7 +285,10 @@ describe('renewing', () => {
     sb.state.retireRefreshToken(rt);
     await expect(
       renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    ).rejects.toMatchObject({
+      error: 'invalid_grant',
+      hint: 'the login has expired or was revoked; run: token login -p p --force',
+    });
     expect(storage.profile('p')!.refreshRefused).toMatchObject({ error: 'invalid_grant' });
     expect(storage.profile('p')!.secrets!.refreshToken).toBe(rt);
     now += 10;
@@ -293,6 +296,76 @@ describe('renewing', () => {
       renew({ deps: deps(), storage, verbose: false }, 'p', { force: true, since: now }),
     ).rejects.toBeInstanceOf(ProviderError);
     expect(sb.requests).toHaveLength(1);
+  });
+
+  /** deps() whose HTTP client runs `before` on the way out, then sends the request. */
+  const sendingAfter = (before: () => Promise<void>): Deps => ({
+    ...deps(),
+    fetch: (async (input: string, init: RequestInit) => {
+      await before();
+      return fetch(input, init);
+    }) as typeof fetch,
+  });
+
+  it.each([
+    ['fresh', true],
+    ['expired', false],
+  ])(
+    'invalid_grant after another writer stored a newer refresh token (its token %s): that login is kept, not marked refused',
+    async (_state, fresh) => {
+      const rt = await seeded('p', 'file', now - 1000);
+      sb.state.retireRefreshToken(rt);
+      const newer = prismProfile('file', fresh ? now + 3_600_000 : now - 500);
+      newer.token!.accessToken = 'at-newer';
+      // A writer that does not hold this process's lock (a login elsewhere, a hand copy).
+      const d = sendingAfter(() => storage.save('p', newer, secrets('rt-newer')));
+      const result = renew({ deps: d, storage, verbose: false }, 'p', { force: true, since: now });
+      if (fresh) {
+        await expect(result).resolves.toMatchObject({ accessToken: 'at-newer', refreshed: false });
+      } else {
+        await expect(result).rejects.toMatchObject({ error: 'invalid_grant' });
+      }
+      expect(storage.profile('p')!.refreshRefused).toBeUndefined();
+      expect(storage.profile('p')!.secrets!.refreshToken).toBe('rt-newer');
+    },
+  );
+
+  it('a refused client (invalid_client) is shared with the processes queued behind it, without a request', async () => {
+    await seeded('p', 'file', now - 1000);
+    sb.failNext('prism-token', {
+      status: 401,
+      body: JSON.stringify({ error: 'invalid_client' }),
+      contentType: 'application/json',
+    });
+    const first = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now }).catch(
+      (e: TokenError) => e,
+    );
+    expect(first).toMatchObject({ code: 'provider_refused', error: 'invalid_client' });
+    const queued = await renew({ deps: deps(), storage, verbose: false }, 'p', { force: false, since: now - 1 }).catch(
+      (e: TokenError) => e,
+    );
+    expect(queued).toMatchObject({ code: 'provider_refused', message: (first as TokenError).message });
+    expect(sb.requests).toHaveLength(1);
+  });
+
+  it('a refresh answered with the same refresh token does not write the keychain entry again', async () => {
+    const rt = await seeded('k', 'keychain', now - 1000);
+    kc.calls.length = 0;
+    const sameToken = {
+      ...deps(),
+      fetch: (async (input: string, init: RequestInit) => {
+        const res = await fetch(input, init);
+        const body = (await res.json()) as Record<string, unknown>;
+        return new Response(JSON.stringify({ ...body, refresh_token: rt }), {
+          status: res.status,
+          headers: { 'content-type': 'application/json' },
+        });
+      }) as typeof fetch,
+    } as Deps;
+    const cur = await renew({ deps: sameToken, storage, verbose: false }, 'k', { force: true, since: now });
+    expect(cur.refreshed).toBe(true);
+    const storeId = (await storage.config())!.storeId;
+    expect(kc.calls).toEqual([`read ${storeId}/k`]);
   });
 
   it('a process queued behind a failed refresh fails the same way without a request; a later one tries again', async () => {
