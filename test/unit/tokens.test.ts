@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { currentToken } from '../../src/cli/tokens.js';
+import { currentToken, isFresh } from '../../src/cli/tokens.js';
 import { NotLoggedInError } from '../../src/errors.js';
 import type { Deps } from '../../src/cli/deps.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
@@ -105,6 +105,15 @@ describe('currentToken', () => {
     await expect(currentToken({ deps: deps(now), storage, verbose: false }, selected, true)).rejects.toThrow(
       NotLoggedInError,
     );
+    await expect(currentToken({ deps: deps(now), storage, verbose: false }, selected, true)).rejects.toMatchObject({
+      message: 'the token of profile p has expired',
+      hint: 'run: token refresh -p p',
+    });
+    const none = await stored({ ...bp(now), token: undefined }, bound());
+    await expect(currentToken({ deps: deps(now), storage, verbose: false }, none, true)).rejects.toMatchObject({
+      message: 'profile p has no access token',
+      hint: 'run: token refresh -p p',
+    });
     expect(calls).toEqual([]);
     expect(sb.requests).toEqual([]);
   });
@@ -159,5 +168,32 @@ describe('currentToken', () => {
     );
     expect(calls).toEqual([]);
     expect(sb.requests).toEqual([]);
+  });
+});
+
+describe('isFresh', () => {
+  const NOW = 1_800_000_000_000;
+  const meta = (leftMs: number, lifetimeMs: number) => ({
+    accessToken: 'at',
+    tokenType: 'Bearer',
+    expiresAt: NOW + leftMs,
+    obtainedAt: NOW + leftMs - lifetimeMs,
+  });
+  const HOUR = 3_600_000;
+  it.each([
+    // SPEC: within 60 s of expiry counts as expired...
+    ['an hour token, 60.001 s left', meta(60_001, HOUR), undefined, true],
+    ['an hour token, exactly 60 s left', meta(60_000, HOUR), undefined, false],
+    // ...and a token living under 2 minutes is renewed within half its lifetime
+    ['a 90 s token, 50 s left', meta(50_000, 90_000), undefined, true],
+    ['a 90 s token, 45 s left', meta(45_000, 90_000), undefined, false],
+    // --min-ttl: more than that must be left
+    ['an hour token, 600.001 s left, --min-ttl 600 s', meta(600_001, HOUR), 600_000, true],
+    ['an hour token, 600 s left, --min-ttl 600 s', meta(600_000, HOUR), 600_000, false],
+    ['an unknown expiry', { ...meta(0, HOUR), expiresAt: null }, undefined, true],
+    ['an unknown expiry with --min-ttl', { ...meta(0, HOUR), expiresAt: null }, 600_000, false],
+    ['no token at all', undefined, undefined, false],
+  ])('%s', (_what, m, minTtl, fresh) => {
+    expect(isFresh(m, NOW, minTtl)).toBe(fresh);
   });
 });
