@@ -120,7 +120,13 @@ export interface Redactor {
 
 export function createRedactor(): Redactor {
   const secrets = new Set<string>();
-  const patterns: Record<string, RegExp> = {};
+  // What each secret's search needs, worked out at its first search (most runs never redact).
+  const prepared = new Map<string, Needles>();
+  const needlesFor = (secret: string): Needles => {
+    let n = prepared.get(secret);
+    if (!n) prepared.set(secret, (n = needlesOf(secret)));
+    return n;
+  };
   const add = (...values: unknown[]) => {
     for (const v of values) if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secrets.add(v);
   };
@@ -138,21 +144,18 @@ export function createRedactor(): Redactor {
       if (secrets.size === 0) return text;
       // Views of the text: as written, then decoded once, twice, three times (an escape inside
       // an escape: JSON in a form value, %-encoding of %-encoding); each maps back to the text.
-      const views: { chars: string; from: Int32Array | number[]; to: Int32Array | number[]; changed?: boolean }[] = [];
-      views.push({ chars: text, from: [], to: [] });
       let prev = decodeForSearch(text);
-      views.push(prev);
-      for (let level = 2, more = prev.changed; level <= 3 && more; level++) {
+      const views = [prev];
+      for (let level = 2; level <= 3 && prev.changed; level++) {
         const d = decodeForSearch(prev.chars);
-        more = d.changed;
-        if (!more) break;
+        if (!d.changed) break;
         const from = new Int32Array(d.chars.length);
         const to = new Int32Array(d.chars.length);
         for (let k = 0; k < d.chars.length; k++) {
           from[k] = prev.from[d.from[k]!]!;
           to[k] = prev.to[d.to[k]! - 1]!;
         }
-        prev = { chars: d.chars, from, to, changed: d.changed };
+        prev = { chars: d.chars, from, to, changed: true };
         views.push(prev);
       }
       const spans: [number, number][] = [];
@@ -162,21 +165,15 @@ export function createRedactor(): Redactor {
         else spans.push([start, end]);
       };
       for (const secret of secrets) {
-        // The secret as written and as decoded: a secret may itself hold %41, \/ or &amp;.
-        const needles = new Set<string>([sameSpace(secret)]);
-        for (let s = secret, k = 0; k < 3; k++) {
-          s = decodeForSearch(s).chars;
-          needles.add(s);
-        }
+        const { needles, wanted, pattern } = needlesFor(secret);
         for (const at of occurrences(text, secret)) push(at, at + secret.length);
-        for (const v of views.slice(1)) {
+        for (const v of views) {
           for (const needle of needles) {
             for (const at of occurrences(v.chars, needle)) push(v.from[at]!, v.to[at + needle.length - 1]!);
           }
           // An escape that starts in the text before the secret (the % of "100%" and the secret's
           // first hex digits) or ends after it decodes across its edge: the rest of the secret
           // decoded, beside its first (or last) characters as written.
-          const wanted = sameSpace(secret);
           for (let k = 1; k <= EDGE && wanted.length - k >= MIN_SECRET_LENGTH; k++) {
             const [head, tail] = [secret.slice(0, k), wanted.slice(k)];
             for (const at of occurrences(v.chars, tail)) {
@@ -190,13 +187,7 @@ export function createRedactor(): Redactor {
             }
           }
         }
-        // A secret that itself holds %, \ or & can be written with escapes mixed into its own
-        // escapes in ways no decoding order undoes: matched character by character, each in
-        // any of its encodings (a pattern that costs time to build, for these rare secrets only).
-        if (/[%\\&]/.test(secret)) {
-          const pattern = (patterns[secret] ??= new RegExp(valuePattern(secret), 'g'));
-          for (const m of text.matchAll(pattern)) push(m.index, m.index + m[0].length);
-        }
+        if (pattern) for (const m of text.matchAll(pattern)) push(m.index, m.index + m[0].length);
       }
       if (spans.length === 0) return text;
       spans.sort((x, y) => x[0] - y[0]);
@@ -210,6 +201,29 @@ export function createRedactor(): Redactor {
       return out + text.slice(at);
     },
   };
+}
+
+interface Needles {
+  /** The secret with + as space, and decoded up to three times: a secret may itself hold %41, \\/ or &amp;. */
+  needles: Set<string>;
+  /** The secret with + as space, for the searches across an escape at its edge. */
+  wanted: string;
+  /**
+   * A secret that itself holds %, \\ or & can be written with escapes mixed into its own
+   * escapes in ways no decoding order undoes: matched character by character, each in any
+   * of its encodings (a pattern that costs time to build, for these rare secrets only).
+   */
+  pattern?: RegExp;
+}
+
+function needlesOf(secret: string): Needles {
+  const wanted = sameSpace(secret);
+  const needles = new Set<string>([wanted]);
+  for (let s = secret, k = 0; k < 3; k++) {
+    s = decodeForSearch(s).chars;
+    needles.add(s);
+  }
+  return { needles, wanted, ...(/[%\\&]/.test(secret) ? { pattern: new RegExp(valuePattern(secret), 'g') } : {}) };
 }
 
 /** Where needle occurs in hay, overlaps included, in O(hay + needle) (KMP); every start, overlapping ones included. */
