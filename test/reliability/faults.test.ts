@@ -6,6 +6,7 @@
 // and main's own report() for the exit code and the line. The built CLI, as a child
 // process, checks the same for one case of each exit code and each provider flow.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { startSandbox, type Endpoint, type Fault, type Sandbox } from '../../src/sandbox/index.js';
 import { fastShow } from '../../src/cli/fast-show.js';
 import * as refresh from '../../src/cli/commands/refresh.js';
@@ -240,6 +241,10 @@ describe('in-process', () => {
   });
 
   it('connection refused is exit 4 naming the host, on login and on refresh', async () => {
+    // Each command is a process of its own: the refresh must not find the login's kept-alive
+    // connection in the pool, cut by the closing server before the pool may have noticed.
+    const fresh = new Agent({ pipelining: 0 });
+    deps.fetch = ((input: string, init?: object) => undiciFetch(input, { ...init, dispatcher: fresh })) as typeof fetch;
     const closed = await freePort();
     const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${closed}/bp` });
     expectCleanFailure(
@@ -261,6 +266,7 @@ describe('in-process', () => {
       '127.0.0.1',
     );
     expect(snapshot(deps.cfg)).toEqual(before);
+    await fresh.close();
   });
 
   it('-v traces show every exchange with secrets, codes and tokens redacted', async () => {
