@@ -12,10 +12,12 @@ const { Script } = require('node:vm');
 
 // With symlinks followed, as require() keys its cache: the lazy chunks' require('token-cli/core')
 // must find this very path there, or they would load a second copy. realpath(3), not
-// require.resolve: the same path for less start-up work.
-const entry = realpathSync.native(join(__dirname, '..', 'dist', 'main.cjs'));
+// require.resolve: the same path for less start-up work. Concatenated, not path.join'ed:
+// normalizing runs a per-character loop that, with Node's own, tips V8 into compiling it
+// with Maglev at every start (megabytes of RSS on Node 26); realpath(3) normalizes anyway.
+const entry = realpathSync.native(__dirname + '/../dist/main.cjs');
 const dist = dirname(entry);
-const cacheFile = join(dist, 'code-cache', `${process.version}-${process.arch}.txt`);
+const cacheFile = dist + '/code-cache/' + process.version + '-' + process.arch + '.txt';
 // Node's own wrapper on one line (line numbers in stack traces hold), plus the import()
 // the bundle's lazy chunks are loaded with: code compiled by vm has none of its own.
 const HEAD = '(function (exports, require, module, __filename, __dirname, __tokenImport) {';

@@ -7,7 +7,7 @@ import { TokenError, UsageError } from '../errors.js';
 import { readIfExists, removeLeftovers, reserve, storeIoError, writeFileAtomic, type Reservation } from './atomic.js';
 import { helperCaller, keychainStore, KeychainUnavailableError, type KeychainStore } from './keychain-store.js';
 import { builtin } from './builtin.js';
-import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE } from './paths.js';
+import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE, within } from './paths.js';
 import {
   checkProfileName,
   parseConfig,
@@ -65,9 +65,9 @@ export interface StorageOptions {
 
 export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): Storage {
   const dir = configDir(env);
-  const profilesDir = join(dir, PROFILES_DIR);
-  const configPath = join(dir, CONFIG_FILE);
-  const profilePath = (name: string) => join(profilesDir, `${checkProfileName(name)}.json`);
+  const profilesDir = within(dir, PROFILES_DIR);
+  const configPath = within(dir, CONFIG_FILE);
+  const profilePath = (name: string) => within(profilesDir, `${checkProfileName(name)}.json`);
   // The lock module (node:net, node:crypto) loads only when a command locks: never for a fresh token.
   const withLock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const lock = await import('./lock.js');
@@ -87,7 +87,7 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
       const config = readConfig();
       // A version 1 dir: migrated once, by the first command that finds it; its leftovers
       // (when a migration was killed after writing config.json) are removed the same way.
-      if (existsSync(join(dir, V1_SETTINGS_FILE))) {
+      if (existsSync(within(dir, V1_SETTINGS_FILE))) {
         const { migrate } = await import('./migrate.js');
         await withLock('config', () => migrate(storage, dir));
         return readConfig();
