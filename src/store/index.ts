@@ -46,8 +46,11 @@ export interface Storage {
   removeDamaged(name: string): Promise<void>;
   /** Deletes the keychain entry of a profile whose secrets moved to its file. */
   forgetKeychainSecrets(name: string): Promise<void>;
-  /** Runs fn holding the profile's lock: every change of one profile happens under it. */
-  withProfileLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn holding the profile's lock: every change of one profile happens under it.
+   * onWait is called once if another process holds it, before waiting.
+   */
+  withProfileLock<T>(name: string, fn: () => Promise<T>, onWait?: () => void): Promise<T>;
   /** Read-modify-write of config.json under its lock; creates it (and the storeId) if need be. */
   updateConfig(change: (config: ConfigFile) => void): Promise<ConfigFile>;
   /** Where a new login's secrets go: TOKEN_STORE=keychain|file|auto (default auto). */
@@ -69,9 +72,9 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
   const configPath = within(dir, CONFIG_FILE);
   const profilePath = (name: string) => within(profilesDir, `${checkProfileName(name)}.json`);
   // The lock module (node:net, node:crypto) loads only when a command locks: never for a fresh token.
-  const withLock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const withLock = async <T>(name: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
     const lock = await import('./lock.js');
-    return lock.withLock(dir, name, { timeoutMs: lock.lockTimeoutMs(env) }, fn);
+    return lock.withLock(dir, name, { timeoutMs: lock.lockTimeoutMs(env), onWait }, fn);
   };
   let keychain: KeychainStore | undefined;
   let storeId: string | undefined;
@@ -168,7 +171,7 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
       rmSync(path, { force: true });
     },
     forgetKeychainSecrets: async (name) => storage.keychain().remove(await account(name)),
-    withProfileLock: (name, fn) => withLock(`profile-${checkProfileName(name)}`, fn),
+    withProfileLock: (name, fn, onWait) => withLock(`profile-${checkProfileName(name)}`, fn, onWait),
     updateConfig: (change) =>
       withLock('config', async () => {
         const config = readConfig() ?? { version: 2 as const, storeId: await newStoreId() };

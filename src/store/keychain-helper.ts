@@ -8,7 +8,6 @@
 //
 // Protocol, newline-delimited JSON on stdin/stdout: each request {id, method, args}
 // gets {id, value} or {id, error}. Secrets cross these pipes only, never argv or files.
-import { createInterface } from 'node:readline';
 
 type Keytar = Record<string, (...args: string[]) => Promise<unknown>>;
 const METHODS = new Set(['getPassword', 'setPassword', 'deletePassword']);
@@ -17,14 +16,18 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0] || 'unknown error';
 }
 
-let keytar: Keytar | undefined;
+let keytar: Keytar | Error | undefined;
 function loadKeytar(): Keytar {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (keytar ??= require('keytar') as Keytar);
-  } catch (err) {
-    throw new Error(`keytar could not be loaded (${firstLine(err)})`, { cause: err });
+  if (!keytar) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      keytar = require('keytar') as Keytar;
+    } catch (err) {
+      keytar = new Error(`keytar could not be loaded (${firstLine(err)})`, { cause: err });
+    }
   }
+  if (keytar instanceof Error) throw keytar;
+  return keytar;
 }
 
 async function call(method: unknown, args: unknown): Promise<unknown> {
@@ -39,8 +42,7 @@ async function call(method: unknown, args: unknown): Promise<unknown> {
   return (await loadKeytar()[method]!(...args)) ?? null;
 }
 
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
+function answer(line: string): void {
   let id: unknown = null;
   void (async () => {
     let reply: object;
@@ -53,6 +55,23 @@ lines.on('line', (line) => {
     }
     process.stdout.write(`${JSON.stringify(reply)}\n`);
   })();
+}
+
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk: string) => {
+  buffered += chunk;
+  for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+    answer(buffered.slice(0, nl));
+    buffered = buffered.slice(nl + 1);
+  }
 });
 // stdin closed: the parent is done (or gone). Exit without joining a pool thread stuck in keytar.
-lines.on('close', () => process.kill(process.pid, 'SIGKILL'));
+process.stdin.on('end', () => process.kill(process.pid, 'SIGKILL'));
+// keytar (and the libraries it links) loads while the first request is on its way: the
+// parent starts this helper ahead of its first call (warm()).
+try {
+  loadKeytar();
+} catch {
+  // reported in the answer to each call
+}

@@ -28,6 +28,10 @@ export class KeychainUnavailableError extends TokenError {
 
 export interface KeychainCaller {
   call(method: Method, args: string[], what: string): Promise<unknown>;
+  /** Starts the helper ahead of the first call, so its start-up overlaps the command's own work. */
+  warm(): void;
+  /** Ends a helper that has no call in flight; the next call starts another. */
+  idle(): void;
   /** Ends the helper (stdin closed); called when the command is done with the keychain. */
   close(): void;
 }
@@ -109,6 +113,20 @@ export function helperCaller(
         child!.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);
       });
     },
+    warm() {
+      if (!failed) child ??= start();
+    },
+    idle() {
+      if (!child || pending.size > 0) return;
+      const idled = child;
+      child = undefined;
+      buffer = '';
+      idled
+        .removeAllListeners('exit')
+        .removeAllListeners('error')
+        .on('error', () => undefined);
+      idled.kill('SIGKILL');
+    },
     close() {
       failed ??= new KeychainUnavailableError('closed');
       child?.stdin?.end();
@@ -124,6 +142,10 @@ export interface KeychainStore {
   probe(): Promise<void>;
   /** A version 1 entry (`<profile>:<kind>`, the secret itself), for the migration. */
   readV1(account: string): Promise<string | undefined>;
+  /** Gets ready for a call soon (starts the helper); nothing to do for a keychain without one. */
+  warm?(): void;
+  /** The call expected after warm() may not come soon after all: free what warm() started. */
+  idle?(): void;
   close(): void;
 }
 
@@ -153,6 +175,8 @@ export function keychainStore(caller: KeychainCaller): KeychainStore {
     async probe() {
       await caller.call('getPassword', [SERVICE, '.probe'], 'probe');
     },
+    warm: () => caller.warm(),
+    idle: () => caller.idle(),
     close: () => caller.close(),
   };
 }

@@ -19,6 +19,8 @@ import { ensurePrivateDir } from './atomic.js';
 export interface LockOptions {
   /** How long a waiter waits before giving up: TOKEN_LOCK_TIMEOUT seconds, default 60. */
   timeoutMs: number;
+  /** Called once when the lock is found held by another process, before waiting for it. */
+  onWait?: () => void;
   platform?: NodeJS.Platform;
 }
 
@@ -101,6 +103,7 @@ export async function withLock<T>(dir: string, name: string, opts: LockOptions, 
   const started = Date.now();
   let server: Server | undefined;
   for (let delay = 5; !(server = await tryAcquire(address, fileSocket)); delay = Math.min(delay * 2, 50)) {
+    if (delay === 5) opts.onWait?.();
     if (Date.now() - started >= opts.timeoutMs) {
       throw new TokenError(
         'network',

@@ -67,6 +67,8 @@ export function memoryKeychain() {
     async readV1(account) {
       return entries.get(account);
     },
+    warm: () => void calls.push('warm'),
+    idle: () => void calls.push('idle'),
     close: () => undefined,
   };
   return { store, entries, calls, fail: (on: boolean) => void (failing = on) };

@@ -42,3 +42,42 @@ it('starts the helper with the env it is given, less TOKEN_*', async () => {
     caller.close();
   }
 });
+
+it('warm() starts the helper before any call; idle() ends it, and the next call starts another', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'token-helper-'));
+  const helper = join(dir, 'pid-helper.cjs');
+  // Answers every call with its pid.
+  writeFileSync(
+    helper,
+    `require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+      const { id } = JSON.parse(l);
+      process.stdout.write(JSON.stringify({ id, value: String(process.pid) }) + '\\n');
+    });`,
+  );
+  const caller = helperCaller({ PATH: process.env.PATH }, helper);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    caller.warm();
+    const first = Number(await caller.call('getPassword', ['token-cli', 'a'], 'read'));
+    caller.warm(); // started already: the same helper answers
+    expect(Number(await caller.call('getPassword', ['token-cli', 'a'], 'read'))).toBe(first);
+    caller.idle();
+    for (let i = 0; i < 100 && alive(first); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(first)).toBe(false);
+    const second = Number(await caller.call('getPassword', ['token-cli', 'a'], 'read'));
+    expect(second).not.toBe(first);
+    // idle() never ends a helper a call is waiting for.
+    const pending = caller.call('getPassword', ['token-cli', 'a'], 'read');
+    caller.idle();
+    expect(Number(await pending)).toBe(second);
+  } finally {
+    caller.close();
+  }
+});

@@ -365,7 +365,32 @@ describe('renewing', () => {
     const cur = await renew({ deps: sameToken, storage, verbose: false }, 'k', { force: true, since: now });
     expect(cur.refreshed).toBe(true);
     const storeId = (await storage.config())!.storeId;
-    expect(kc.calls).toEqual([`read ${storeId}/k`]);
+    expect(kc.calls).toEqual(['warm', `read ${storeId}/k`]);
+  });
+
+  it('a keychain profile warms the keychain before taking its lock, lets it go while another holds the lock, and reads once it has it', async () => {
+    const rt = await seeded('k', 'keychain', now - 1000);
+    await seeded('f', 'file', now - 1000);
+    kc.calls.length = 0;
+    await renew({ deps: deps(), storage, verbose: false }, 'f', { force: false, since: now });
+    expect(kc.calls).toEqual([]); // a file-store profile never touches the keychain
+    sb.requests.length = 0;
+
+    let taken!: () => void;
+    let release!: () => void;
+    const holding = new Promise<void>((r) => (taken = r));
+    const held = new Promise<void>((r) => (release = r));
+    const holder = storage.withProfileLock('k', async () => (taken(), held));
+    await holding;
+    const waiter = renew({ deps: deps(), storage, verbose: false }, 'k', { force: false, since: now });
+    for (let i = 0; i < 200 && !kc.calls.includes('idle'); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(kc.calls).toEqual(['warm', 'idle']);
+    release();
+    await holder;
+    expect((await waiter).refreshed).toBe(true);
+    const storeId = (await storage.config())!.storeId;
+    expect(kc.calls).toEqual(['warm', 'idle', `read ${storeId}/k`, `write ${storeId}/k`]);
+    expect(sb.requests.map((r) => r.query.refresh_token)).toEqual([rt]);
   });
 
   it('a process queued behind a failed refresh fails the same way without a request; a later one tries again', async () => {
