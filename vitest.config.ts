@@ -12,7 +12,8 @@ export default defineConfig({
     // config dirs and stops them, and the CLI under test runs as child processes or through
     // fake Deps.
     isolate: false,
-    // Most tests wait on child processes, so two files at a time use a 2-CPU machine well.
+    // Two files at a time (beside `npm test`'s type check and lint): most tests wait on child
+    // processes. A third worker measured no faster on a 2-CPU machine.
     maxWorkers: 2,
     reporters: ['default'],
   },

@@ -13,8 +13,8 @@ const { Script } = require('node:vm');
 // With symlinks followed, as require() keys its cache: the lazy chunks' require('token-cli/core')
 // must find this very path there, or they would load a second copy. realpath(3), not
 // require.resolve: the same path for less start-up work. Concatenated, not path.join'ed:
-// normalizing runs a per-character loop that, with Node's own, tips V8 into compiling it
-// with Maglev at every start (megabytes of RSS on Node 26); realpath(3) normalizes anyway.
+// realpath(3) normalizes anyway, and path.join's per-character pass is what, added to
+// Node's own, gets V8 to compile that loop at every start (docs/performance.md).
 const entry = realpathSync.native(__dirname + '/../dist/main.cjs');
 const dist = dirname(entry);
 const cacheFile = dist + '/code-cache/' + process.version + '-' + process.arch + '.txt';

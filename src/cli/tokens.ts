@@ -72,7 +72,7 @@ export async function currentToken(
       `run: token refresh -p ${name}`,
     );
   }
-  return renew(ctx, name, { force: false, since: ctx.deps.startedAt ?? now });
+  return renew(ctx, name, { force: false, since: ctx.deps.startedAt ?? now, store: profile.store });
 }
 
 /**
@@ -81,98 +81,96 @@ export async function currentToken(
  * and no request is sent; if the request of the process this one queued behind failed,
  * this one fails the same way (SPEC "Locks").
  */
-export async function renew(
-  ctx: TokenContext,
-  name: string,
-  opts: { force: boolean; since: number },
-): Promise<Current> {
-  const { storage } = ctx;
+export async function renew(ctx: TokenContext, name: string, opts: RenewOptions): Promise<Current> {
   // A keychain profile's helper (a process of its own) and the request's code start now, while
-  // the lock is taken. If another process holds the lock, the helper goes at once: that
-  // process's new token likely serves this one too, and fifty waiters must not start fifty helpers.
-  const keychain = storesInKeychain(storage, name) ? storage.keychain() : undefined;
+  // the lock is taken. A command that finds the lock held ends its helper at once: the holder's
+  // new token likely serves it too, and waiters keep no helpers alive while they wait.
+  const keychain = opts.store === 'keychain' ? ctx.storage.keychain() : undefined;
   if (keychain) {
     keychain.warm?.();
     void import('../oauth/token-response.js').catch(() => undefined);
   }
-  return storage.withProfileLock(
+  return ctx.storage.withProfileLock(
     name,
-    async () => {
-      const profile = storage.profile(name);
-      if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, 'run: token login');
-      const token = profile.token;
-      if (token && (token.obtainedAt >= opts.since || (!opts.force && isFresh(token, ctx.deps.now(), ctx.minTtlMs)))) {
-        return current(name, profile, false);
-      }
-      const earlier = readFailure(storage.dir, name, opts.since);
-      if (earlier) throw earlier;
-      const provider = providerById(profile.provider);
-      if (profile.refreshRefused && provider.flow === 'authorization_code') {
-        throw new ProviderError(
-          `${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`,
-          400,
-          profile.refreshRefused.error,
-          undefined,
-          relogin(name),
-        );
-      }
-      const secrets = await storage.secrets(name, profile);
-      // The disk space for the answer first: a full disk stops the refresh before the server rotates.
-      const reserved = storage.reserve(name);
-      // Ctrl-C while the request is out leaves nothing behind (SPEC): the reservation goes.
-      const unregister = ctx.deps.onInterrupt?.(() => reserved.release()) ?? (() => undefined);
-      let set: TokenSet;
-      try {
-        set = await requestRenewal(ctx, name, profile, secrets);
-      } catch (err) {
-        unregister();
-        reserved.release();
-        if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
-          // A newer refresh token stored meanwhile (by a writer that did not hold our lock) wins.
-          const after = storage.profile(name);
-          const kept = after && (await storage.secrets(name, after));
-          if (after && kept?.refreshToken !== secrets?.refreshToken) {
-            if (isFresh(after.token, ctx.deps.now())) return current(name, after, false);
-          } else if (after) {
-            await storage.save(name, { ...after, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
-          }
-          const refused = new ProviderError(
-            err.message,
-            err.status,
-            err.error,
-            err.errorDescription,
-            `the login has expired or was revoked; ${relogin(name)}`,
-          );
-          recordFailure(storage.dir, name, refused);
-          throw refused;
-        }
-        if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused'))
-          recordFailure(storage.dir, name, err);
-        throw err;
-      }
-      // A refresh response without refresh_token keeps the stored one (SPEC).
-      const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
-      const next: ProfileSettings = {
-        ...profile,
-        token: cachedToken(set),
-        hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken),
-      };
-      delete next.refreshRefused;
-      unregister();
-      await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined, reserved);
-      return current(name, next, true);
-    },
+    () => renewHoldingLock(ctx, name, opts),
     () => keychain?.idle?.(),
   );
 }
 
-/** The profile as stored now says its secrets are in the keychain (a damaged file is reported under the lock). */
-function storesInKeychain(storage: Storage, name: string): boolean {
-  try {
-    return storage.profile(name)?.store === 'keychain';
-  } catch {
-    return false;
+interface RenewOptions {
+  /** A refresh asked for: renew even a fresh token, unless renewed since `since`. */
+  force: boolean;
+  /** When this command started: a token obtained since then is another process's renewal to use. */
+  since: number;
+  /** Where the profile (as the caller read it) keeps its secrets: the keychain's helper starts early. */
+  store?: ProfileSettings['store'];
+}
+
+async function renewHoldingLock(ctx: TokenContext, name: string, opts: RenewOptions): Promise<Current> {
+  const { storage } = ctx;
+  const profile = storage.profile(name);
+  if (!profile) throw new NotLoggedInError(`profile ${name} was logged out`, 'run: token login');
+  const token = profile.token;
+  if (token && (token.obtainedAt >= opts.since || (!opts.force && isFresh(token, ctx.deps.now(), ctx.minTtlMs)))) {
+    return current(name, profile, false);
   }
+  const earlier = readFailure(storage.dir, name, opts.since);
+  if (earlier) throw earlier;
+  const provider = providerById(profile.provider);
+  if (profile.refreshRefused && provider.flow === 'authorization_code') {
+    throw new ProviderError(
+      `${provider.name} refused the refresh token of profile ${name} earlier (${profile.refreshRefused.error}); it is not sent again`,
+      400,
+      profile.refreshRefused.error,
+      undefined,
+      relogin(name),
+    );
+  }
+  const secrets = await storage.secrets(name, profile);
+  // The disk space for the answer first: a full disk stops the refresh before the server rotates.
+  const reserved = storage.reserve(name);
+  // Ctrl-C while the request is out leaves nothing behind (SPEC): the reservation goes.
+  const unregister = ctx.deps.onInterrupt?.(() => reserved.release()) ?? (() => undefined);
+  let set: TokenSet;
+  try {
+    set = await requestRenewal(ctx, name, profile, secrets);
+  } catch (err) {
+    unregister();
+    reserved.release();
+    if (err instanceof ProviderError && err.error === 'invalid_grant' && provider.flow === 'authorization_code') {
+      // A newer refresh token stored meanwhile (by a writer that did not hold our lock) wins.
+      const after = storage.profile(name);
+      const kept = after && (await storage.secrets(name, after));
+      if (after && kept?.refreshToken !== secrets?.refreshToken) {
+        if (isFresh(after.token, ctx.deps.now())) return current(name, after, false);
+      } else if (after) {
+        await storage.save(name, { ...after, refreshRefused: { at: Date.now(), error: 'invalid_grant' } });
+      }
+      const refused = new ProviderError(
+        err.message,
+        err.status,
+        err.error,
+        err.errorDescription,
+        `the login has expired or was revoked; ${relogin(name)}`,
+      );
+      recordFailure(storage.dir, name, refused);
+      throw refused;
+    }
+    if (err instanceof TokenError && (err.code === 'network' || err.code === 'provider_refused'))
+      recordFailure(storage.dir, name, err);
+    throw err;
+  }
+  // A refresh response without refresh_token keeps the stored one (SPEC).
+  const rotated = set.refreshToken !== undefined && set.refreshToken !== secrets!.refreshToken;
+  const next: ProfileSettings = {
+    ...profile,
+    token: cachedToken(set),
+    hasRefreshToken: !!(set.refreshToken ?? secrets!.refreshToken),
+  };
+  delete next.refreshRefused;
+  unregister();
+  await storage.save(name, next, rotated ? { ...secrets!, refreshToken: set.refreshToken } : undefined, reserved);
+  return current(name, next, true);
 }
 
 async function requestRenewal(

@@ -3,8 +3,9 @@
 // it here). Why a process: a Secret Service that never answers leaves keytar's native
 // call blocked in a libuv pool thread that Node joins at exit, so a CLI calling keytar
 // itself could report the timeout and then never exit. The parent (keychain-store.ts)
-// kills this child when a call outlives the 3 s timeout; the next command starts a new
-// one, so a frozen helper never outlives the command that started it.
+// kills this child when a call outlives the 3 s timeout (or when it started it ahead of
+// a call that then waits for a lock); the next call starts a new one, so a frozen helper
+// never outlives the command that started it.
 //
 // Protocol, newline-delimited JSON on stdin/stdout: each request {id, method, args}
 // gets {id, value} or {id, error}. Secrets cross these pipes only, never argv or files.

@@ -2,7 +2,8 @@
 // service `token-cli`, account `<storeId>/<profile>`, its value the JSON of LongSecrets
 // (client secret, refresh token, and the token endpoint origin and client id they are
 // bound to). keytar runs in a short-lived child (keychain-helper.ts), started on the
-// first keychain call of a command and killed when a call outlives the 3 s timeout or
+// first keychain call of a command (or ahead of it, warm()) and killed when a call
+// outlives the 3 s timeout, when the command waits for a lock instead (idle()), or when
 // the command ends. Only login, refresh and logout get here: the access token is cached
 // in the profile file, so `show` on a fresh token never starts it.
 import type { ChildProcess } from 'node:child_process';
@@ -37,7 +38,7 @@ export interface KeychainCaller {
 }
 
 /**
- * The helper of one command: started on the first call, reused for the next ones. `env`
+ * The helper of one command: started by warm() or the first call, reused for the next ones. `env`
  * is the command's (openStorage's), never read from process.env here.
  */
 export function helperCaller(

@@ -19,7 +19,7 @@ import { ensurePrivateDir } from './atomic.js';
 export interface LockOptions {
   /** How long a waiter waits before giving up: TOKEN_LOCK_TIMEOUT seconds, default 60. */
   timeoutMs: number;
-  /** Called once when the lock is found held by another process, before waiting for it. */
+  /** Called once when the lock is found held (by another process, or another holder in this one), before waiting. */
   onWait?: () => void;
   platform?: NodeJS.Platform;
 }
@@ -102,8 +102,10 @@ export async function withLock<T>(dir: string, name: string, opts: LockOptions, 
   const pidFile = join(lockDir, `${encodeURIComponent(name)}.pid`);
   const started = Date.now();
   let server: Server | undefined;
+  let waited = false;
   for (let delay = 5; !(server = await tryAcquire(address, fileSocket)); delay = Math.min(delay * 2, 50)) {
-    if (delay === 5) opts.onWait?.();
+    if (!waited) opts.onWait?.();
+    waited = true;
     if (Date.now() - started >= opts.timeoutMs) {
       throw new TokenError(
         'network',

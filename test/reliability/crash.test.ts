@@ -43,14 +43,13 @@ interface Pair {
 interface Run {
   kind: 'refresh' | 'login';
   old: Pair;
-  /** What the sandbox answered this run's request with, if the request got that far. */
+  /** What the sandbox answered the killed process's request with, if the request got that far. */
   issued?: Pair;
   requested: boolean;
-  /**
-   * Each request carrying this run's refresh token or code, passed on to the sandbox and
-   * its answer back (settled either way): the killed process's, and a follow-up's.
-   */
+  /** The killed process's requests, passed on to the sandbox and their answers back (settled either way). */
   relays: Promise<void>[];
+  /** Set once the follow-ups start: a request carrying this run's token after that is theirs. */
+  followingUp?: boolean;
   child?: ChildProcess;
   /**
    * When to kill: this long after spawn, after the request reached the server, after
@@ -218,7 +217,10 @@ async function crashOnce(i: number): Promise<Outcome> {
           ? 'killed in flight, old pair kept'
           : 'killed after storing the new pair';
 
-  // The real follow-up: a refresh of every profile.
+  // The real follow-up: a refresh of every profile. First the killed process's last request, if
+  // it sent one before dying, is let in: its bytes are in the socket, read at the next turn.
+  await new Promise((r) => setTimeout(r, 50));
+  run.followingUp = true;
   const followUps = await Promise.all(
     ['a', 'b', 'c'].map(
       async (name) => [name, await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 })] as const,
@@ -229,7 +231,7 @@ async function crashOnce(i: number): Promise<Outcome> {
   await Promise.all(run.relays);
   for (const [name, r] of followUps) {
     // a's refresh may fail only where the server rotated its refresh token for the killed process
-    // (the follow-up's own request, carrying the same token, was then refused) and that process
+    // (the follow-up's request, carrying the same token, then refused) and that process
     // died before storing the answer: no client can help that.
     const lost = name === 'a' && kind === 'refresh' && r.code !== 0;
     if (lost) {
@@ -316,7 +318,9 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
   // PRISM's token requests carry the refresh token or code in the query: the run is known
   // before the body is read, and the relay is tracked from its first moment.
   const url = new URL(req.url ?? '/', sb.url);
-  const run = runs.get(url.searchParams.get('refresh_token') ?? url.searchParams.get('code') ?? '');
+  const found = runs.get(url.searchParams.get('refresh_token') ?? url.searchParams.get('code') ?? '');
+  // A follow-up's request is passed on as it is: no delay, no kill, nothing recorded.
+  const run = found?.followingUp ? undefined : found;
   const relay = relayTo(url, run, req, res);
   run?.relays.push(relay.catch(() => undefined));
   await relay;
@@ -343,8 +347,7 @@ async function relayTo(url: URL, run: Run | undefined, req: IncomingMessage, res
     redirect: 'manual',
   });
   const body = Buffer.from(await upstream.arrayBuffer());
-  // The first answer issued for this run's token: a follow-up's, carrying the same token, comes second.
-  if (run && !run.issued && upstream.status === 200) {
+  if (run && upstream.status === 200) {
     const json = JSON.parse(body.toString('utf8')) as { access_token: string; refresh_token?: string };
     run.issued = { access: json.access_token, refresh: json.refresh_token ?? run.old.refresh };
   }

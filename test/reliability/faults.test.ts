@@ -241,32 +241,36 @@ describe('in-process', () => {
   });
 
   it('connection refused is exit 4 naming the host, on login and on refresh', async () => {
-    // Each command is a process of its own: the refresh must not find the login's kept-alive
-    // connection in the pool, cut by the closing server before the pool may have noticed.
+    // Each command is a process of its own: the refresh must not reuse the login's kept-alive
+    // connection, cut by the closing sandbox before the pool may have noticed. pipelining 0
+    // makes undici send `connection: close`, so no connection outlives its request.
     const fresh = new Agent({ pipelining: 0 });
     deps.fetch = ((input: string, init?: object) => undiciFetch(input, { ...init, dispatcher: fresh })) as typeof fetch;
-    const closed = await freePort();
-    const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${closed}/bp` });
-    expectCleanFailure(
-      r,
-      4,
-      new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`),
-      '127.0.0.1',
-    );
-    expect(snapshot(deps.cfg)).toEqual({});
+    try {
+      const closed = await freePort();
+      const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${closed}/bp` });
+      expectCleanFailure(
+        r,
+        4,
+        new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${closed}: connection refused$`),
+        '127.0.0.1',
+      );
+      expect(snapshot(deps.cfg)).toEqual({});
 
-    const gone = await startSandbox();
-    expect((await loginInProcess(deps, gone, 'brightpattern')).code).toBe(0);
-    await gone.close();
-    const before = snapshot(deps.cfg);
-    expectCleanFailure(
-      await refreshNow(),
-      4,
-      /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/,
-      '127.0.0.1',
-    );
-    expect(snapshot(deps.cfg)).toEqual(before);
-    await fresh.close();
+      const gone = await startSandbox();
+      expect((await loginInProcess(deps, gone, 'brightpattern')).code).toBe(0);
+      await gone.close();
+      const before = snapshot(deps.cfg);
+      expectCleanFailure(
+        await refreshNow(),
+        4,
+        /^token: cannot reach 127\.0\.0\.1:\d+: connection refused$/,
+        '127.0.0.1',
+      );
+      expect(snapshot(deps.cfg)).toEqual(before);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('-v traces show every exchange with secrets, codes and tokens redacted', async () => {

@@ -362,7 +362,11 @@ describe('renewing', () => {
         });
       }) as typeof fetch,
     } as Deps;
-    const cur = await renew({ deps: sameToken, storage, verbose: false }, 'k', { force: true, since: now });
+    const cur = await renew({ deps: sameToken, storage, verbose: false }, 'k', {
+      force: true,
+      since: now,
+      store: 'keychain',
+    });
     expect(cur.refreshed).toBe(true);
     const storeId = (await storage.config())!.storeId;
     expect(kc.calls).toEqual(['warm', `read ${storeId}/k`]);
@@ -372,7 +376,7 @@ describe('renewing', () => {
     const rt = await seeded('k', 'keychain', now - 1000);
     await seeded('f', 'file', now - 1000);
     kc.calls.length = 0;
-    await renew({ deps: deps(), storage, verbose: false }, 'f', { force: false, since: now });
+    await renew({ deps: deps(), storage, verbose: false }, 'f', { force: false, since: now, store: 'file' });
     expect(kc.calls).toEqual([]); // a file-store profile never touches the keychain
     sb.requests.length = 0;
 
@@ -382,7 +386,11 @@ describe('renewing', () => {
     const held = new Promise<void>((r) => (release = r));
     const holder = storage.withProfileLock('k', async () => (taken(), held));
     await holding;
-    const waiter = renew({ deps: deps(), storage, verbose: false }, 'k', { force: false, since: now });
+    const waiter = renew({ deps: deps(), storage, verbose: false }, 'k', {
+      force: false,
+      since: now,
+      store: 'keychain',
+    });
     for (let i = 0; i < 200 && !kc.calls.includes('idle'); i++) await new Promise((r) => setTimeout(r, 5));
     expect(kc.calls).toEqual(['warm', 'idle']);
     release();

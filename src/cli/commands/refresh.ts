@@ -23,10 +23,11 @@ export function register(program: Command, deps: Deps): Command {
 
 export async function run(opts: RefreshOptions, deps: Deps): Promise<void> {
   const storage = deps.storage();
-  const { name, isDefault } = await selectProfile(storage, opts.profile, deps.env);
+  const { name, profile, isDefault } = await selectProfile(storage, opts.profile, deps.env);
   const cur = await renew({ deps, storage, verbose: !!opts.verbose }, name, {
     force: true,
     since: deps.startedAt ?? deps.now(),
+    store: profile.store,
   });
   if (opts.json) {
     const { access_token: _hidden, ...meta } = toJson(cur, deps.now(), isDefault);
