@@ -8,13 +8,18 @@ export async function main(argv: string[], deps: Deps = realDeps()): Promise<voi
   onSigint(argv, deps);
   let code = 0;
   try {
-    const fast = parseFastShow(argv);
-    if (fast) await fastShow(fast, deps);
-    else if (!printStatic(argv, deps)) await (await import('./program.js')).runProgram(argv, deps);
+    await dispatch(argv, deps);
   } catch (err) {
     code = await report(err, deps, wantsJson(argv));
   }
   await finish(deps, code);
+}
+
+/** One command line: `show --raw` and its kin on the fast path, the static outputs, else commander. */
+export async function dispatch(argv: string[], deps: Deps): Promise<void> {
+  const fast = parseFastShow(argv);
+  if (fast) await fastShow(fast, deps);
+  else if (!printStatic(argv, deps)) await (await import('./program.js')).runProgram(argv, deps);
 }
 
 /**
@@ -42,7 +47,7 @@ function onSigint(argv: string[], deps: Deps): void {
 }
 
 /** With --json, errors are {"error":{...}} on stdout: the one failure that writes there (SPEC). */
-function wantsJson(argv: string[]): boolean {
+export function wantsJson(argv: string[]): boolean {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }

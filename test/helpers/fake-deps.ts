@@ -4,10 +4,7 @@
 // server is the sandbox (src/sandbox) on 127.0.0.1; nothing of ours is mocked.
 import { Readable, Writable } from 'node:stream';
 import { interruptRegistry, type Deps, type Prompter } from '../../src/cli/deps.js';
-import { report } from '../../src/cli/main.js';
-import { fastShow, parseFastShow } from '../../src/cli/fast-show.js';
-import { printStatic } from '../../src/cli/static-output.js';
-import { runProgram } from '../../src/cli/program.js';
+import { dispatch, report, wantsJson } from '../../src/cli/main.js';
 import { toLoginOptions, type LoginFlags } from '../../src/cli/commands/login.js';
 import { login } from '../../src/cli/login-flow.js';
 import { createRedactor } from '../../src/oauth/redact.js';
@@ -228,25 +225,14 @@ async function signIn(url: string, decision: 'approve' | 'deny'): Promise<void> 
 }
 
 /**
- * `token <argv>` in-process, the way main() runs it (the `show --raw` fast path, the help
- * texts written out at build time, else commander) but without the exit: the outcome of
- * one CLI run. `env` is added to deps.env for this run only (a secret, TOKEN_PROFILE).
+ * `token <argv>` in-process: main()'s own dispatch and error report, without the exit: the
+ * outcome of one CLI run. `env` is added to deps.env for this run only (a secret, TOKEN_PROFILE).
  */
 export async function runInProcess(deps: FakeDeps, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  const end = argv.indexOf('--');
-  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const saved = { ...deps.env };
   Object.assign(deps.env, env);
   try {
-    return await outcome(
-      deps,
-      async () => {
-        const fast = parseFastShow(argv);
-        if (fast) await fastShow(fast, deps);
-        else if (!printStatic(argv, deps)) await runProgram(argv, deps);
-      },
-      json,
-    );
+    return await outcome(deps, () => dispatch(argv, deps), wantsJson(argv));
   } finally {
     for (const key of Object.keys(deps.env)) delete deps.env[key];
     Object.assign(deps.env, saved);
