@@ -48,7 +48,7 @@ export interface Storage {
   forgetKeychainSecrets(name: string): Promise<void>;
   /**
    * Runs fn holding the profile's lock: every change of one profile happens under it.
-   * onWait is called once if another process holds it, before waiting.
+   * onWait is called once if the lock is held, before waiting for it.
    */
   withProfileLock<T>(name: string, fn: () => Promise<T>, onWait?: () => void): Promise<T>;
   /** Read-modify-write of config.json under its lock; creates it (and the storeId) if need be. */
