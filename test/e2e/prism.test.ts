@@ -1,10 +1,13 @@
 // PRISM end to end: loopback capture with state, the GET token endpoint with
 // x-prism-* headers, --code, paste, refresh rotation, invalid_grant, verify.
+// In-process (runFresh, with its in-process browser); the provider's main flows, a browser
+// login through the loopback capture and a refresh, run as the built CLI.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENTS } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { copyLogin, loginPrism } from '../helpers/logins.js';
+import { copyLogin, loginPrism as loginPrismCli, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { freePort } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
@@ -17,7 +20,7 @@ const tokenRequests = () => sb.requests.filter((r) => r.endpoint === 'prism-toke
 
 describe('token login prism', () => {
   it('authorizes with state and exchanges the code with GET, query parameters and x-prism-* headers', async () => {
-    const r = await loginPrism(sb, cfg.env);
+    const r = await loginPrismCli(sb, cfg.env);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const authorize = sb.requests.find((q) => q.endpoint === 'prism-authorize' && q.method === 'GET')!;
@@ -65,13 +68,14 @@ describe('token login prism', () => {
       clientId: CLIENTS.prism.clientId,
       redirectUri: 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1',
     });
-    const r = await loginPrism(sb, { ...cfg.env, BROWSER: '/bin/false' }, [
-      '--code',
-      code,
-      '--redirect-uri',
-      'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1',
-    ]);
+    const r = await loginPrism(
+      sb,
+      cfg.env,
+      ['--code', code, '--redirect-uri', 'https://global.apis.naver.com/prism/prism-auth-api/oauth/partner/svc1'],
+      { browser: () => Promise.reject(new Error('the browser was opened')) },
+    );
     expect(r.code).toBe(0);
+    expect(r.opened).toEqual([]);
     expect(sb.requests.filter((q) => q.endpoint === 'prism-authorize')).toHaveLength(0);
     expect(tokenRequests()[0]!.query).toEqual({
       grant_type: 'authorization_code',
@@ -104,7 +108,7 @@ describe('token login prism', () => {
   });
 
   it('access_denied at the consent page ends the login with exit 3 and the provider’s text', async () => {
-    const r = await loginPrism(sb, { ...cfg.env, SCRIPTED_BROWSER_DECISION: 'deny' });
+    const r = await loginPrism(sb, cfg.env, [], { browser: 'deny' });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: PRISM refused the sign-in: access_denied: The user denied the request$/m);
@@ -112,7 +116,7 @@ describe('token login prism', () => {
   });
 
   it('no callback before --timeout is exit 5 with a hint', async () => {
-    const r = await loginPrism(sb, { ...cfg.env, BROWSER: 'true' }, ['--timeout', '1']);
+    const r = await loginPrism(sb, cfg.env, ['--timeout', '1'], { browser: async () => undefined });
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/^token: no sign-in arrived within 1 s\nrun the login again/m);
   });
@@ -146,13 +150,13 @@ describe('refresh and verify', () => {
   });
 
   it('show reports the stored refresh token (summary, --json, and refresh --json)', async () => {
-    const summary = await runCli(['show'], { env: cfg.env });
+    const summary = await runFresh(['show'], cfg.env);
     expect(summary.stdout).toMatch(/^refresh token +yes$/m);
-    expect(JSON.parse((await runCli(['show', '--json'], { env: cfg.env })).stdout)).toMatchObject({
+    expect(JSON.parse((await runFresh(['show', '--json'], cfg.env)).stdout)).toMatchObject({
       has_refresh_token: true,
       refreshed: false,
     });
-    expect(JSON.parse((await runCli(['refresh', '--json'], { env: cfg.env })).stdout)).toMatchObject({
+    expect(JSON.parse((await runFresh(['refresh', '--json'], cfg.env)).stdout)).toMatchObject({
       has_refresh_token: true,
       refreshed: true,
     });
@@ -161,17 +165,17 @@ describe('refresh and verify', () => {
   it('keeps the old refresh token when the response has none', async () => {
     sb.state.config.rotateRefreshTokens = false;
     const before = secrets();
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(0);
     expect(secrets().refresh).toBe(before.refresh);
     expect(secrets().access).not.toBe(before.access);
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0); // and it still works
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(0); // and it still works
   });
 
   it('invalid_grant is exit 3 with a hint to log in again, and the stored tokens stay as they were', async () => {
     sb.state.retireRefreshToken(secrets().refresh!);
     const before = cfg.profile('prism');
     const config = cfg.text('config.json');
-    const r = await runCli(['refresh'], { env: cfg.env });
+    const r = await runFresh(['refresh'], cfg.env);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -186,7 +190,7 @@ describe('refresh and verify', () => {
   });
 
   it('`token login -p prism --force` logs in again with the stored settings and client secret', async () => {
-    const r = await runCli(['login', '-p', 'prism', '--force'], { env: cfg.env });
+    const r = await runFresh(['login', '-p', 'prism', '--force'], cfg.env);
     expect(r.code).toBe(0);
     const [exchange] = tokenRequests();
     expect(exchange!.headers['x-prism-client-id']).toBe(CLIENTS.prism.clientId);
@@ -202,23 +206,23 @@ describe('refresh and verify', () => {
       cfg.writeProfile('prism', p);
     };
     setExpiry(Date.now() + 30_000);
-    const stillValid = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
+    const stillValid = await runFresh(['show', '--raw', '--no-refresh'], cfg.env);
     expect(stillValid).toMatchObject({ code: 0, stdout: `${secrets().access}\n` });
     setExpiry(Date.now() - 1000);
-    const stale = await runCli(['show', '--raw', '--no-refresh'], { env: cfg.env });
+    const stale = await runFresh(['show', '--raw', '--no-refresh'], cfg.env);
     expect(stale.code).toBe(5);
     expect(stale.stdout).toBe('');
     expect(stale.stderr).toBe('token: the token of profile prism has expired\nrun: token refresh -p prism\n');
     expect(tokenRequests()).toHaveLength(0);
     setExpiry(Date.now() + 30_000);
-    const fresh = await runCli(['show', '--raw'], { env: cfg.env });
+    const fresh = await runFresh(['show', '--raw'], cfg.env);
     expect(fresh.code).toBe(0);
     expect(tokenRequests()).toHaveLength(1);
     expect(fresh.stdout).toBe(`${secrets().access}\n`);
   });
 
   it('show --verify asks /prism/v1/service/user with x-prism-access-token', async () => {
-    const r = await runCli(['show', '--verify', '--json'], { env: cfg.env });
+    const r = await runFresh(['show', '--verify', '--json'], cfg.env);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).user).toBe('admin (Sandbox Admin)');
     const [req] = sb.requests.filter((q) => q.endpoint === 'prism-user');
@@ -231,7 +235,7 @@ describe('refresh and verify', () => {
       status: 200,
       body: '{"success":false,"errorCode":1001,"errorName":"INVALID_TOKEN","message":"token expired","data":null}',
     });
-    const r = await runCli(['show', '--verify'], { env: cfg.env });
+    const r = await runFresh(['show', '--verify'], cfg.env);
     expect(r).toMatchObject({
       code: 3,
       stdout: '',
@@ -241,10 +245,7 @@ describe('refresh and verify', () => {
 
   it('curl uses x-prism-access-token, or Authorization: Bearer with --bearer', async () => {
     const t = secrets().access;
-    const [plain, bearer] = await Promise.all([
-      runCli(['curl'], { env: cfg.env }),
-      runCli(['curl', '--bearer'], { env: cfg.env }),
-    ]);
+    const [plain, bearer] = await Promise.all([runFresh(['curl'], cfg.env), runFresh(['curl', '--bearer'], cfg.env)]);
     expect(plain.stdout).toBe(`curl -H 'x-prism-access-token: ${t}' ${sb.url}/prism/v1/service/user\n`);
     expect(bearer.stdout).toBe(`curl -H 'Authorization: Bearer ${t}' ${sb.url}/prism/v1/service/user\n`);
   });

@@ -2,7 +2,7 @@
 import { cpSync } from 'node:fs';
 import { CLIENTS, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, type RunResult, type TempConfig } from './cli.js';
-import { runFresh, type Outcome } from './fake-deps.js';
+import { runFresh, type FakeDepsOptions, type Outcome } from './fake-deps.js';
 
 export function loginBp(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
   return runCli(
@@ -90,10 +90,18 @@ export function loginBpInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: str
   return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: bp.clientSecret });
 }
 
-/** loginPrism in-process (runFresh, whose browser approves the sign-in in-process). */
-export function loginPrismInProcess(sb: Sandbox, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Outcome> {
+/**
+ * loginPrism in-process (runFresh, whose browser approves the sign-in in-process, unless
+ * `opts.browser` says otherwise). `opened` is what the browser was asked to open.
+ */
+export function loginPrismInProcess(
+  sb: Sandbox,
+  env: NodeJS.ProcessEnv,
+  extra: string[] = [],
+  opts: Omit<FakeDepsOptions, 'env'> = {},
+): Promise<Outcome & { opened: string[] }> {
   const args = ['login', 'prism', '--client-id', CLIENTS.prism.clientId, '--service-url', sb.prismServiceUrl];
-  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret });
+  return runFresh([...args, ...extra], { ...env, TOKEN_CLIENT_SECRET: CLIENTS.prism.clientSecret }, opts);
 }
 
 /** loginPriava in-process (runFresh, whose browser approves the sign-in in-process). */
