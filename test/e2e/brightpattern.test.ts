@@ -1,17 +1,20 @@
-// Bright Pattern end to end: the built CLI against the sandbox, every request recorded.
+// Bright Pattern end to end: the CLI against the sandbox, every request recorded.
+// In-process (runFresh); the provider's main flows, a login and a refresh, and show --raw's
+// stdout (the token and a newline) and empty stderr, run as the built CLI.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp } from '../helpers/logins.js';
+import { loginBp as loginBpCli, loginBpInProcess as loginBp } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 const { sb, cfg } = useSandboxConfig();
 
 describe('token login brightpattern', () => {
   it('sends exactly the provider page’s form POST, with tenant and scope both set', async () => {
-    const r = await loginBp(sb, cfg.env);
+    const r = await loginBpCli(sb, cfg.env);
     expect(r.stderr).toContain('Logged in to Bright Pattern');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
@@ -54,7 +57,7 @@ describe('token login brightpattern', () => {
   });
 
   it('takes the secret from --client-secret-stdin', async () => {
-    const r = await runCli(
+    const r = await runFresh(
       [
         'login',
         'bp',
@@ -66,17 +69,15 @@ describe('token login brightpattern', () => {
         sb.bpUrl,
         '--client-secret-stdin',
       ],
-      {
-        env: cfg.env,
-        input: `${CLIENTS.brightpattern.clientSecret}\n`,
-      },
+      cfg.env,
+      { stdin: `${CLIENTS.brightpattern.clientSecret}\n` },
     );
     expect(r.code).toBe(0);
     expect(sb.requests[0]!.form!.client_secret).toBe(CLIENTS.brightpattern.clientSecret);
   });
 
   it('without a TTY names every missing flag and exits 2', async () => {
-    const r = await runCli(['login', 'brightpattern'], { env: cfg.env });
+    const r = await runFresh(['login', 'brightpattern'], cfg.env);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^token: missing --client-id, --tenant, TOKEN_CLIENT_SECRET or --client-secret-stdin\n/);
@@ -86,12 +87,10 @@ describe('token login brightpattern', () => {
   });
 
   it('a wrong secret is exit 3 with the provider’s words, and nothing is stored', async () => {
-    const r = await runCli(
+    const r = await runFresh(
       ['login', 'bp', '--client-id', 'demo.user', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl],
-      {
-        // Not 'wrong': a secret is hidden wherever it appears, also inside the provider's words.
-        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'not-the-api-secret' },
-      },
+      // Not 'wrong': a secret is hidden wherever it appears, also inside the provider's words.
+      { ...cfg.env, TOKEN_CLIENT_SECRET: 'not-the-api-secret' },
     );
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
@@ -103,7 +102,7 @@ describe('token login brightpattern', () => {
   it('logging in again to a profile reuses its settings and stored secret, as the hints suggest', async () => {
     expect((await loginBp(sb, cfg.env, ['-p', 'work'])).code).toBe(0);
     sb.requests.length = 0;
-    const again = await runCli(['login', '-p', 'work', '--force'], { env: cfg.env }); // no TOKEN_CLIENT_SECRET
+    const again = await runFresh(['login', '-p', 'work', '--force'], cfg.env); // no TOKEN_CLIENT_SECRET
     expect(again.stderr).toContain('Logged in to Bright Pattern as profile work');
     expect(again.code).toBe(0);
     expect(sb.requests[0]!.form).toMatchObject({
@@ -111,7 +110,7 @@ describe('token login brightpattern', () => {
       client_secret: CLIENTS.brightpattern.clientSecret,
       tenant: CLIENTS.brightpattern.tenant,
     });
-    const none = await runCli(['login', '-p', 'nobody', '--force'], { env: cfg.env });
+    const none = await runFresh(['login', '-p', 'nobody', '--force'], cfg.env);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^token: missing provider\n/);
   });
@@ -144,10 +143,7 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('show decodes the JWT and shortens the token', async () => {
-    const [shown, r] = await Promise.all([
-      runCli(['show', '--raw'], { env: cfg.env }),
-      runCli(['show'], { env: cfg.env }),
-    ]);
+    const [shown, r] = await Promise.all([runFresh(['show', '--raw'], cfg.env), runFresh(['show'], cfg.env)]);
     const raw = shown.stdout.trim();
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(raw);
@@ -160,7 +156,7 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('show --json has the documented fields', async () => {
-    const r = await runCli(['show', '--json'], { env: cfg.env });
+    const r = await runFresh(['show', '--json'], cfg.env);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({
       profile: 'brightpattern',
@@ -177,8 +173,8 @@ describe('show, refresh, curl, list, use, logout', () => {
 
   it('show --header prints the Authorization line', async () => {
     const [raw, header] = await Promise.all([
-      runCli(['show', '--raw'], { env: cfg.env }),
-      runCli(['show', '--header'], { env: cfg.env }),
+      runFresh(['show', '--raw'], cfg.env),
+      runFresh(['show', '--header'], cfg.env),
     ]);
     expect(header.stdout).toBe(`Authorization: Bearer ${raw.stdout.trim()}\n`);
   });
@@ -193,9 +189,10 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('curl prints a shell-quoted line that works against the sandbox', async () => {
-    const r = await runCli(['curl', '-X', 'GET', '-H', "X-Note: it's me", `${sb.bpUrl}/configapi/v2/phone/user`], {
-      env: cfg.env,
-    });
+    const r = await runFresh(
+      ['curl', '-X', 'GET', '-H', "X-Note: it's me", `${sb.bpUrl}/configapi/v2/phone/user`],
+      cfg.env,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /^curl -H 'Authorization: Bearer [\w.-]+' -X GET -H 'X-Note: it'\\''s me' http:\/\/127\.0\.0\.1:\d+\/bp\/configapi\/v2\/phone\/user\n$/,
@@ -203,7 +200,7 @@ describe('show, refresh, curl, list, use, logout', () => {
   });
 
   it('list, use and logout', async () => {
-    const l = await runCli(['list', '--json'], { env: cfg.env });
+    const l = await runFresh(['list', '--json'], cfg.env);
     expect(JSON.parse(l.stdout)).toEqual([
       expect.objectContaining({
         name: 'brightpattern',
@@ -213,11 +210,11 @@ describe('show, refresh, curl, list, use, logout', () => {
         default: true,
       }),
     ]);
-    expect((await runCli(['use', 'nope'], { env: cfg.env })).code).toBe(2);
-    expect((await runCli(['logout'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['use', 'nope'], cfg.env)).code).toBe(2);
+    expect((await runFresh(['logout'], cfg.env)).code).toBe(0);
     expect(cfg.names()).toEqual([]);
     expect(cfg.config().default).toBeUndefined();
-    const after = await runCli(['show', '--raw'], { env: cfg.env });
+    const after = await runFresh(['show', '--raw'], cfg.env);
     expect(after.code).toBe(5);
     expect(after.stdout).toBe('');
   });
