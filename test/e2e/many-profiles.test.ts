@@ -1,18 +1,20 @@
 // Many profiles, one file each (SPEC "Profiles and storage (version 2)"): reading one
 // profile never reads the others, so 200 profiles answer as one does; and which profile
-// -p, TOKEN_PROFILE, the default or a provider's name selects.
+// -p, TOKEN_PROFILE, the default or a provider's name selects. In-process (runFresh, as
+// main() runs it); one `show --raw` among 200 profiles with the built CLI.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
+import { loginBpInProcess as loginBp, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
 
 const { sb, cfg } = useSandboxConfig();
 
 const token = (i: number) => `at-p${i}-${String(i).padStart(3, '0')}`;
 const show = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  runCli(['show', '--raw', ...args], { env: { ...cfg.env, ...env } });
+  runFresh(['show', '--raw', ...args], { ...cfg.env, ...env });
 
 describe('200 profiles', () => {
   beforeEach(async () => {
@@ -20,12 +22,13 @@ describe('200 profiles', () => {
     const bp = cfg.profile('brightpattern');
     for (let i = 0; i < 200; i++)
       cfg.writeProfile(`p${i}`, { ...bp, token: { ...bp.token, accessToken: token(i), tokenType: `Type${i}` } });
-    expect((await runCli(['use', 'p33'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['use', 'p33'], cfg.env)).code).toBe(0);
   });
 
   it('show --raw prints each profile’s own token, by -p, --profile=, TOKEN_PROFILE and the default', async () => {
     const rs = await Promise.all([
-      show(['-p', 'p150']),
+      // The built CLI once: its `show --raw` fast path reads the one profile asked for.
+      runCli(['show', '--raw', '-p', 'p150'], { env: cfg.env }),
       show(['--profile=p199']),
       show([], { TOKEN_PROFILE: 'p7' }),
       show([]),
@@ -48,7 +51,7 @@ describe('200 profiles', () => {
   });
 
   it('list shows every profile and the default', async () => {
-    const r = await runCli(['list', '--json'], { env: cfg.env });
+    const r = await runFresh(['list', '--json'], cfg.env);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as { name: string; default: boolean }[];
     expect(rows).toHaveLength(201);
