@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { providerById, tokenEndpointOrigin } from '../providers/index.js';
 import { readIfExists, storeIoError, writeFileAtomic } from './atomic.js';
-import { CONFIG_FILE, PROFILES_DIR, V1_CREDENTIALS_FILE, V1_SETTINGS_FILE } from './paths.js';
+import { CONFIG_FILE, MIGRATION_STORE_ID_FILE, PROFILES_DIR, V1_CREDENTIALS_FILE, V1_SETTINGS_FILE } from './paths.js';
 import {
   parseConfig,
   PROFILE_NAME,
@@ -69,13 +69,22 @@ export async function migrate(storage: Storage, dir: string): Promise<void> {
   }
   const fileSecrets = (readJson(credentialsPath)?.secrets ?? {}) as Record<string, unknown>;
   const existingText = readIfExists(join(dir, CONFIG_FILE));
+  const keychainNames = names.filter((n) => profiles[n]!.store === 'keychain');
+  // The storeId names the new keychain entries: chosen once, and kept before the first entry
+  // is written, so a migration killed before config.json leaves no entry under an id that
+  // the next one would not use (a secret no logout could find).
+  const storeIdPath = join(dir, MIGRATION_STORE_ID_FILE);
+  let storeId = readIfExists(storeIdPath)?.trim();
+  if (!/^[0-9a-f]{32}$/.test(storeId ?? '')) {
+    storeId = randomBytes(16).toString('hex');
+    if (!existingText && keychainNames.length) writeFileAtomic(storeIdPath, `${storeId}\n`);
+  }
   const config: ConfigFile = existingText
     ? parseConfig(join(dir, CONFIG_FILE), existingText)
-    : { version: 2, storeId: randomBytes(16).toString('hex') };
+    : { version: 2, storeId: storeId! };
   if (!existingText && typeof v1.default === 'string' && Object.hasOwn(profiles, v1.default))
     config.default = v1.default;
 
-  const keychainNames = names.filter((n) => profiles[n]!.store === 'keychain');
   const keychain = keychainNames.length ? storage.keychain() : undefined;
   const secretOf = async (name: string, store: string, kind: Kind): Promise<string | undefined> => {
     const value = store === 'keychain' ? await keychain!.readV1(`${name}:${kind}`) : fileSecrets[`${name}:${kind}`];
@@ -114,7 +123,7 @@ export async function migrate(storage: Storage, dir: string): Promise<void> {
   }
   // Version 2 is in force: remove version 1's entries and files.
   for (const name of keychainNames) for (const kind of KINDS) await keychain!.remove(`${name}:${kind}`);
-  for (const path of [credentialsPath, settingsPath]) {
+  for (const path of [storeIdPath, credentialsPath, settingsPath]) {
     try {
       rmSync(path, { force: true });
     } catch (err) {

@@ -17,6 +17,8 @@ export const PROFILES_DIR = 'profiles';
 /** Version 1's files, read only by the migration. */
 export const V1_SETTINGS_FILE = 'profiles.json';
 export const V1_CREDENTIALS_FILE = 'credentials.json';
+/** The storeId a migration in progress writes its keychain entries under, until config.json holds it. */
+export const MIGRATION_STORE_ID_FILE = '.migration-store-id';
 
 /**
  * `name` (one path segment, no separators) inside `dir` (normalized once, by configDir),

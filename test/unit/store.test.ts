@@ -13,6 +13,7 @@ import { NotLoggedInError, ProviderError, TokenError, UsageError } from '../../s
 import type { Deps } from '../../src/cli/deps.js';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { memoryKeychain } from '../helpers/fake-deps.js';
+import { writeV1 } from '../helpers/v1.js';
 
 let dir: string;
 let sb: Sandbox;
@@ -500,5 +501,34 @@ describe('locks', () => {
 
   it.each(['-1', 'soon', '86401'])('TOKEN_LOCK_TIMEOUT=%s is a usage error', (value) => {
     expect(() => lockTimeoutMs({ TOKEN_LOCK_TIMEOUT: value })).toThrow(UsageError);
+  });
+});
+
+describe('migrating a version 1 keychain dir', () => {
+  it('a migration that stops after writing a keychain entry leaves none the next one does not own', async () => {
+    const v1 = writeV1(dir, sb, undefined, 'keychain');
+    for (const [account, value] of Object.entries(v1.secrets)) kc.entries.set(account, value);
+    // The first migration dies after its first keychain entry, before any file or config.json.
+    const { store } = kc;
+    const write = store.write.bind(store);
+    store.write = async (account, secrets) => {
+      await write(account, secrets);
+      throw new Error('killed');
+    };
+    await expect(storage.config()).rejects.toThrow('killed');
+    expect([...kc.entries.keys()].filter((a) => a.includes('/'))).toHaveLength(1);
+    store.write = write;
+
+    // The next command finishes it, as a new process would (a fresh storage).
+    const next = openStorage(env(), { keychain: () => kc.store });
+    try {
+      const config = (await next.config())!;
+      const entries = [...kc.entries.keys()].sort();
+      expect(entries).toEqual([`${config.storeId}/prism`, `${config.storeId}/work.bp`].sort());
+      expect(await next.secrets('prism', next.profile('prism')!)).toMatchObject({ refreshToken: v1.prism.refresh });
+      expect(readdirSync(dir).sort()).toEqual(['config.json', 'locks', 'profiles']);
+    } finally {
+      next.close();
+    }
   });
 });
