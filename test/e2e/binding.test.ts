@@ -1,10 +1,12 @@
 // Secrets are bound to their server (SPEC "Profiles and storage (version 2)"): logging in
 // again with another token endpoint or client id never reuses the stored client secret.
+// In-process (runFresh): the binding is logic; Bright Pattern's login stays end to end in
+// brightpattern.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp } from '../helpers/logins.js';
+import { loginBpInProcess as loginBp } from '../helpers/logins.js';
 
 const { sb, cfg } = useSandboxConfig();
 let other: Sandbox;
@@ -18,7 +20,7 @@ beforeEach(async () => {
 
 /** `token login -p brightpattern --force` with these flags and no client secret given. */
 const again = (flags: string[], env: NodeJS.ProcessEnv = {}) =>
-  runCli(['login', '-p', 'brightpattern', '--force', ...flags], { env: { ...cfg.env, ...env } });
+  runFresh(['login', '-p', 'brightpattern', '--force', ...flags], { ...cfg.env, ...env });
 
 describe('logging in again to an existing profile', () => {
   it.each([
@@ -48,7 +50,7 @@ describe('logging in again to an existing profile', () => {
     const r = await again(['--url', other.bpUrl], { TOKEN_CLIENT_SECRET: CLIENTS.brightpattern.clientSecret });
     expect(r.code, r.stderr).toBe(0);
     expect(cfg.profile('brightpattern').secrets.origin).toBe(other.url);
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(0);
     expect(sb.requests).toEqual([]);
     expect(other.requests.map((q) => q.endpoint)).toEqual(['bp-token', 'bp-token']);
   });
