@@ -1,12 +1,15 @@
 // token login prism|priava --refresh-token-stdin: a refresh token issued elsewhere (the
 // sandbox issues it here, as another machine's login would have) is read from stdin,
 // proved with one refresh exactly as the provider pages describe, and stored like a login.
-// No browser opens: $BROWSER is a script that would leave a mark.
+// No browser opens: $BROWSER is a script that would leave a mark (end to end), and the
+// in-process browser is asked for nothing. In-process (runFresh, stdin in memory) but one
+// import through the built CLI.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS } from '../../src/sandbox/index.js';
-import { runCli, type RunResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
@@ -42,22 +45,32 @@ const FLAGS = {
   ],
 };
 
+/** What a run gives back; `opened` (the in-process browser's URLs) only in-process. */
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  opened?: string[];
+}
+
+/** The import in-process (runFresh), or with `e2e` through the built CLI (runCli). */
 function importRt(
   provider: 'prism' | 'priava',
   input: string,
   env: NodeJS.ProcessEnv = {},
   extra: string[] = [],
-): Promise<RunResult> {
-  return runCli(['login', provider, ...FLAGS[provider](), '--refresh-token-stdin', ...extra], {
-    input,
-    env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS[provider].clientSecret, ...env },
-  });
+  e2e = false,
+): Promise<Run> {
+  const args = ['login', provider, ...FLAGS[provider](), '--refresh-token-stdin', ...extra];
+  const runEnv = { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS[provider].clientSecret, ...env };
+  return e2e ? runCli(args, { input, env: runEnv }) : runFresh(args, runEnv, { stdin: input });
 }
 
 describe.each(['prism', 'priava'] as const)('%s', (provider) => {
+  // PRISM's import runs through the built CLI: the real process, its stdin and $BROWSER.
   it('proves the token with one refresh as the page describes, stores the result, and opens no browser', async () => {
     const rt = issue(provider);
-    const r = await importRt(provider, `${rt}\n`);
+    const r = await importRt(provider, `${rt}\n`, {}, [], provider === 'prism');
     expect(r.stderr).toMatch(
       new RegExp(
         `Logged in to ${provider === 'prism' ? 'PRISM' : 'Priava'} as profile ${provider} \\(token valid for 1h;`,
@@ -91,6 +104,7 @@ describe.each(['prism', 'priava'] as const)('%s', (provider) => {
       });
     }
     expect(existsSync(browserMark)).toBe(false);
+    expect(r.opened ?? []).toEqual([]);
 
     // Stored like a login: the rotated refresh token and the new access token, usable at once.
     expect(cfg.secret(provider, 'refresh_token')).toMatch(new RegExp(`^rt-${provider}-`));
@@ -99,11 +113,11 @@ describe.each(['prism', 'priava'] as const)('%s', (provider) => {
     expect(cfg.config()).toMatchObject({ default: provider });
     expect(cfg.profile(provider)).toMatchObject({ provider, clientId: CLIENTS[provider].clientId, store: 'file' });
     sb.requests.length = 0;
-    const show = await runCli(['show', '--raw'], { env: cfg.env });
+    const show = await runFresh(['show', '--raw'], cfg.env);
     expect(show.stdout).toBe(`${cfg.secret(provider, 'access_token')}\n`);
     expect(sb.requests).toHaveLength(0);
     const stored = cfg.secret(provider, 'refresh_token');
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(0);
     expect(sb.requests[0]!.query.refresh_token ?? sb.requests[0]!.form?.refresh_token).toBe(stored);
   });
 
@@ -166,7 +180,7 @@ describe('usage errors: exit 2, one line and a hint, nothing sent or stored', ()
   });
 
   it('Bright Pattern issues no refresh tokens', async () => {
-    const r = await runCli(
+    const r = await runFresh(
       [
         'login',
         'bp',
@@ -178,10 +192,8 @@ describe('usage errors: exit 2, one line and a hint, nothing sent or stored', ()
         sb.bpUrl,
         '--refresh-token-stdin',
       ],
-      {
-        input: 'rt-x',
-        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'y' },
-      },
+      { ...cfg.env, TOKEN_CLIENT_SECRET: 'y' },
+      { stdin: 'rt-x' },
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
