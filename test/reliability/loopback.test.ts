@@ -1,14 +1,17 @@
 // The loopback listener under hostile input (RFC 8252 §7.3, §8.3; RFC 6749 §10.12):
-// 127.0.0.1 only, state checked, one code, Host checked, closes when done.
+// 127.0.0.1 only, state checked, one code, Host checked, closes when done. In-process
+// (runFresh: the listener is the same code on the same real sockets, in this process), but
+// the first test, which runs the built CLI and its $BROWSER.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { CLIENTS } from '../../src/sandbox/index.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginPrism } from '../helpers/logins.js';
+import { loginPrism, loginPrismInProcess } from '../helpers/logins.js';
+import { runFresh, type Outcome } from '../helpers/fake-deps.js';
 import { freePort } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
@@ -38,6 +41,20 @@ function get(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A login started in-process whose browser only hands over the authorize URL it was asked
+ * to open; `url` fails if the login ends before it opens one.
+ */
+function withBrowser(start: (browser: (url: string) => Promise<void>) => Promise<Outcome>) {
+  let give!: (url: URL) => void;
+  const opened = new Promise<URL>((resolve) => (give = resolve));
+  const login = start(async (url) => give(new URL(url)));
+  const ended = login.then((r) => {
+    throw new Error(`the login ended (exit ${r.code}) before it opened a browser: ${r.stderr}`);
+  });
+  return { login, url: Promise.race([opened, ended]) };
 }
 
 /** What the consent page would redirect to, without following it. */
@@ -95,13 +112,20 @@ describe('the loopback listener', () => {
     async (host) => {
       const port = await freePort();
       const redirect = `http://${host}:${port}/cb`;
-      const login = loginPrism(sb, cfg.env, [
-        '--redirect-uri',
-        redirect,
-        '--authorize-url',
-        `${sb.url}/oauth/authorize?redirect_uri=https%3A%2F%2Fstale.example%2F&client_id=old&prompt=login`,
-      ]);
-      const url = await authorizeUrl();
+      const { login, url: opened } = withBrowser((browser) =>
+        loginPrismInProcess(
+          sb,
+          cfg.env,
+          [
+            '--redirect-uri',
+            redirect,
+            '--authorize-url',
+            `${sb.url}/oauth/authorize?redirect_uri=https%3A%2F%2Fstale.example%2F&client_id=old&prompt=login`,
+          ],
+          { browser },
+        ),
+      );
+      const url = await opened;
       expect(url.searchParams.get('redirect_uri')).toBe(redirect);
       expect(url.searchParams.get('client_id')).toBe(CLIENTS.prism.clientId);
       expect(url.searchParams.get('prompt')).toBe('login'); // the configured URL's own parameters stay
@@ -116,7 +140,7 @@ describe('the loopback listener', () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as { port: number }).port;
-    const r = await loginPrism(sb, cfg.env, ['--port', String(port)]);
+    const r = await loginPrismInProcess(sb, cfg.env, ['--port', String(port)]);
     blocker.close();
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -127,8 +151,12 @@ describe('the loopback listener', () => {
 
   it('--port and a redirect URI on the same port agree; the URI is sent as given', async () => {
     const port = await freePort();
-    const login = loginPrism(sb, cfg.env, ['--port', String(port), '--redirect-uri', `http://localhost:${port}/cb`]);
-    const url = await authorizeUrl();
+    const { login, url: opened } = withBrowser((browser) =>
+      loginPrismInProcess(sb, cfg.env, ['--port', String(port), '--redirect-uri', `http://localhost:${port}/cb`], {
+        browser,
+      }),
+    );
+    const url = await opened;
     expect(url.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/cb`);
     const landed = await get((await approve(url)).replace('localhost', '127.0.0.1'), { Host: `localhost:${port}` });
     expect(landed.status).toBe(200);
@@ -156,12 +184,14 @@ describe('the loopback listener for Priava', () => {
     '20',
     ...extra,
   ];
-  const secretEnv = () => ({ env: { ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret } });
+  const secretEnv = () => ({ ...cfg.env, TOKEN_CLIENT_SECRET: CLIENTS.priava.clientSecret });
 
   it('with --authorize-url: sends a random state and refuses a callback without it or with another one; the wait goes on', async () => {
     const redirect = `http://127.0.0.1:${await freePort()}/priava/cb`;
-    const login = runCli(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl]), secretEnv());
-    const url = await authorizeUrl();
+    const { login, url: opened } = withBrowser((browser) =>
+      runFresh(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl]), secretEnv(), { browser }),
+    );
+    const url = await opened;
     const state = url.searchParams.get('state')!;
     expect(Buffer.from(state, 'base64url').length).toBeGreaterThanOrEqual(16); // >= 128 bits
     const forged = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
@@ -182,8 +212,12 @@ describe('the loopback listener for Priava', () => {
 
   it('--no-state sends none and takes a callback without one (for a server that drops it)', async () => {
     const redirect = `http://127.0.0.1:${await freePort()}/priava/cb`;
-    const login = runCli(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl, '--no-state']), secretEnv());
-    const url = await authorizeUrl();
+    const { login, url: opened } = withBrowser((browser) =>
+      runFresh(priavaArgs(redirect, ['--authorize-url', sb.priavaAuthorizeUrl, '--no-state']), secretEnv(), {
+        browser,
+      }),
+    );
+    const url = await opened;
     expect(url.searchParams.has('state')).toBe(false);
     const code = sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
     expect((await get(`${redirect}?code=${code}`)).status).toBe(200);
@@ -193,7 +227,7 @@ describe('the loopback listener for Priava', () => {
   it('without --authorize-url (an admin-made code, no state): takes exactly one code, and only while the login waits', async () => {
     const port = await freePort();
     const redirect = `http://127.0.0.1:${port}/priava/cb`;
-    const login = runCli(priavaArgs(redirect), secretEnv());
+    const login = runFresh(priavaArgs(redirect), secretEnv());
     const issue = () =>
       sb.state.issueCode({ provider: 'priava', clientId: CLIENTS.priava.clientId, redirectUri: redirect });
     const first = issue();
@@ -219,7 +253,7 @@ describe('the loopback listener for Priava', () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as { port: number }).port;
-    const r = await runCli(priavaArgs(`http://127.0.0.1:${port}/cb`), secretEnv());
+    const r = await runFresh(priavaArgs(`http://127.0.0.1:${port}/cb`), secretEnv());
     blocker.close();
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
