@@ -2,6 +2,9 @@
 // TLS failures are exit 4 naming the host; HTTPS_PROXY/HTTP_PROXY/NO_PROXY honoured).
 // Everything stays on 127.0.0.1: a non-loopback host is only ever a name the recording
 // CONNECT proxy maps back to the sandbox, never an address a socket is opened to.
+// Logic runs in-process (runFresh: the proxy variables reach it through Deps.env); what
+// needs the real process stays end to end: NODE_EXTRA_CA_CERTS (Node reads it at start),
+// and a login through HTTPS_PROXY / https_proxy / NO_PROXY as the real binary reads them.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
-import { loginBp } from '../helpers/logins.js';
+import { loginBpInProcess } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { missingParts } from '../helpers/real.js';
 
 const noOpenssl = missingParts(['openssl'], 'the TLS tests (certificates made at test time)');
@@ -84,7 +88,7 @@ describe('plain http://', () => {
       '10.255.255.1',
     ],
   ])('to a non-loopback host (%s) is refused with exit 2 before anything is sent', async (_name, args, host) => {
-    const r = await runCli(args, { env: { ...env, TOKEN_CLIENT_SECRET: 'secret' } });
+    const r = await runFresh(args, { ...env, TOKEN_CLIENT_SECRET: 'secret' });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -98,18 +102,18 @@ describe('plain http://', () => {
   it('to a non-loopback host is sent with --allow-http, and refresh keeps allowing it', async () => {
     // 10.255.255.1 is only a name here: HTTP_PROXY points at the recording proxy, which
     // tunnels it to the sandbox on 127.0.0.1.
-    const r = await runCli(bpArgs('http://10.255.255.1/bp', ['--allow-http']), { env: withSecret(env) });
+    const r = await runFresh(bpArgs('http://10.255.255.1/bp', ['--allow-http']), withSecret(env));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(LOGGED_IN);
     expect(proxy.tunnels).toEqual(['10.255.255.1:80']);
     expect(sb.requests.map((q) => q.endpoint)).toEqual(['bp-token']);
     expect(sb.requests[0]!.headers.host).toBe('10.255.255.1');
-    expect((await runCli(['refresh'], { env })).code).toBe(0);
+    expect((await runFresh(['refresh'], env)).code).toBe(0);
     expect(proxy.tunnels).toEqual(['10.255.255.1:80', '10.255.255.1:80']);
   });
 
   it('to a loopback host needs no flag', async () => {
-    const r = await loginBp(sb, cfg.env);
+    const r = await loginBpInProcess(sb, cfg.env);
     expect(r.code, r.stderr).toBe(0);
     expect(sb.requests).toHaveLength(1);
   });
@@ -146,7 +150,10 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
         ...(ca ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}),
         ...(proxied ? { HTTPS_PROXY: proxy.url } : {}),
       };
-      const r = await runCli(bpArgs(`${front().url}/bp`), { env: e });
+      // NODE_EXTRA_CA_CERTS is read by Node at start: only the real process can be given it.
+      const r = ca
+        ? await runCli(bpArgs(`${front().url}/bp`), { env: e })
+        : await runFresh(bpArgs(`${front().url}/bp`), e);
       expect(r.code).toBe(4);
       expect(r.stdout).toBe('');
       const host = new URL(front().url).host;
@@ -194,8 +201,11 @@ describe.skipIf(!!noOpenssl)('HTTPS', () => {
     ['https_proxy', 'socks5://user:pw@127.0.0.1:1080'],
     ['HTTP_PROXY', 'http://:pw@'],
   ])('%s that is no http(s) proxy URL is exit 2, naming the variable, never its value (%s)', async (name, value) => {
-    const r = await runCli(bpArgs(`${self.url}/bp`), {
-      env: { ...withSecret(cfg.env), NODE_EXTRA_CA_CERTS: certs.self.cert, NO_PROXY: '*', [name]: value },
+    const r = await runFresh(bpArgs(`${self.url}/bp`), {
+      ...withSecret(cfg.env),
+      NODE_EXTRA_CA_CERTS: certs.self.cert,
+      NO_PROXY: '*',
+      [name]: value,
     });
     expect(r).toMatchObject({
       code: 2,
