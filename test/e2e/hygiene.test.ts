@@ -1,13 +1,15 @@
 // Secret hygiene that users see: file modes under any umask, curl --hide-token
-// as a real pipeline, secrets never in error messages.
+// as a real pipeline, secrets never in error messages. The umask and the pipeline run the
+// built CLI; the rest is logic, run in-process (fake Deps over the same config dir).
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS } from '../../src/sandbox/index.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { useSandboxConfig } from '../helpers/sandbox-config.js';
-import { loginBp, loginPrism } from '../helpers/logins.js';
+import { loginBpInProcess, loginPrismInProcess } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 import { missingParts } from '../helpers/real.js';
 
 const { sb, cfg } = useSandboxConfig();
@@ -47,16 +49,17 @@ describe('files', () => {
   });
 
   it('temp files a killed process left behind (secrets and all) are removed by the next write', async () => {
-    expect((await loginBp(sb, cfg.env)).code).toBe(0);
+    expect((await loginBpInProcess(sb, cfg.env)).code).toBe(0);
     const dir = join(cfg.env.TOKEN_CONFIG_DIR!, 'profiles');
     const dead = spawnSync('true').pid; // a pid that has exited
     // Every writer of a profile file holds its lock: a temp file of it found under that lock
-    // is a killed writer's, whatever its pid (this live one's included).
-    const orphans = [`.brightpattern.json.${dead}.1.tmp`, `.brightpattern.json.${process.pid}.1.tmp`];
+    // is a killed writer's, whatever its pid (a live one's included: the refresh below runs
+    // in this process, so vitest's main process stands for another live one).
+    const orphans = [`.brightpattern.json.${dead}.1.tmp`, `.brightpattern.json.${process.ppid}.1.tmp`];
     for (const f of orphans) writeFileSync(join(dir, f), '{"secrets":{"clientSecret":"leaked"}}', { mode: 0o600 });
     // Another profile's: removed too, under that profile's lock, taken because nobody holds it.
     writeFileSync(join(dir, `.other.json.${dead}.1.tmp`), '{"secrets":{"clientSecret":"leaked"}}', { mode: 0o600 });
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(0);
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['brightpattern.json']);
   });
 });
@@ -65,12 +68,10 @@ describe('token curl --hide-token', () => {
   it.skipIf(!!missingParts(['curl'], 'the --hide-token pipeline'))(
     'prints a pipeline that runs, authenticates, and keeps the token out of argv',
     async () => {
-      expect((await loginPrism(sb, cfg.env)).code).toBe(0);
+      expect((await loginPrismInProcess(sb, cfg.env)).code).toBe(0);
       const token = cfg.secret('prism', 'access_token');
       expect(token).toBeTruthy();
-      const line = (
-        await runCli(['curl', '--hide-token', '-H', 'Accept: application/json'], { env: cfg.env })
-      ).stdout.trim();
+      const line = (await runFresh(['curl', '--hide-token', '-H', 'Accept: application/json'], cfg.env)).stdout.trim();
       expect(line).toBe(
         `token show --header -p prism | curl -H @- -H 'Accept: application/json' ${sb.url}/prism/v1/service/user`,
       );
@@ -92,11 +93,9 @@ describe('error messages', () => {
       status: 400,
       body: JSON.stringify({ error: 'invalid_request', error_description: 'bad request' }),
     });
-    const r = await runCli(
+    const r = await runFresh(
       ['login', 'bp', '--client-id', 'x', '--tenant', CLIENTS.brightpattern.tenant, '--url', sb.bpUrl],
-      {
-        env: { ...cfg.env, TOKEN_CLIENT_SECRET: 'super-secret-value' },
-      },
+      { ...cfg.env, TOKEN_CLIENT_SECRET: 'super-secret-value' },
     );
     expect(r.code).toBe(3);
     expect(r.stderr + r.stdout).not.toContain('super-secret-value');
