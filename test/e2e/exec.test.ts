@@ -1,23 +1,32 @@
 // token exec -- <command...>: the built CLI runs a real child with TOKEN_ACCESS_TOKEN and
 // TOKEN_AUTH_HEADER in its environment, renews an expiring token first, and passes the
-// child's exit code through. The child (node -e) reports what it was given.
+// child's exit code through. The child (node -e) reports what it was given. What is about
+// the process (argv and /proc, exit statuses, signals, Ctrl-C) runs the built CLI; which
+// token and header a child gets, and spawn failures, run in-process (fake Deps), the child
+// still a real process that reports to a file.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
 import { loginBpInProcess as loginBp, loginPrismInProcess as loginPrism } from '../helpers/logins.js';
 import { runFresh } from '../helpers/fake-deps.js';
 
-/** Prints what the child got: the two variables, its argv, and /proc's view of its own and its parent's command line. */
+/**
+ * Prints what the child got: the two variables, its argv, and /proc's view of its own and its
+ * parent's command line; to the file in TOKEN_TEST_REPORT when that is set (in-process, the
+ * child's stdout is the test runner's).
+ */
 const REPORT = `
 const fs = require('node:fs');
 const cmdline = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0'); } catch { return null; } };
-process.stdout.write(JSON.stringify({
+const report = JSON.stringify({
   token: process.env.TOKEN_ACCESS_TOKEN, header: process.env.TOKEN_AUTH_HEADER,
   argv: process.argv, execArgv: process.execArgv, self: cmdline('self'), parent: cmdline(process.ppid),
-}));`;
+});
+if (process.env.TOKEN_TEST_REPORT) fs.writeFileSync(process.env.TOKEN_TEST_REPORT, report);
+else process.stdout.write(report);`;
 
 interface Report {
   token: string;
@@ -39,6 +48,20 @@ async function execReport(
   return { r, got: JSON.parse(r.stdout) as Report };
 }
 
+/** execReport in-process (runFresh): token prints nothing, and the child's report comes from a file. */
+let reports = 0;
+async function execReportInProcess(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Report> {
+  const file = join(cfg.dir, `report-${++reports}.json`);
+  const r = await runFresh(['exec', ...flags, '--', process.execPath, '-e', REPORT], {
+    ...env,
+    TOKEN_TEST_REPORT: file,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe('');
+  return JSON.parse(readFileSync(file, 'utf8')) as Report;
+}
+
 let cfg: TempConfig;
 
 describe('with a valid token', () => {
@@ -58,20 +81,20 @@ describe('with a valid token', () => {
   const raw = async (profile: string) => (await runFresh(['show', '--raw', '-p', profile], cfg.env)).stdout.trim();
 
   it('gives a PRISM child the token and the x-prism-access-token header, sending nothing', async () => {
-    const { got } = await execReport(cfg.env, ['-p', 'prism']);
+    const got = await execReportInProcess(cfg.env, ['-p', 'prism']);
     expect(got.token).toBe(await raw('prism'));
     expect(got.header).toBe(`x-prism-access-token: ${got.token}`);
     expect(sb.requests).toHaveLength(0);
   });
 
   it('gives a Bright Pattern child Authorization: Bearer', async () => {
-    const { got } = await execReport(cfg.env, ['-p', 'work']);
+    const got = await execReportInProcess(cfg.env, ['-p', 'work']);
     expect(got.token).toBe(await raw('work'));
     expect(got.header).toBe(`Authorization: Bearer ${got.token}`);
   });
 
   it('--bearer makes the PRISM header Authorization: Bearer', async () => {
-    const { got } = await execReport(cfg.env, ['-p', 'prism', '--bearer']);
+    const got = await execReportInProcess(cfg.env, ['-p', 'prism', '--bearer']);
     expect(got.header).toBe(`Authorization: Bearer ${got.token}`);
   });
 
@@ -120,14 +143,14 @@ describe('with a valid token', () => {
   });
 
   it('a command that does not exist is one clean error line, exit 127 as shells say', async () => {
-    const r = await runCli(['exec', '--', 'token-test-no-such-command'], { env: cfg.env });
+    const r = await runFresh(['exec', '--', 'token-test-no-such-command'], cfg.env);
     expect(r.code).toBe(127);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('token: cannot run "token-test-no-such-command": command not found\n');
   });
 
   it('a file that cannot be run is exit 126 as shells say', async () => {
-    const r = await runCli(['exec', '--', cfg.dir], { env: cfg.env });
+    const r = await runFresh(['exec', '--', cfg.dir], cfg.env);
     expect(r.code).toBe(126);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`token: cannot run ${JSON.stringify(cfg.dir)}: permission denied\n`);
@@ -172,7 +195,7 @@ describe('with an expired token', () => {
       cfg.age(profile, 1100);
       sb.requests.length = 0;
 
-      const { got } = await execReport(cfg.env);
+      const got = await execReportInProcess(cfg.env);
 
       const renewals = sb.requests.filter((q) => q.endpoint === endpoint);
       expect(renewals).toHaveLength(1);
