@@ -3,7 +3,7 @@
 // printed): `token refresh` and `token login --force` SIGKILLed at random moments, while
 // another process refreshes another profile, leave every profile file parseable and
 // holding the old or the new token pair, never a mix; and a real refresh of every profile
-// works afterwards. The file store: the keychain's entry-first order is checked in
+// works afterwards (run in-process; the killed commands and the concurrent writer are processes). The file store: the keychain's entry-first order is checked in
 // test/real/keychain.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPrism } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 /**
  * Runs: at least one of every kind and kill moment (3 × 5, in MIN_RUNS), then more only
@@ -217,14 +218,13 @@ async function crashOnce(i: number): Promise<Outcome> {
           ? 'killed in flight, old pair kept'
           : 'killed after storing the new pair';
 
-  // The real follow-up: a refresh of every profile. First the killed process's last request, if
-  // it sent one before dying, is let in: its bytes are in the socket, read at the next turn.
+  // The real follow-up: a refresh of every profile (in-process: the same lock, files and
+  // requests, without three more process start-ups per run). First the killed process's last
+  // request, if it sent one before dying, is let in: its bytes are in the socket, read at the next turn.
   await new Promise((r) => setTimeout(r, 50));
   run.followingUp = true;
   const followUps = await Promise.all(
-    ['a', 'b', 'c'].map(
-      async (name) => [name, await runCli(['refresh', '-p', name], { env, timeoutMs: 20_000 })] as const,
-    ),
+    ['a', 'b', 'c'].map(async (name) => [name, await runFresh(['refresh', '-p', name], env)] as const),
   );
   // The killed process's request may still have been on its way through the front server, racing
   // the follow-up's: whichever reached the sandbox first rotated the refresh token.
