@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CLIENTS, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { BIN, runCli, tempConfig, type RunResult, type TempConfig } from '../helpers/cli.js';
-import { copyLogin, loginPrism } from '../helpers/logins.js';
+import { copyLogin, loginPrism, loginPrismInProcess } from '../helpers/logins.js';
+import { runFresh } from '../helpers/fake-deps.js';
 
 let sb: Sandbox;
 let cfg: TempConfig;
@@ -54,7 +55,7 @@ async function loginExpiring(name = 'prism'): Promise<void> {
   if (name === 'prism') {
     copyLogin(sb, logins, cfg);
   } else {
-    const r = await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env, ['-p', name]);
+    const r = await loginPrismInProcess({ ...sb, prismServiceUrl: front.url }, cfg.env, ['-p', name]);
     expect(r.code, r.stderr).toBe(0);
   }
   expire(name);
@@ -110,7 +111,7 @@ describe('single-flight refresh', () => {
     expect(accessToken()).not.toBe(at);
     expect(refreshToken()).not.toBe(rt);
     expect(sb.state.refreshGrant(refreshToken()!)).toBeDefined();
-    expect((await runCli(['show', '--raw'], { env: cfg.env })).stdout).toBe(`${accessToken()}\n`);
+    expect((await runFresh(['show', '--raw'], cfg.env)).stdout).toBe(`${accessToken()}\n`);
     expect(refreshes()).toHaveLength(1);
   });
 
@@ -126,7 +127,7 @@ describe('single-flight refresh', () => {
     expect(new Set(results.map((r) => r.stderr)).size).toBe(1);
     expect(results[0]!.stderr).toMatch(/^token: .*(no answer|timed out)/i);
     // A later command is not held to that failure: it sends its own request.
-    const later = await runCli(['show', '--raw'], { env: cfg.env });
+    const later = await runFresh(['show', '--raw'], cfg.env);
     expect(later.code, later.stderr).toBe(0);
     expect(refreshes()).toHaveLength(2);
   });
@@ -182,7 +183,7 @@ describe('lock holders', () => {
     ).toEqual([rtX, rtY].sort());
     for (const name of ['x', 'y', 'z']) expect(sb.state.refreshGrant(refreshToken(name)!), name).toBeDefined();
     const after = await Promise.all(
-      ['x', 'y', 'z'].map(async (name) => [name, await runCli(['refresh', '-p', name], { env: cfg.env })] as const),
+      ['x', 'y', 'z'].map(async (name) => [name, await runFresh(['refresh', '-p', name], cfg.env)] as const),
     );
     for (const [name, r] of after) expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     expect(cfg.names()).toEqual(['x', 'y', 'z']);
@@ -238,7 +239,7 @@ describe('invalid_grant', () => {
       rotated = (await res.json()) as typeof rotated;
       storeAsAnotherProcess(rotated!);
     };
-    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    const r = await runFresh(['show', '--raw'], cfg.env);
     expect([r.code, r.stderr, r.stdout]).toEqual([0, '', `${rotated!.access_token}\n`]);
     expect(refreshes().map((q) => q.status)).toEqual([200, 400]);
     expect([accessToken(), refreshToken()]).toEqual([rotated!.access_token, rotated!.refresh_token]);
@@ -254,7 +255,7 @@ describe('invalid_grant', () => {
       await loginExpiring();
       const rt = refreshToken()!;
       sb.state.retireRefreshToken(rt); // revoked server-side
-      const r = await runCli(args, { env: cfg.env });
+      const r = await runFresh(args, cfg.env);
       expect([r.code, r.stdout]).toEqual([3, '']);
       expect(r.stderr).toBe(
         'token: PRISM refused: invalid_grant: the refresh token is invalid or expired\n' +
@@ -265,7 +266,7 @@ describe('invalid_grant', () => {
       expect(refreshToken()).toBe(rt); // nothing else changed
 
       // Never sent again: refresh is exit 3 at once, with the re-login hint.
-      const again = await runCli(['refresh'], { env: cfg.env });
+      const again = await runFresh(['refresh'], cfg.env);
       expect([again.code, again.stdout]).toEqual([3, '']);
       expect(again.stderr).toMatch(
         /refused the refresh token of profile prism earlier \(invalid_grant\); it is not sent again\nrun: token login -p prism --force\n$/,
@@ -275,10 +276,10 @@ describe('invalid_grant', () => {
   );
 
   it('show gives out a not yet expired access token of a refused login with one warning line', async () => {
-    expect((await loginPrism({ ...sb, prismServiceUrl: front.url }, cfg.env)).code).toBe(0);
+    expect((await loginPrismInProcess({ ...sb, prismServiceUrl: front.url }, cfg.env)).code).toBe(0);
     sb.state.retireRefreshToken(refreshToken()!);
-    expect((await runCli(['refresh'], { env: cfg.env })).code).toBe(3);
-    const r = await runCli(['show', '--raw'], { env: cfg.env });
+    expect((await runFresh(['refresh'], cfg.env)).code).toBe(3);
+    const r = await runFresh(['show', '--raw'], cfg.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${accessToken()}\n`);
     // Fresh: no warning needed; within the renewal margin it warns once.
@@ -286,7 +287,7 @@ describe('invalid_grant', () => {
     p.token.expiresAt = Date.now() + 30_000;
     p.token.obtainedAt = Date.now() - 3_600_000;
     cfg.writeProfile('prism', p);
-    const near = await runCli(['show', '--raw'], { env: cfg.env });
+    const near = await runFresh(['show', '--raw'], cfg.env);
     expect(near.code).toBe(0);
     expect(near.stdout).toBe(`${accessToken()}\n`);
     expect(near.stderr.trimEnd().split('\n')).toEqual([
