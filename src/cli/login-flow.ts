@@ -23,6 +23,8 @@ import { importRefreshToken } from './import-refresh-token.js';
 export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const { provider, profile: name } = opts;
   const storage = deps.storage();
+  // The keychain helper (a process of its own) starts while the login reads and checks its input.
+  storage.warmForLogin();
   await storage.config(); // a version 1 dir is migrated first
   const prompter = canPrompt(deps) ? await deps.prompter() : undefined;
   const existing = readExisting(storage, name, opts.force);
@@ -45,10 +47,18 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const origin = tokenEndpointOrigin(provider, options);
   const allowHttp = opts.providerFlags.allowHttp === true;
   checkTransport(provider.endpoints(options), allowHttp);
-  const store: StoreKind = await storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
+  const choosing = storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
+  // A client-credentials request goes out while the keychain answers: whatever it says, the
+  // token is stored (auto falls back to the file). A code is good for one exchange, and a
+  // forced keychain that fails must fail before anything is sent: those know the store first.
+  choosing.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  const exchange = lazyExchange();
+  // Its HTTP code loads meanwhile too (other flows load it while the user signs in).
+  if (provider.flow === 'client_credentials') exchange.warm();
+  const early = provider.flow === 'client_credentials' && !storage.keychainForced;
+  let store: StoreKind | undefined = early ? undefined : await choosing;
 
   const http = httpContext({ deps, verbose: opts.verbose });
-  const exchange = lazyExchange();
   let set: TokenSet;
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
@@ -90,6 +100,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
       );
     }
   }
+  store ??= await choosing;
   const profile: ProfileSettings = {
     provider: provider.id,
     clientId: client.clientId,

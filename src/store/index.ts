@@ -55,6 +55,10 @@ export interface Storage {
   updateConfig(change: (config: ConfigFile) => void): Promise<ConfigFile>;
   /** Where a new login's secrets go: TOKEN_STORE=keychain|file|auto (default auto). */
   storeForLogin(warn: (line: string) => void): Promise<StoreKind>;
+  /** A login is starting: unless TOKEN_STORE=file, the keychain's helper starts now, ahead of storeForLogin's probe. */
+  warmForLogin(): void;
+  /** TOKEN_STORE=keychain: a login fails (exit 2) if the keychain does not work. */
+  keychainForced: boolean;
   /** The keychain store of this command (its helper starts on first use). */
   keychain(): KeychainStore;
   /** Ends what the command started (the keychain helper). */
@@ -181,6 +185,10 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         return config;
       }),
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
+    keychainForced: (env.TOKEN_STORE ?? '').toLowerCase() === 'keychain',
+    warmForLogin: () => {
+      if ((env.TOKEN_STORE || 'auto').toLowerCase() !== 'file') storage.keychain().warm?.();
+    },
     keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore(helperCaller(env))),
     close: () => keychain?.close(),
   };

@@ -211,11 +211,30 @@ describe('login(opts, deps)', () => {
     );
   });
 
+  it('TOKEN_STORE=auto: a client-credentials request goes out while the keychain answers, and its token goes to the keychain', async () => {
+    let probed = false;
+    make({ env: { TOKEN_STORE: 'auto' } });
+    const probe = deps.keychain.store.probe.bind(deps.keychain.store);
+    deps.keychain.store.probe = async () => {
+      // The request is out before the keychain has answered.
+      for (let i = 0; i < 200 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
+        await new Promise((r) => setTimeout(r, 5));
+      probed = sb.requests.some((r) => r.endpoint === 'bp-token');
+      await probe();
+    };
+    await login(await options('brightpattern'), deps);
+    expect(probed).toBe(true);
+    const account = `${deps.cfg.config().storeId}/brightpattern`;
+    expect(deps.keychain.calls).toEqual(['warm', 'probe', `write ${account}`]);
+    expect(deps.cfg.profile('brightpattern').store).toBe('keychain');
+  });
+
   it('with the keychain: the secrets go to its entry, bound to the token endpoint, and the file holds none', async () => {
     make({ env: { TOKEN_STORE: 'keychain' } });
     await login(await options('brightpattern'), deps);
     const account = `${deps.cfg.config().storeId}/brightpattern`;
-    expect(deps.keychain.calls).toEqual(['probe', `write ${account}`]);
+    // The helper is started as the login begins, then asked whether the keychain works, then written.
+    expect(deps.keychain.calls).toEqual(['warm', 'probe', `write ${account}`]);
     expect(JSON.parse(deps.keychain.entries.get(account)!)).toEqual({
       origin: new URL(sb.bpUrl).origin,
       clientId: CLIENTS.brightpattern.clientId,
