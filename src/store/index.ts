@@ -185,9 +185,9 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         return config;
       }),
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
-    keychainForced: (env.TOKEN_STORE ?? '').toLowerCase() === 'keychain',
+    keychainForced: wantedStore(env) === 'keychain',
     warmForLogin: () => {
-      if ((env.TOKEN_STORE || 'auto').toLowerCase() !== 'file') storage.keychain().warm?.();
+      if (wantedStore(env) !== 'file') storage.keychain().warm?.();
     },
     keychain: () => (keychain ??= opts.keychain ? opts.keychain() : keychainStore(helperCaller(env))),
     close: () => keychain?.close(),
@@ -233,12 +233,17 @@ async function newStoreId(): Promise<string> {
   return builtin<typeof import('node:crypto')>('node:crypto').randomBytes(16).toString('hex');
 }
 
+/** TOKEN_STORE as asked for (checked by storeForLogin). */
+function wantedStore(env: NodeJS.ProcessEnv): string {
+  return (env.TOKEN_STORE || 'auto').toLowerCase();
+}
+
 async function storeForLogin(
   env: NodeJS.ProcessEnv,
   storage: Storage,
   warn: (line: string) => void,
 ): Promise<StoreKind> {
-  const wanted = (env.TOKEN_STORE || 'auto').toLowerCase();
+  const wanted = wantedStore(env);
   if (wanted === 'file') return 'file';
   if (wanted !== 'keychain' && wanted !== 'auto') {
     throw new UsageError(`TOKEN_STORE must be keychain, file or auto, got ${JSON.stringify(env.TOKEN_STORE)}`);
