@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The tests talk to 127.0.0.1 only; the one that needs extra CAs gives its own. A machine-wide
+// NODE_EXTRA_CA_CERTS (a CA bundle for a proxy) is parsed by every Node process at start, and
+// the suite starts hundreds: dropped here, before the workers and their children inherit it.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
