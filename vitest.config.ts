@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/helpers/sequencer.js';
 
 // The tests talk to 127.0.0.1 only; the one that needs extra CAs gives its own. A machine-wide
 // NODE_EXTRA_CA_CERTS (a CA bundle for a proxy) is parsed by every Node process at start, and
@@ -13,6 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    sequence: { sequencer: SlowestFirst },
     // One worker process runs many files, so vitest and the sources load once per worker, not
     // once per file. Test files share no state that leaks: each starts its own servers and
     // config dirs and stops them, and the CLI under test runs as child processes or through
