@@ -370,12 +370,17 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
         spawn(process.execPath, [BIN, 'show', '--raw'], { env, stdio: 'ignore' }),
       );
       done.push(...waiters.map((w) => new Promise<number | null>((resolve) => w.on('close', resolve))));
-      // Each waiter starts its helper, finds the lock held and ends the helper; on a loaded
-      // machine a waiter may take seconds to get there, so this waits (the holder hangs).
+      // Each waiter starts its helper, finds the lock held and ends the helper. On a loaded
+      // machine a waiter may take seconds to start at all: "no helper now" counts once the
+      // waiter has been seen with one; a helper ended too soon to be seen costs the 20 s wait.
+      const seen = waiters.map(() => false);
       const started = Date.now();
-      await new Promise((r) => setTimeout(r, 500));
-      while (Date.now() - started < 20_000 && waiters.some((w) => helpersOf(w.pid!).length > 0))
-        await new Promise((r) => setTimeout(r, 50));
+      for (;;) {
+        const now = waiters.map((w) => helpersOf(w.pid!).length > 0);
+        now.forEach((has, i) => (seen[i] ||= has));
+        if ((seen.every(Boolean) && !now.some(Boolean)) || Date.now() - started > 20_000) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       expect(waiters.every((w) => w.exitCode === null)).toBe(true);
       expect(waiters.map((w) => helpersOf(w.pid!))).toEqual([[], [], []]);
       expect(helpersOf(holder.pid!)).toHaveLength(1); // the holder's answered the read it needed
