@@ -74,21 +74,26 @@ async function expectNoOpenConnections(bus: HangingBus): Promise<void> {
   expect(bus.open()).toBe(0);
 }
 
-/** Pids of the keychain helpers that are children of pid (from /proc). */
-function helpersOf(pid: number): number[] {
-  const out: number[] = [];
+/** The running keychain helpers by parent pid, from one pass over /proc. */
+function helpersByParent(): Map<number, number[]> {
+  const out = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('keychain-helper'))
-        out.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('keychain-helper'))
+        out.set(ppid, [...(out.get(ppid) ?? []), Number(entry)]);
     } catch {
       // gone meanwhile
     }
   }
   return out;
+}
+
+/** Pids of the keychain helpers that are children of pid. */
+function helpersOf(pid: number): number[] {
+  return helpersByParent().get(pid) ?? [];
 }
 
 describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-Bus)', () => {
@@ -376,7 +381,8 @@ describe.skipIf(!!skip)('the OS keychain (a private gnome-keyring on its own D-B
       const seen = waiters.map(() => false);
       const started = Date.now();
       for (;;) {
-        const now = waiters.map((w) => helpersOf(w.pid!).length > 0);
+        const helpers = helpersByParent();
+        const now = waiters.map((w) => helpers.has(w.pid!));
         now.forEach((has, i) => (seen[i] ||= has));
         if ((seen.every(Boolean) && !now.some(Boolean)) || Date.now() - started > 20_000) break;
         await new Promise((r) => setTimeout(r, 10));
