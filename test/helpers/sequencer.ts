@@ -2,8 +2,8 @@
 // the longest files go first and the short ones fill in at the end (otherwise one worker
 // could be left running a long file alone). Vitest orders by the durations it recorded when
 // it has them for every file; a clean clone (CI) has none, and there it would go by file
-// size, which put the browser tests last: then these, slowest first, as docs/performance.md
-// measures them, and the rest by size.
+// size, which put the browser tests last: then these, slowest first (as vitest's recorded
+// durations had them), and the rest by size.
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -27,7 +27,9 @@ export default class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const recorded = (f: TestSpecification) =>
-      this.ctx.cache.getFileTestResults(`${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`);
+      this.ctx.cache.getFileTestResults(
+        `${f.project.name}:${relative(this.ctx.config.root, f.moduleId).replaceAll('\\', '/')}`,
+      );
     if (sorted.every(recorded)) return sorted;
     const rank = (f: TestSpecification) => {
       const i = SLOWEST_FIRST.findIndex((end) => f.moduleId.endsWith(end));
