@@ -16,8 +16,10 @@ import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { loginBp, loginPriava, loginPrism } from '../helpers/logins.js';
 import { freePort } from '../helpers/real.js';
 
-/** TOKEN_HTTP_TIMEOUT in-process: a hanging server costs the matrix this, not seconds. */
+/** TOKEN_HTTP_TIMEOUT in-process for a server that hangs: it costs the matrix this, not seconds. */
 const TIMEOUT_S = 0.2;
+/** For every other request: the sandbox answers at once, but a loaded machine may take longer than TIMEOUT_S. */
+const ANSWERING_TIMEOUT_S = '10';
 
 let sb: Sandbox;
 beforeAll(async () => (sb = await startSandbox()));
@@ -205,7 +207,12 @@ function expectCleanFailure(
 
 describe('in-process', () => {
   let deps: FakeDeps;
-  beforeEach(() => (deps = fakeDeps({ env: { TOKEN_HTTP_TIMEOUT: String(TIMEOUT_S) } })));
+  beforeEach(() => (deps = fakeDeps({ env: { TOKEN_HTTP_TIMEOUT: ANSWERING_TIMEOUT_S } })));
+  /** The next request meets this fault, with the short timeout only where the server hangs. */
+  const failNext = (endpoint: Endpoint, fault: Fault) => {
+    sb.failNext(endpoint, fault);
+    deps.env.TOKEN_HTTP_TIMEOUT = 'hang' in fault ? String(TIMEOUT_S) : ANSWERING_TIMEOUT_S;
+  };
   afterEach(() => deps.cleanup());
 
   const refreshNow = () => outcome(deps, () => refresh.run({}, deps));
@@ -213,7 +220,7 @@ describe('in-process', () => {
 
   describe.each(providers)('%s', (provider, endpoint, id) => {
     it.each(FAULTS)('login: %s', async (_name, fault, exit, message) => {
-      sb.failNext(endpoint, fault);
+      failNext(endpoint, fault);
       expectCleanFailure(await logIn(deps, id), exit, message, provider);
       expect(snapshot(deps.cfg)).toEqual({});
       expect(deps.keychain.entries.size).toBe(0);
@@ -225,15 +232,16 @@ describe('in-process', () => {
       const before = snapshot(deps.cfg);
       expect(Object.keys(before)).toHaveLength(2);
 
-      sb.failNext(endpoint, fault);
+      failNext(endpoint, fault);
       expectCleanFailure(await refreshNow(), exit, message, provider);
       expect(snapshot(deps.cfg)).toEqual(before);
 
-      sb.failNext(endpoint, fault);
+      failNext(endpoint, fault);
       expectCleanFailure(await showRaw(), exit, message, provider);
       expect(snapshot(deps.cfg)).toEqual(before);
 
       // Still usable: with the server healthy again, the stored login renews.
+      deps.env.TOKEN_HTTP_TIMEOUT = ANSWERING_TIMEOUT_S;
       const ok = await showRaw();
       expect(ok.code).toBe(0);
       expect(ok.stdout).toMatch(/^\S+\n$/);
