@@ -24,12 +24,16 @@ export function missingParts(commands: string[], what: string): string | undefin
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+  // Below the ephemeral ranges (Linux 32768-60999, macOS and Windows 49152-65535): a port from
+  // listen(0) goes back to the pool the kernel hands to every connect() and listen(0), and a
+  // burst of test processes beside this test could take it before the CLI binds it.
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
