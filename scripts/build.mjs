@@ -9,10 +9,11 @@
 // - dist/keychain-helper.cjs: the short-lived child that runs keytar for one command.
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist`;
@@ -127,13 +128,20 @@ const commands = [
   'completion',
   'sandbox',
 ];
-const run = (args) =>
-  execFileSync(process.execPath, [`${root}bin/token.cjs`, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-const help = { token: run(['--help']) };
-for (const c of commands) help[c] = run([c, '--help']);
+// All at once: each is a Node start-up and commander's load, and the build waits for the last.
+const run = async (args) =>
+  (
+    await promisify(execFile)(process.execPath, [`${root}bin/token.cjs`, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+  ).stdout;
+const help = Object.fromEntries(
+  await Promise.all([
+    run(['--help']).then((text) => ['token', text]),
+    ...commands.map(async (c) => [c, await run([c, '--help'])]),
+  ]),
+);
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
 
