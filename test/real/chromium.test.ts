@@ -38,6 +38,10 @@ beforeAll(async () => {
   const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
   // playwright gives every launch a fresh temporary --user-data-dir of its own.
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  // One context and page for the file (a new page is a new renderer process); each test
+  // starts without the cookies of the one before and navigates the page itself.
+  context = await browser.newContext();
+  page = await context.newPage();
   sb = await startSandbox();
 });
 afterAll(async () => {
@@ -51,11 +55,9 @@ beforeEach(async () => {
   handoff = join(cfg.dir, 'browser-url');
   cfg.env.BROWSER = HANDOFF;
   cfg.env.BROWSER_HANDOFF_FILE = handoff;
-  context = await browser.newContext();
-  page = await context.newPage();
 });
 afterEach(async () => {
-  await context?.close();
+  await context?.clearCookies();
   cfg?.cleanup();
 });
 

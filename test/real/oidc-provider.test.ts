@@ -58,6 +58,14 @@ beforeAll(async () => {
   const { chromium } = await import('playwright-core');
   const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  // One context and page for the file (a new page is a new renderer process); each test
+  // starts without the cookies (oidc-provider's session) of the one before.
+  context = await browser.newContext();
+  // Only 127.0.0.1: the dev pages' web font (fonts.googleapis.com) is never fetched.
+  await context.route(/.*/, (route) =>
+    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
+  );
+  page = await context.newPage();
 }, 30_000);
 afterAll(async () => {
   await browser?.close();
@@ -69,15 +77,9 @@ beforeEach(async () => {
   handoff = join(cfg.dir, 'browser-url');
   cfg.env.BROWSER = HANDOFF;
   cfg.env.BROWSER_HANDOFF_FILE = handoff;
-  context = await browser.newContext();
-  // Only 127.0.0.1: the dev pages' web font (fonts.googleapis.com) is never fetched.
-  await context.route(/.*/, (route) =>
-    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
-  );
-  page = await context.newPage();
 });
 afterEach(async () => {
-  await context?.close();
+  await context?.clearCookies();
   cfg?.cleanup();
 });
 
