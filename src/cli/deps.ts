@@ -49,7 +49,7 @@ export interface Deps {
    */
   storage(): Storage;
   /**
-   * The HTTP client of every request (oauth/http.ts): unset, Node's fetch (undici's
+   * The HTTP client of every request (oauth/http.ts): unset, node-fetch-native's (undici's
    * behind a proxy). Tests pass one that fails the way a network does.
    */
   fetch?: typeof fetch;

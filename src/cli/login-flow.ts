@@ -137,7 +137,7 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
 }
 
 /**
- * The HTTP stack (ofetch, Node's fetch) is slow to load. In the code
+ * The HTTP stack (ofetch, node-fetch-native, node:http) is slow to load. In the code
  * flow it loads while the browser starts and the user signs in (warm), not before the
  * browser opens; a failed import surfaces at load(), where the exchange needs it.
  */

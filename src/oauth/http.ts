@@ -32,7 +32,7 @@ export interface HttpContext {
   trace?: (line: string) => void;
   /** The process's secrets: what this exchange sends and receives is added before anything is traced. */
   secrets?: Redactor;
-  /** The HTTP client (Deps.fetch); unset, Node's fetch, or undici's behind a proxy. */
+  /** The HTTP client (Deps.fetch); unset, node-fetch-native's, or undici's behind a proxy. */
   fetch?: typeof fetch;
 }
 
@@ -123,7 +123,7 @@ function checkHeaders(headers: Record<string, string>): void {
 async function readCapped(response: Response, host: string): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > MAX_BODY_BYTES) {
-    await response.body?.cancel().catch(() => undefined); // only freeing the socket
+    freeBody(response.body);
     throw new NetworkError(`${host} sent a response over 1 MiB; refusing to read it`);
   }
   if (!response.body) return '';
@@ -137,6 +137,13 @@ async function readCapped(response: Response, host: string): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Closes a body left unread (only freeing the socket): a web stream (fetch), or node-fetch's Node stream. */
+function freeBody(body: unknown): void {
+  const b = body as { cancel?: () => Promise<void>; destroy?: () => void } | null;
+  if (b?.cancel) b.cancel().catch(() => undefined);
+  else b?.destroy?.();
 }
 
 function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut: boolean): NetworkError {
@@ -160,6 +167,7 @@ function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut
     ETIMEDOUT: 'connection timed out',
     EHOSTUNREACH: 'host unreachable',
     UND_ERR_SOCKET: 'connection closed',
+    ERR_STREAM_PREMATURE_CLOSE: 'connection closed',
   };
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
     return new NetworkError(
@@ -168,7 +176,9 @@ function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut
       { cause: err },
     );
   }
-  const what = (code && words[code]) ?? code ?? 'request failed';
+  // HPE_*: llhttp, the parser of node:http and undici alike, found no HTTP in the answer.
+  const what =
+    (code && words[code]) ?? (code?.startsWith('HPE_') ? `not an HTTP answer (${code})` : code) ?? 'request failed';
   return new NetworkError(`cannot reach ${host}: ${what}`, undefined, { cause: err });
 }
 
@@ -227,10 +237,16 @@ function safeDecode(s: string): string {
   }
 }
 
-/** HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them, undici's agent honours them. */
+/**
+ * The fetch for this exchange. Direct: node-fetch-native's, which ofetch itself uses on a
+ * Node without fetch. It runs on node:http, whose parser is native; Node's own fetch
+ * (undici) compiles its WebAssembly parser at the first request, which costs a command
+ * more than all the rest of its start-up (docs/performance.md). Through HTTPS_PROXY /
+ * HTTP_PROXY / NO_PROXY: undici's agent, which honours them.
+ */
 async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<typeof fetch> {
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
-  if (!proxied) return globalThis.fetch;
+  if (!proxied) return (await import('node-fetch-native/node')).fetch;
   const httpProxy = proxySetting(env, 'http_proxy', 'HTTP_PROXY');
   const httpsProxy = proxySetting(env, 'https_proxy', 'HTTPS_PROXY');
   secrets.add(...proxyCredentials(httpProxy), ...proxyCredentials(httpsProxy));

@@ -6,6 +6,7 @@
 // and main's own report() for the exit code and the line. The built CLI, as a child
 // process, checks the same for one case of each exit code and each provider flow.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startSandbox, type Endpoint, type Fault, type Sandbox } from '../../src/sandbox/index.js';
 import { fastShow } from '../../src/cli/fast-show.js';
@@ -278,6 +279,43 @@ describe('in-process', () => {
       expect(snapshot(deps.cfg)).toEqual(before);
     } finally {
       await fresh.close();
+    }
+  });
+
+  it.each([
+    ['resets the connection at once', (s: Socket) => s.resetAndDestroy(), /connection reset$/],
+    ['closes the connection before answering', (s: Socket) => s.destroy(), /connection (reset|closed)$/],
+    [
+      'closes the connection in the middle of the body',
+      (s: Socket) =>
+        s.once('data', () => {
+          s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{"acc');
+          setTimeout(() => s.end(), 20);
+        }),
+      /connection closed$/,
+    ],
+    [
+      'answers with something that is not HTTP',
+      (s: Socket) => s.end('SSH-2.0-OpenSSH_9.6\r\n'),
+      /not an HTTP answer \(HPE_\w+\)$/,
+    ],
+  ])('a server that %s is exit 4 naming the host, without waiting for the timeout', async (_name, serve, message) => {
+    const server = createServer(serve);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${port}/bp` });
+      expectCleanFailure(
+        r,
+        4,
+        new RegExp(`^token: cannot reach 127\\.0\\.0\\.1:${port}: ${message.source}`),
+        '127.0.0.1',
+      );
+      expect(Date.now() - started).toBeLessThan(Number(ANSWERING_TIMEOUT_S) * 1000);
+      expect(snapshot(deps.cfg)).toEqual({});
+    } finally {
+      server.close();
     }
   });
 
