@@ -48,15 +48,15 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   const allowHttp = opts.providerFlags.allowHttp === true;
   checkTransport(provider.endpoints(options), allowHttp);
   const choosing = storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
-  // A client-credentials request goes out while the keychain answers: whatever it says, the
-  // token is stored (auto falls back to the file). A code is good for one exchange, and a
-  // forced keychain that fails must fail before anything is sent: those know the store first.
+  // A client-credentials request goes out while the keychain answers, so the keychain costs
+  // the login little more than its helper's start; if a forced keychain then fails, the
+  // token is dropped and nothing is stored. A browser login asks first: the user's sign-in
+  // and a code good for one exchange are not spent on a login that cannot be stored.
   choosing.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const exchange = lazyExchange();
   // Its HTTP code loads meanwhile too (other flows load it while the user signs in).
   if (provider.flow === 'client_credentials') exchange.warm();
-  const early = provider.flow === 'client_credentials' && !storage.keychainForced;
-  let store: StoreKind | undefined = early ? undefined : await choosing;
+  let store: StoreKind | undefined = provider.flow === 'client_credentials' ? undefined : await choosing;
 
   const http = httpContext({ deps, verbose: opts.verbose });
   let set: TokenSet;

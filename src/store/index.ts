@@ -57,8 +57,6 @@ export interface Storage {
   storeForLogin(warn: (line: string) => void): Promise<StoreKind>;
   /** A login is starting: unless TOKEN_STORE=file, the keychain's helper starts now, ahead of storeForLogin's probe. */
   warmForLogin(): void;
-  /** TOKEN_STORE=keychain: a login fails (exit 2) if the keychain does not work. */
-  keychainForced: boolean;
   /** The keychain store of this command (its helper starts on first use). */
   keychain(): KeychainStore;
   /** Ends what the command started (the keychain helper). */
@@ -185,7 +183,6 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         return config;
       }),
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
-    keychainForced: wantedStore(env) === 'keychain',
     warmForLogin: () => {
       if (wantedStore(env) !== 'file') storage.keychain().warm?.();
     },

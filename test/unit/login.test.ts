@@ -253,14 +253,41 @@ describe('login(opts, deps)', () => {
     expect(deps.cfg.profile('brightpattern')).toMatchObject({ store: 'file' });
   });
 
-  it('TOKEN_STORE=keychain with no keychain: exit 2, nothing sent, nothing stored', async () => {
+  it('TOKEN_STORE=keychain with no keychain: exit 2, nothing stored, the token obtained meanwhile dropped', async () => {
     make({ env: { TOKEN_STORE: 'keychain' } });
     deps.keychain.fail(true);
     const r = await outcome(deps, async () => login(await options('brightpattern'), deps));
     expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available[^\n]*\n[^\n]+\n$/);
+    expect(deps.cfg.names()).toEqual([]);
+    expect(deps.cfg.exists('config.json')).toBe(false);
+  });
+
+  it('TOKEN_STORE=keychain with no keychain, browser login: exit 2 before the browser opens, nothing sent', async () => {
+    make({ env: { TOKEN_STORE: 'keychain' } });
+    deps.keychain.fail(true);
+    const r = await outcome(deps, async () => login(await options('prism', { browser: true }), deps));
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available/);
+    expect(deps.opened).toEqual([]);
     expect(sb.requests).toEqual([]);
     expect(deps.cfg.names()).toEqual([]);
+  });
+
+  it('TOKEN_STORE=keychain: a client-credentials request goes out while the keychain answers', async () => {
+    let probed = false;
+    make({ env: { TOKEN_STORE: 'keychain' } });
+    const probe = deps.keychain.store.probe.bind(deps.keychain.store);
+    deps.keychain.store.probe = async () => {
+      for (let i = 0; i < 200 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
+        await new Promise((r) => setTimeout(r, 5));
+      probed = sb.requests.some((r) => r.endpoint === 'bp-token');
+      await probe();
+    };
+    await login(await options('brightpattern'), deps);
+    expect(probed).toBe(true);
+    expect(deps.cfg.profile('brightpattern').store).toBe('keychain');
   });
 
   it('--json prints the profile without its access token', async () => {
