@@ -59,6 +59,13 @@ try {
       : []),
     { name: 'token --help', argv: [process.execPath, bin, '--help'], env: one, target: 1.2 },
     { name: 'token completion bash', argv: [process.execPath, bin, 'completion', 'bash'], env: one, target: 1.2 },
+    // What bash, zsh and fish run at each Tab that completes a profile name.
+    {
+      name: 'token __complete profiles',
+      argv: [process.execPath, bin, '__complete', 'profiles'],
+      env: many,
+      target: 1.2,
+    },
   ];
   for (const c of cases) c.samples = [];
   for (let i = 0; i < runs + 3; i++) {

@@ -3,6 +3,7 @@ import { interruptRegistry, realDeps, type Deps } from './deps.js';
 import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from '../errors.js';
 import { fastShow, parseFastShow } from './fast-show.js';
 import { printStatic } from './static-output.js';
+import { completeProfiles, isCompletable } from './complete-profiles.js';
 
 export async function main(argv: string[], deps: Deps = realDeps()): Promise<void> {
   onSigint(argv, deps);
@@ -15,10 +16,12 @@ export async function main(argv: string[], deps: Deps = realDeps()): Promise<voi
   await finish(deps, code);
 }
 
-/** One command line: `show --raw` and its kin on the fast path, the static outputs, else commander. */
+/** One command line: `show --raw` and its kin on the fast path, Tab's profile names, the static outputs, else commander. */
 export async function dispatch(argv: string[], deps: Deps): Promise<void> {
   const fast = parseFastShow(argv);
   if (fast) await fastShow(fast, deps);
+  else if (argv[0] === '__complete' && argv.length === 2 && isCompletable(argv[1]))
+    await completeProfiles(argv[1], deps);
   else if (!printStatic(argv, deps)) await (await import('./program.js')).runProgram(argv, deps);
 }
 

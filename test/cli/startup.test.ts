@@ -113,6 +113,32 @@ describe('the code cache', () => {
   });
 });
 
+// The commands run most often never load commander (dist/program.js and its chunks):
+// scripts' `show --raw`, the help, and Tab's profile names.
+describe('the paths without commander', () => {
+  it('work with dist/program.js gone: show --raw, --help, completion bash, and __complete for Tab', () => {
+    const copy = copyPackage();
+    copies.push(copy);
+    cpSync(join(ROOT, 'completions'), join(copy, 'completions'), { recursive: true });
+    rmSync(join(copy, 'dist', 'program.js'));
+    const env = cfg.env;
+    expect(run(copy, ['show', '--raw'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\S+\n$/) });
+    expect(run(copy, ['--help'], env)).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: token') });
+    expect(run(copy, ['completion', 'bash'], env)).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('complete'),
+    });
+    expect(run(copy, ['__complete', 'profiles'], env)).toEqual({ code: 0, stdout: 'brightpattern\n', stderr: '' });
+    expect(run(copy, ['__complete', 'profiles-with-provider'], env)).toEqual({
+      code: 0,
+      stdout: 'brightpattern\tbrightpattern\n',
+      stderr: '',
+    });
+    // Everything else needs it: the copy really lacks it.
+    expect(run(copy, ['list'], env).code).not.toBe(0);
+  });
+});
+
 describe('the lazy chunks', () => {
   it('use the main.cjs the shim loaded, never a second copy', async () => {
     const r = await runCli(['list'], { env: { ...cfg.env, NODE_DEBUG: 'module' } });

@@ -2,34 +2,15 @@
 import type { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../../errors.js';
+import { completeProfiles, isCompletable } from '../complete-profiles.js';
 
 export function register(program: Command, deps: Deps): Command {
   program
     .command('__complete', { hidden: true })
     .argument('<what>')
     .action(async (what: string) => {
-      if (what !== 'profiles' && what !== 'profiles-with-provider')
-        throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
-      const storage = deps.storage();
-      await storage.config();
-      const provider = (name: string) => {
-        try {
-          return storage.profile(name)?.provider ?? '';
-        } catch {
-          return 'damaged';
-        }
-      };
-      // fish shows what follows a tab beside the name: the provider (only its own file is read).
-      const line = (name: string) => (what === 'profiles' ? name : `${name}	${provider(name)}`);
-      deps.stdout.write(
-        storage
-          .names()
-          .map(
-            (n) => `${line(n)}
-`,
-          )
-          .join(''),
-      );
+      if (!isCompletable(what)) throw new UsageError(`cannot complete ${JSON.stringify(what)}`);
+      await completeProfiles(what, deps);
     });
   // `completion <shell>` normally prints the prebuilt file (static-output.ts); this one
   // always generates, for scripts/completions.mjs and the drift test.
