@@ -49,8 +49,8 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   checkTransport(provider.endpoints(options), allowHttp);
   const choosing = storage.storeForLogin((line) => void deps.stderr.write(`token: ${line}\n`));
   // A client-credentials request goes out while the keychain answers, so the keychain costs
-  // the login little more than its helper's start; if a forced keychain then fails, the
-  // token is dropped and nothing is stored. A browser login asks first: the user's sign-in
+  // the login little more than its helper's start; if a forced keychain fails, whatever the
+  // request gets is dropped and nothing is stored. A browser login asks first: the user's sign-in
   // and a code good for one exchange are not spent on a login that cannot be stored.
   choosing.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const exchange = lazyExchange();
@@ -62,9 +62,14 @@ export async function login(opts: LoginOptions, deps: Deps): Promise<void> {
   let set: TokenSet;
   const saved: Options = { ...options, ...(allowHttp ? { allowHttp: true } : {}) };
   if (provider.flow === 'client_credentials') {
-    set = await (
-      await exchange.load()
-    ).requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now);
+    const request = exchange
+      .load()
+      .then((m) => m.requestToken(provider.renewRequest(options, client, undefined), provider.name, http, deps.now));
+    request.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // The keychain's answer first: a forced keychain that fails is the error to report, within
+    // its 3 s, whatever the request meets (a server that hangs would hide it for the timeout).
+    store = await choosing;
+    set = await request;
   } else if (opts.importRefreshToken) {
     set = await importRefreshToken(provider, options, client, opts.importRefreshToken.token, {
       deps,

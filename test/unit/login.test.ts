@@ -253,7 +253,7 @@ describe('login(opts, deps)', () => {
     expect(deps.cfg.profile('brightpattern')).toMatchObject({ store: 'file' });
   });
 
-  it('TOKEN_STORE=keychain with no keychain: exit 2, nothing stored, the token obtained meanwhile dropped', async () => {
+  it('TOKEN_STORE=keychain with no keychain: exit 2, nothing stored', async () => {
     make({ env: { TOKEN_STORE: 'keychain' } });
     deps.keychain.fail(true);
     const r = await outcome(deps, async () => login(await options('brightpattern'), deps));
@@ -262,6 +262,18 @@ describe('login(opts, deps)', () => {
     expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available[^\n]*\n[^\n]+\n$/);
     expect(deps.cfg.names()).toEqual([]);
     expect(deps.cfg.exists('config.json')).toBe(false);
+  });
+
+  it('TOKEN_STORE=keychain with no keychain behind a token endpoint that hangs: the keychain error, at once', async () => {
+    make({ env: { TOKEN_STORE: 'keychain', TOKEN_HTTP_TIMEOUT: '20' } });
+    deps.keychain.fail(true);
+    sb.failNext('bp-token', { hang: true });
+    const started = Date.now();
+    const r = await outcome(deps, async () => login(await options('brightpattern'), deps));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(deps.cfg.names()).toEqual([]);
   });
 
   it('TOKEN_STORE=keychain with no keychain, browser login: exit 2 before the browser opens, nothing sent', async () => {
