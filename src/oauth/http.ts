@@ -176,9 +176,11 @@ function describeFailure(err: unknown, host: string, timeoutMs: number, timedOut
       { cause: err },
     );
   }
-  // HPE_*: llhttp, the parser of node:http and undici alike, found no HTTP in the answer.
+  // HPE_*: llhttp, the parser of node:http and undici alike, could not read the answer as HTTP.
   const what =
-    (code && words[code]) ?? (code?.startsWith('HPE_') ? `not an HTTP answer (${code})` : code) ?? 'request failed';
+    (code && words[code]) ??
+    (code?.startsWith('HPE_') ? `an answer that is not valid HTTP (${code})` : code) ??
+    'request failed';
   return new NetworkError(`cannot reach ${host}: ${what}`, undefined, { cause: err });
 }
 
