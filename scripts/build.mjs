@@ -28,10 +28,6 @@ const common = {
   minifySyntax: true,
   logLevel: 'warning',
   external: ['keytar', 'open'],
-  // ofetch's "node" entry loads node-fetch-native, node:http and node:https when imported, for
-  // a Node without fetch: more start-up work than the rest of a refresh (docs/performance.md).
-  // Every supported Node has fetch, and oauth/http.ts always passes its own: take the plain entry.
-  alias: { ofetch: './node_modules/ofetch/dist/index.mjs' },
 };
 
 // Pass 1: which files `main` reaches statically (the core), and what it loads lazily.
