@@ -211,23 +211,26 @@ describe('login(opts, deps)', () => {
     );
   });
 
-  it('TOKEN_STORE=auto: a client-credentials request goes out while the keychain answers, and its token goes to the keychain', async () => {
-    let probed = false;
-    make({ env: { TOKEN_STORE: 'auto' } });
-    const probe = deps.keychain.store.probe.bind(deps.keychain.store);
-    deps.keychain.store.probe = async () => {
-      // The request is out before the keychain has answered.
-      for (let i = 0; i < 200 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
-        await new Promise((r) => setTimeout(r, 5));
-      probed = sb.requests.some((r) => r.endpoint === 'bp-token');
-      await probe();
-    };
-    await login(await options('brightpattern'), deps);
-    expect(probed).toBe(true);
-    const account = `${deps.cfg.config().storeId}/brightpattern`;
-    expect(deps.keychain.calls).toEqual(['warm', 'probe', `write ${account}`]);
-    expect(deps.cfg.profile('brightpattern').store).toBe('keychain');
-  });
+  it.each(['auto', 'keychain'])(
+    'TOKEN_STORE=%s: a client-credentials request goes out while the keychain answers, and its token goes to the keychain',
+    async (store) => {
+      let probed = false;
+      make({ env: { TOKEN_STORE: store } });
+      const probe = deps.keychain.store.probe.bind(deps.keychain.store);
+      deps.keychain.store.probe = async () => {
+        // The request is out before the keychain has answered.
+        for (let i = 0; i < 200 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
+          await new Promise((r) => setTimeout(r, 5));
+        probed = sb.requests.some((r) => r.endpoint === 'bp-token');
+        await probe();
+      };
+      await login(await options('brightpattern'), deps);
+      expect(probed).toBe(true);
+      const account = `${deps.cfg.config().storeId}/brightpattern`;
+      expect(deps.keychain.calls).toEqual(['warm', 'probe', `write ${account}`]);
+      expect(deps.cfg.profile('brightpattern').store).toBe('keychain');
+    },
+  );
 
   it('with the keychain: the secrets go to its entry, bound to the token endpoint, and the file holds none', async () => {
     make({ env: { TOKEN_STORE: 'keychain' } });
@@ -285,21 +288,6 @@ describe('login(opts, deps)', () => {
     expect(deps.opened).toEqual([]);
     expect(sb.requests).toEqual([]);
     expect(deps.cfg.names()).toEqual([]);
-  });
-
-  it('TOKEN_STORE=keychain: a client-credentials request goes out while the keychain answers', async () => {
-    let probed = false;
-    make({ env: { TOKEN_STORE: 'keychain' } });
-    const probe = deps.keychain.store.probe.bind(deps.keychain.store);
-    deps.keychain.store.probe = async () => {
-      for (let i = 0; i < 200 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
-        await new Promise((r) => setTimeout(r, 5));
-      probed = sb.requests.some((r) => r.endpoint === 'bp-token');
-      await probe();
-    };
-    await login(await options('brightpattern'), deps);
-    expect(probed).toBe(true);
-    expect(deps.cfg.profile('brightpattern').store).toBe('keychain');
   });
 
   it('--json prints the profile without its access token', async () => {
