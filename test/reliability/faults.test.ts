@@ -320,6 +320,26 @@ describe('in-process', () => {
     }
   });
 
+  it('a body declared over 1 MiB is refused unread and its connection closed at once', async () => {
+    let closed = false;
+    const server = createServer((s) => {
+      s.on('close', () => (closed = true));
+      s.once('data', () =>
+        s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000000\r\n\r\n{'),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const r = await logIn(deps, 'brightpattern', { url: `http://127.0.0.1:${port}/bp` });
+      expectCleanFailure(r, 4, /sent a response over 1 MiB; refusing to read it$/, '127.0.0.1');
+      for (let i = 0; i < 100 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(closed).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
   it('-v traces show every exchange with secrets, codes and tokens redacted', async () => {
     const login = await logIn(deps, 'priava', { verbose: true });
     expect(login.code).toBe(0);

@@ -31,11 +31,11 @@ function answering(
   return { fetch, sent };
 }
 
-/** A fetch that fails as Node's does: a TypeError whose cause carries the socket's code. */
+/** A fetch that fails as Node's does: a TypeError whose cause carries the socket's code (none if empty). */
 function failing(code: string) {
   return (async () => {
     throw Object.assign(new TypeError('fetch failed'), {
-      cause: Object.assign(new Error(`connect ${code}`), { code }),
+      cause: code ? Object.assign(new Error(`connect ${code}`), { code }) : new Error('other side closed'),
     });
   }) as unknown as typeof globalThis.fetch;
 }
@@ -243,6 +243,7 @@ describe('send: no answer', () => {
     ['ENOTFOUND', 'cannot reach idp.example: host not found', undefined],
     ['ECONNRESET', 'cannot reach idp.example: connection reset', undefined],
     ['EWHATEVER', 'cannot reach idp.example: EWHATEVER', undefined],
+    ['', 'cannot reach idp.example: request failed', undefined],
     [
       'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
       'TLS error talking to idp.example: UNABLE_TO_VERIFY_LEAF_SIGNATURE',
