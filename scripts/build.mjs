@@ -10,7 +10,7 @@
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -28,6 +28,26 @@ const common = {
   minifySyntax: true,
   logLevel: 'warning',
   external: ['keytar', 'open'],
+};
+
+// ofetch's createFetch without either of ofetch's entries: both read globalThis.Headers when
+// imported, and on Node 20 that getter loads Node's whole built-in undici, a sixth of a
+// refresh's instructions (docs/performance.md). oauth/http.ts gives createFetch node-fetch's
+// Headers instead. Found through the entry's own import, so an ofetch that moves it fails here.
+const ofetchEntry = `${root}node_modules/ofetch/dist/index.mjs`;
+const ofetchShared = /import \{ c as createFetch \} from '(\.\/shared\/ofetch\.[\w-]+\.mjs)'/.exec(
+  readFileSync(ofetchEntry, 'utf8'),
+)?.[1];
+if (!ofetchShared) throw new Error(`${ofetchEntry}: no createFetch import found`);
+const ofetchCore = {
+  name: 'ofetch-core',
+  setup(b) {
+    b.onResolve({ filter: /^ofetch$/ }, () => ({ path: 'ofetch', namespace: 'ofetch-core' }));
+    b.onLoad({ filter: /.*/, namespace: 'ofetch-core' }, () => ({
+      contents: `export { c as createFetch } from ${JSON.stringify(`${root}node_modules/ofetch/dist/${ofetchShared.slice(2)}`)};`,
+      resolveDir: root,
+    }));
+  },
 };
 
 // Pass 1: which files `main` reaches statically (the core), and what it loads lazily.
@@ -88,7 +108,7 @@ await build({
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [coreFrom(core, coreNames)],
+  plugins: [ofetchCore, coreFrom(core, coreNames)],
   // Bundled CommonJS dependencies (commander) call require() for
   // Node built-ins. Created on first use: touching import.meta costs start-up time.
   banner: {

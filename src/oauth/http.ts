@@ -77,7 +77,14 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   for (const [k, v] of Object.entries(redactHeaders(req.headers))) trace?.(`> ${k}: ${v}`);
   if (body !== undefined) trace?.(`> ${redactBody(body, 'form')}`);
 
-  const $fetch = createFetch({ fetch: ctx.fetch ?? (await fetchFor(ctx.env, secrets)) });
+  // node-fetch's Headers, whatever the fetch: Node's own (globalThis.Headers) loads Node's whole
+  // built-in undici on first use (docs/performance.md).
+  const { Headers } = await import('node-fetch-native/node');
+  const $fetch = createFetch({
+    fetch: ctx.fetch ?? (await fetchFor(ctx.env, secrets)),
+    Headers,
+    AbortController: globalThis.AbortController,
+  });
   // Our own signal, not ofetch's `timeout`: it must also cover reading the body.
   const signal = AbortSignal.timeout(timeoutMs);
   const options: FetchOptions<'stream'> = {
