@@ -22,7 +22,24 @@ export async function dispatch(argv: string[], deps: Deps): Promise<void> {
   if (fast) await fastShow(fast, deps);
   else if (argv[0] === '__complete' && argv.length === 2 && isCompletable(argv[1]))
     await completeProfiles(argv[1], deps);
-  else if (!printStatic(argv, deps)) await (await import('./program.js')).runProgram(argv, deps);
+  else if (!printStatic(argv, deps)) {
+    warmKeychain(argv, deps);
+    await (await import('./program.js')).runProgram(argv, deps);
+  }
+}
+
+/**
+ * A refresh of a keychain profile, or a login, starts the keychain's helper before the
+ * command tree loads: the helper's Node start-up then overlaps ours, and a keychain command
+ * costs little more than one with the file store (SPEC "Profiles and storage").
+ */
+function warmKeychain(argv: string[], deps: Deps): void {
+  const storage = deps.storage();
+  if (argv[0] === 'login') storage.warmForLogin();
+  if (argv[0] !== 'refresh') return;
+  const at = argv.findIndex((a) => a === '-p' || a === '--profile');
+  const flag = at > 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--profile='))?.slice(10);
+  if (storage.peekStore(flag ?? (deps.env.TOKEN_PROFILE || undefined)) === 'keychain') storage.keychain().warm?.();
 }
 
 /**

@@ -57,6 +57,12 @@ export interface Storage {
   storeForLogin(warn: (line: string) => void): Promise<StoreKind>;
   /** A login is starting: unless TOKEN_STORE=file, the keychain's helper starts now, ahead of storeForLogin's probe. */
   warmForLogin(): void;
+  /**
+   * Where a profile keeps its secrets (unnamed: the default), for starting the keychain's helper
+   * before the command tree loads: undefined when that is not known at once. Never migrates,
+   * writes or throws: the command itself reports what is wrong.
+   */
+  peekStore(name: string | undefined): StoreKind | undefined;
   /** The keychain store of this command (its helper starts on first use). */
   keychain(): KeychainStore;
   /** Ends what the command started (the keychain helper). */
@@ -183,6 +189,14 @@ export function openStorage(env: NodeJS.ProcessEnv, opts: StorageOptions = {}): 
         return config;
       }),
     storeForLogin: (warn) => storeForLogin(env, storage, warn),
+    peekStore: (name) => {
+      try {
+        const wanted = name ?? readConfig()?.default;
+        return wanted !== undefined && PROFILE_NAME.test(wanted) ? storage.profile(wanted)?.store : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     warmForLogin: () => {
       if (wantedStore(env) !== 'file') storage.keychain().warm?.();
     },

@@ -504,6 +504,30 @@ describe('locks', () => {
   });
 });
 
+describe('peekStore: where a profile keeps its secrets, before the command tree loads', () => {
+  it('names the store of the named or default profile; anything unclear is undefined, never an error', async () => {
+    expect(storage.peekStore(undefined)).toBeUndefined(); // no config.json yet
+    await seeded('k', 'keychain');
+    await seeded('f', 'file');
+    await storage.updateConfig((c) => (c.default = 'k'));
+    expect(storage.peekStore(undefined)).toBe('keychain');
+    expect(storage.peekStore('f')).toBe('file');
+    expect(storage.peekStore('k')).toBe('keychain');
+    expect(storage.peekStore('nobody')).toBeUndefined();
+    expect(storage.peekStore('../k')).toBeUndefined();
+    writeFileSync(join(dir, 'profiles', 'f.json'), '{ damaged');
+    expect(storage.peekStore('f')).toBeUndefined();
+  });
+
+  it('never migrates a version 1 dir: that is the command’s, after its arguments are checked', () => {
+    writeV1(dir, sb, undefined, 'keychain');
+    const before = readdirSync(dir).sort();
+    expect(storage.peekStore(undefined)).toBeUndefined();
+    expect(storage.peekStore('prism')).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
 describe('migrating a version 1 keychain dir', () => {
   it('a migration that stops after writing a keychain entry leaves none the next one does not own', async () => {
     const v1 = writeV1(dir, sb, undefined, 'keychain');
