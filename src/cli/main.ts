@@ -31,15 +31,34 @@ export async function dispatch(argv: string[], deps: Deps): Promise<void> {
 /**
  * A refresh of a keychain profile, or a login, starts the keychain's helper before the
  * command tree loads: the helper's Node start-up then overlaps ours, and a keychain command
- * costs little more than one with the file store (SPEC "Profiles and storage").
+ * costs little more than one with the file store (SPEC "Profiles and storage"). Anything
+ * unclear starts nothing: the command itself then reports what is wrong.
  */
 function warmKeychain(argv: string[], deps: Deps): void {
-  const storage = deps.storage();
-  if (argv[0] === 'login') storage.warmForLogin();
-  if (argv[0] !== 'refresh') return;
-  const at = argv.findIndex((a) => a === '-p' || a === '--profile');
-  const flag = at > 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--profile='))?.slice(10);
-  if (storage.peekStore(flag ?? (deps.env.TOKEN_PROFILE || undefined)) === 'keychain') storage.keychain().warm?.();
+  let at = 0; // the command: the first word that is not an option (the global -p takes a value)
+  while (at < argv.length && argv[at]!.startsWith('-')) at += argv[at] === '-p' || argv[at] === '--profile' ? 2 : 1;
+  const command = argv[at];
+  if ((command !== 'login' && command !== 'refresh') || argv.includes('--help') || argv.includes('-h')) return;
+  try {
+    const storage = deps.storage();
+    if (command === 'login') return storage.warmForLogin();
+    const name = profileFlag(argv) ?? (deps.env.TOKEN_PROFILE || undefined);
+    if (storage.peekStore(name) === 'keychain') storage.keychain().warm?.();
+  } catch {
+    // An unusable config dir, for one: the command reports it.
+  }
+}
+
+/** The value of the last -p/--profile, as commander takes it. */
+function profileFlag(argv: string[]): string | undefined {
+  let name: string | undefined;
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const a = argv[i]!;
+    if (a === '-p' || a === '--profile') name = argv[++i];
+    else if (a.startsWith('--profile=')) name = a.slice(10);
+    else if (a.startsWith('-p') && !a.startsWith('--')) name = a.slice(2);
+  }
+  return name;
 }
 
 /**
