@@ -3,6 +3,7 @@
 // and an optional -v trace with every secret redacted.
 import { STATUS_CODES } from 'node:http';
 import { createFetch, type FetchOptions } from 'ofetch';
+import * as nodeFetch from 'node-fetch-native/node';
 import { NetworkError, UsageError } from '../errors.js';
 import { visible } from '../visible.js';
 import { headerValueProblem } from './header-value.js';
@@ -79,10 +80,9 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
 
   // node-fetch's Headers, whatever the fetch: Node's own (globalThis.Headers) loads Node's whole
   // built-in undici on first use (docs/performance.md).
-  const { Headers } = await import('node-fetch-native/node');
   const $fetch = createFetch({
     fetch: ctx.fetch ?? (await fetchFor(ctx.env, secrets)),
-    Headers,
+    Headers: nodeFetch.Headers,
     AbortController: globalThis.AbortController,
   });
   // Our own signal, not ofetch's `timeout`: it must also cover reading the body.
@@ -255,7 +255,7 @@ function safeDecode(s: string): string {
  */
 async function fetchFor(env: NodeJS.ProcessEnv, secrets: Redactor): Promise<typeof fetch> {
   const proxied = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
-  if (!proxied) return (await import('node-fetch-native/node')).fetch;
+  if (!proxied) return nodeFetch.fetch;
   const httpProxy = proxySetting(env, 'http_proxy', 'HTTP_PROXY');
   const httpsProxy = proxySetting(env, 'https_proxy', 'HTTPS_PROXY');
   secrets.add(...proxyCredentials(httpProxy), ...proxyCredentials(httpsProxy));
