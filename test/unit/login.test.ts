@@ -191,6 +191,12 @@ describe('login(opts, deps)', () => {
     return toLoginOptions(provider, { ...sandboxLoginFlags(sb, provider, redirectUri), ...extra }, deps);
   };
 
+  /** A login that failed on the keychain may have its request still on the way: it lands in this test, not the next. */
+  const dropped = async () => {
+    for (let i = 0; i < 500 && !sb.requests.some((r) => r.endpoint === 'bp-token'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+  };
+
   it('client credentials: one request, the profile stored as the default, one line on stderr, nothing on stdout', async () => {
     make();
     await login(await options('brightpattern'), deps);
@@ -265,6 +271,7 @@ describe('login(opts, deps)', () => {
     expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available[^\n]*\n[^\n]+\n$/);
     expect(deps.cfg.names()).toEqual([]);
     expect(deps.cfg.exists('config.json')).toBe(false);
+    await dropped();
   });
 
   it('TOKEN_STORE=keychain with no keychain behind a token endpoint that hangs: the keychain error, at once', async () => {
@@ -277,6 +284,7 @@ describe('login(opts, deps)', () => {
     expect(r.stderr).toMatch(/^token: TOKEN_STORE=keychain but the OS keychain is not available/);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(deps.cfg.names()).toEqual([]);
+    await dropped();
   });
 
   it('TOKEN_STORE=keychain with no keychain, browser login: exit 2 before the browser opens, nothing sent', async () => {
