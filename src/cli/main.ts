@@ -1,7 +1,8 @@
 // The ONLY place that sets the exit code and writes errors (STYLE.md).
 import { interruptRegistry, realDeps, type Deps } from './deps.js';
 import { CancelledError, ChildExitError, EXIT_CODES, firstLine, TokenError } from '../errors.js';
-import { fastShow, parseFastShow } from './fast-show.js';
+import { fastShow } from './fast-show.js';
+import { parseFastShow } from './show-args.js';
 import { printStatic } from './static-output.js';
 import { completeProfiles, isCompletable } from './complete-profiles.js';
 

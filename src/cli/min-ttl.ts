@@ -1,9 +1,9 @@
-// --min-ttl <duration> (SPEC): renew a token that has less than this left. Shared by
-// show (and its fast path), curl, exec and status: the option, its parsing, the warning.
+// When a stored token is fresh enough to give out, and --min-ttl <duration> (SPEC), which
+// renews a token that has less than that left. Shared by show (its fast and quick paths
+// too), curl, exec and status. Plain functions on the clock's value: the start-up quick
+// path (quick-show.ts) loads this file, so it imports nothing else.
 import type { Command } from 'commander';
-import type { Deps } from './deps.js';
-import type { Current } from './tokens.js';
-import { providerById } from '../providers/index.js';
+import type { TokenMeta } from '../store/settings.js';
 import { UsageError } from '../errors.js';
 
 /** Longest accepted: a year. Past it a "minimum" is a typo, not a wish. */
@@ -60,36 +60,16 @@ export function requiredMs(lifetime: number, marginMs: number, minTtl: number): 
   return lifetime >= wanted ? wanted : Math.max(marginMs, lifetime - marginMs);
 }
 
-/** The one stderr warning when the token given out has less than the minimum left, or undefined. */
-export function shortTtlWarning(
-  cur: Pick<Current, 'profile' | 'meta'>,
-  minTtl: number | undefined,
-  now: number,
-  format: (ms: number) => string,
-): string | undefined {
-  if (minTtl === undefined) return undefined;
-  const provider = providerById(cur.profile.provider).name;
-  const { expiresAt, obtainedAt } = cur.meta;
-  const asked = `--min-ttl ${format(minTtl)}`;
-  if (expiresAt === null)
-    return `token: warning: ${provider} gave no expiry for this token, so ${asked} cannot be checked`;
-  const left = expiresAt - now;
-  if (left >= minTtl) return undefined;
-  const lifetime = expiresAt - obtainedAt;
-  if (lifetime >= minTtl) return `token: warning: this token is valid for only ${format(left)}, less than ${asked}`;
-  return `token: warning: ${provider} issues tokens valid for ${format(lifetime)}, less than ${asked}; this one is valid for ${format(left)}`;
-}
+/** SPEC `token show`: a token within 60 s of expiry counts as expired. */
+export const EXPIRY_MARGIN_MS = 60_000;
 
-/** Writes the warning (if any) for the token about to be given out. */
-export async function warnShortTtl(
-  deps: Deps,
-  cur: Pick<Current, 'profile' | 'meta'>,
-  minTtl: number | undefined,
-): Promise<void> {
-  const { expiresAt } = cur.meta;
-  if (minTtl === undefined || (expiresAt !== null && expiresAt - deps.now() >= minTtl)) return;
-  // output.ts brings chalk: loaded only when there is something to say.
-  const { formatDuration } = await import('./output.js');
-  const line = shortTtlWarning(cur, minTtl, deps.now(), formatDuration);
-  if (line) deps.stderr.write(`${line}\n`);
+/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min), or more than minTtlMs. */
+export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: number): boolean {
+  if (!meta) return false;
+  if (meta.expiresAt === null) return minTtlMs === undefined;
+  const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
+  return (
+    meta.expiresAt - now >
+    (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs))
+  );
 }

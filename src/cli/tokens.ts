@@ -10,10 +10,7 @@ import type { TokenSet } from '../oauth/token-response.js';
 import type { Deps } from './deps.js';
 import type { Selected } from './profile.js';
 import { NotLoggedInError, ProviderError, TokenError, type ErrorCode } from '../errors.js';
-import { requiredMs } from './min-ttl.js';
-
-/** SPEC `token show`: a token within 60 s of expiry counts as expired. */
-export const EXPIRY_MARGIN_MS = 60_000;
+import { isFresh } from './min-ttl.js';
 
 export interface Current {
   name: string;
@@ -30,17 +27,6 @@ export interface TokenContext {
   verbose: boolean;
   /** --min-ttl: renew when less than this is left (an unknown expiry is renewed too). */
   minTtlMs?: number;
-}
-
-/** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min), or more than minTtlMs. */
-export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: number): boolean {
-  if (!meta) return false;
-  if (meta.expiresAt === null) return minTtlMs === undefined;
-  const margin = Math.min(EXPIRY_MARGIN_MS, (meta.expiresAt - meta.obtainedAt) / 2);
-  return (
-    meta.expiresAt - now >
-    (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs))
-  );
 }
 
 function relogin(name: string): string {

@@ -55,7 +55,6 @@ export const brightpattern: Provider<BrightPatternOptions> = {
     };
   },
 
-  authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.url}/configapi/v2`,
   apiBase: (o) => o.url,
 };

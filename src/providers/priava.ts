@@ -111,7 +111,6 @@ export const priava: Provider<PriavaOptions> = {
     });
   },
 
-  authHeader: (token, type) => ({ name: 'Authorization', value: `${type} ${token}` }),
   defaultApiUrl: (o) => `${o.apiUrl}/rest`,
   apiBase: (o) => o.apiUrl,
 };

@@ -94,10 +94,6 @@ export const prism: Provider<PrismOptions> = {
     };
   },
 
-  // NOTES.md: PRISM service APIs take x-prism-access-token, not Authorization: Bearer.
-  authHeader: (token, type, bearer) =>
-    bearer ? { name: 'Authorization', value: `${type} ${token}` } : { name: 'x-prism-access-token', value: token },
-
   defaultApiUrl: (o) => `${o.serviceUrl}/prism/v1/service/user`,
   apiBase: (o) => o.serviceUrl,
 

@@ -17,11 +17,6 @@ export interface ProviderFlag {
   check?: (value: string) => true | string;
 }
 
-export interface AuthHeader {
-  name: string;
-  value: string;
-}
-
 export interface ClientAuth {
   clientId: string;
   clientSecret: string;
@@ -60,8 +55,6 @@ export interface Provider<O extends Options = Options> {
   codeRequest?(options: O, client: ClientAuth, code: string, redirectUri: string | undefined): HttpRequest;
   /** Renewal: a refresh-token grant, or for client-credentials a fresh request. */
   renewRequest(options: O, client: ClientAuth, refreshToken: string | undefined): HttpRequest;
-  /** The header resource APIs expect. */
-  authHeader(accessToken: string, tokenType: string, bearer?: boolean): AuthHeader;
   /** `token curl` without a URL. */
   defaultApiUrl(options: O): string;
   /** What `token curl /a/path` joins a path to: the API's base URL, without a trailing slash. */

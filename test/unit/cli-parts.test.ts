@@ -5,7 +5,7 @@ import { shellQuote } from '../../src/cli/shell-quote.js';
 import { formatDuration, isoTime, shorten, visible } from '../../src/cli/output.js';
 import { localTime } from '../../src/cli/commands/show.js';
 import { parsePasted } from '../../src/cli/wait-for-code.js';
-import { parseFastShow } from '../../src/cli/fast-show.js';
+import { parseFastShow } from '../../src/cli/show-args.js';
 import { interruptRegistry } from '../../src/cli/deps.js';
 import { pkcePair, s256 } from '../../src/oauth/pkce.js';
 

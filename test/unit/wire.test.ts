@@ -4,6 +4,7 @@ import { toTokenSet, parseJsonLenient } from '../../src/oauth/token-response.js'
 import { prism } from '../../src/providers/prism.js';
 import { priava } from '../../src/providers/priava.js';
 import { brightpattern } from '../../src/providers/brightpattern.js';
+import { authHeader } from '../../src/providers/auth-header.js';
 import { redactBody, redactHeaders, redactUrl } from '../../src/oauth/redact.js';
 import { decodeJwt } from '../../src/oauth/jwt.js';
 
@@ -91,7 +92,7 @@ describe('request builders', () => {
       query: { grant_type: 'authorization_code', code: 'C', redirect_uri: 'https://r.example/cb' },
     });
     expect(prism.renewRequest(o, client, 'R').query).toEqual({ grant_type: 'refresh_token', refresh_token: 'R' });
-    expect(prism.authHeader('T', 'Bearer')).toEqual({ name: 'x-prism-access-token', value: 'T' });
+    expect(authHeader('prism', 'T', 'Bearer')).toEqual({ name: 'x-prism-access-token', value: 'T' });
   });
 
   it('Priava: form POST with TenantRegion and redirect_uri on both grants', () => {

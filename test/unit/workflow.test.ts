@@ -1,8 +1,8 @@
 // The pure parts of issue 19's features: the --min-ttl duration and when it renews, the
 // expiry a JWT access token carries, and how `token curl` tells its URL from curl's arguments.
 import { describe, expect, it } from 'vitest';
-import { minTtlFor, minTtlMs, parseDuration, requiredMs, shortTtlWarning } from '../../src/cli/min-ttl.js';
-import { isFresh } from '../../src/cli/tokens.js';
+import { isFresh, minTtlFor, minTtlMs, parseDuration, requiredMs } from '../../src/cli/min-ttl.js';
+import { shortTtlWarning } from '../../src/cli/short-ttl.js';
 import { jwtExpiry } from '../../src/oauth/jwt.js';
 import { toTokenSet } from '../../src/oauth/token-response.js';
 import { splitOperands } from '../../src/cli/commands/curl.js';

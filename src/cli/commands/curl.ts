@@ -9,10 +9,12 @@ import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
+import { authHeader } from '../../providers/auth-header.js';
 import { shellQuote } from '../shell-quote.js';
 import { ChildExitError, UsageError } from '../../errors.js';
 import { waitForChild } from '../child.js';
-import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
+import { addMinTtlOption, minTtlMs } from '../min-ttl.js';
+import { warnShortTtl } from '../short-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
 
 export interface CurlOptions {
@@ -131,7 +133,7 @@ export async function run(url: string | undefined, curlArgs: string[], opts: Cur
   if (opts.data !== undefined) extra.push('-d', opts.data);
   // curl's own arguments last, after the URL: an option there that takes a value takes theirs, not the URL.
   const tail = [target, ...curlArgs];
-  const h = provider.authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
+  const h = authHeader(cur.profile.provider, cur.accessToken, cur.meta.tokenType, opts.bearer);
   if (opts.run) return runCurl(['-H', '@-', ...extra, ...tail], `${h.name}: ${h.value}\n`, deps);
   if (opts.hideToken) {
     // curl reads the header from stdin (-H @-): the token is in neither history nor argv.

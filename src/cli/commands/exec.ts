@@ -6,9 +6,10 @@ import type { Deps } from '../deps.js';
 import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken } from '../tokens.js';
-import { providerById } from '../../providers/index.js';
+import { authHeader } from '../../providers/auth-header.js';
 import { ChildExitError, TokenError, UsageError } from '../../errors.js';
-import { addMinTtlOption, minTtlMs, warnShortTtl } from '../min-ttl.js';
+import { addMinTtlOption, minTtlMs } from '../min-ttl.js';
+import { warnShortTtl } from '../short-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
 
 export interface ExecOptions {
@@ -42,7 +43,7 @@ export async function run(command: string[], opts: ExecOptions, deps: Deps): Pro
   const cur = await currentToken({ deps, storage, verbose: !!opts.verbose, minTtlMs: minTtl }, selected, false);
   await warnShortTtl(deps, cur, minTtl);
   checkStoredToken(cur);
-  const h = providerById(cur.profile.provider).authHeader(cur.accessToken, cur.meta.tokenType, opts.bearer);
+  const h = authHeader(cur.profile.provider, cur.accessToken, cur.meta.tokenType, opts.bearer);
   const env = { ...deps.env, TOKEN_ACCESS_TOKEN: cur.accessToken, TOKEN_AUTH_HEADER: `${h.name}: ${h.value}` };
   const [file, ...args] = command;
   const child = spawn(file!, args, { stdio: 'inherit', env });

@@ -10,7 +10,8 @@ import { formatDuration, paint, shorten, visible, writeJson } from '../output.js
 import { printToken } from '../print-token.js';
 import { toJson } from '../token-json.js';
 import { UsageError } from '../../errors.js';
-import { addMinTtlOption, minTtlFor, warnShortTtl } from '../min-ttl.js';
+import { addMinTtlOption, minTtlFor } from '../min-ttl.js';
+import { warnShortTtl } from '../short-ttl.js';
 import { checkStoredToken } from '../stored-token.js';
 
 export interface ShowOptions {

@@ -6,7 +6,8 @@ import { optionsOf } from '../flags.js';
 import { selectProfile } from '../profile.js';
 import { currentToken, type TokenContext } from '../tokens.js';
 import { providerById } from '../../providers/index.js';
-import { minTtlMs, warnShortTtl } from '../min-ttl.js';
+import { minTtlMs } from '../min-ttl.js';
+import { warnShortTtl } from '../short-ttl.js';
 import { EXIT_CODES, firstLine, NotLoggedInError, ReportedFailure, TokenError, type ErrorCode } from '../../errors.js';
 import { formatDuration, isoTime, paint, visible, writeJson } from '../output.js';
 
