@@ -5,10 +5,16 @@
 // main.cjs is compiled from a V8 code cache when there is one made from exactly its text
 // (scripts/code-cache.cjs writes it for the Node that runs the build or the postinstall);
 // otherwise from source, through Node's own compile cache where Node has one.
+// A command line starting with `show` is first offered to dist/quick.cjs, a few KB that
+// print a fresh token without main.cjs (src/cli/quick-show.ts), compiled the same way.
 // docs/performance.md says what each part buys.
 const { readFileSync, realpathSync } = require('node:fs');
+// Closes Node's own wrapper, which each bundle's text is put in (see read).
+const TAIL = '\n})';
+
+if (require.main === module && process.argv[2] === 'show' && showQuickly()) return;
+
 const { dirname, join } = require('node:path');
-const { Script } = require('node:vm');
 
 // With symlinks followed, as require() keys its cache: the lazy chunks' require('token-cli/core')
 // must find this very path there, or they would load a second copy. realpath(3), not
@@ -21,23 +27,17 @@ const cacheFile = dist + '/code-cache/' + process.version + '-' + process.arch +
 // Node's own wrapper on one line (line numbers in stack traces hold), plus the import()
 // the bundle's lazy chunks are loaded with: code compiled by vm has none of its own.
 const HEAD = '(function (exports, require, module, __filename, __dirname, __tokenImport) {';
-const TAIL = '\n})';
 
 /**
  * dist/main.cjs as a CommonJS module, compiled from its code cache when `useCache` and
  * there is one made from exactly this text; else by require() where Node's own compile
- * cache is on; else from source. A code cache file is the text it was made from, then
- * V8's data in base64: V8 itself checks no more than the text's length, and a file read
- * as UTF-8 is what Node reads fastest.
+ * cache is on; else from source.
  */
 function loadMain(useCache, nodeCompileCache = false) {
-  const source = HEAD + readFileSync(entry, 'utf8') + TAIL;
-  const file = useCache ? readCache() : undefined;
-  const same = file !== undefined && file.length > source.length && file.slice(0, source.length) === source;
-  const cachedData = same ? Buffer.from(file.slice(source.length), 'base64') : undefined;
+  const { source, cachedData } = read(entry, HEAD, cacheFile, useCache);
   if (!cachedData && nodeCompileCache && enableNodeCompileCache())
     return { exports: require(entry), cacheFile, source };
-  const script = new Script(source, { filename: entry, cachedData });
+  const script = compile(entry, source, cachedData);
   const mod = new module.constructor(entry, module); // Module, without loading node:module
   mod.filename = entry;
   // The lazily imported chunks require main.cjs ("token-cli/core"): they must get this instance.
@@ -47,9 +47,50 @@ function loadMain(useCache, nodeCompileCache = false) {
   return { exports: mod.exports, script, cacheFile, source };
 }
 
-function readCache() {
+/** dist/quick.cjs's exports, compiled from its code cache when `useCache` and there is one for this text. */
+function loadQuick(useCache) {
+  const file = __dirname + '/../dist/quick.cjs';
+  const quickCache = __dirname + '/../dist/code-cache/quick-' + process.version + '-' + process.arch + '.txt';
+  const { source, cachedData } = read(file, '(function (exports, require, module) {', quickCache, useCache);
+  const script = compile(file, source, cachedData);
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require, mod);
+  return { exports: mod.exports, script, cacheFile: quickCache, source };
+}
+
+/**
+ * `show --raw` and its kin with a fresh token, printed by dist/quick.cjs alone: true when it
+ * did. It only reads; anything it cannot answer (or a quick.cjs that fails to load) is main.cjs's.
+ */
+function showQuickly() {
   try {
-    return readFileSync(cacheFile, 'utf8');
+    return loadQuick(true).exports.showQuickly(process.argv.slice(2));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A bundle's text in Node's wrapper, and the V8 code cache made from exactly that text when
+ * `useCache` and there is one. A code cache file is the text it was made from, then V8's
+ * data in base64: V8 itself checks no more than the text's length, and a file read as
+ * UTF-8 is what Node reads fastest.
+ */
+function read(file, head, cache, useCache) {
+  const source = head + readFileSync(file, 'utf8') + TAIL;
+  const text = useCache ? readCache(cache) : undefined;
+  const same = text !== undefined && text.length > source.length && text.slice(0, source.length) === source;
+  return { source, cachedData: same ? Buffer.from(text.slice(source.length), 'base64') : undefined };
+}
+
+function compile(file, source, cachedData) {
+  const { Script } = require('node:vm');
+  return new Script(source, { filename: file, cachedData });
+}
+
+function readCache(file) {
+  try {
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined; // none for this Node: compile from source
   }
@@ -77,5 +118,5 @@ function importFromDist(specifier) {
 if (require.main === module) {
   loadMain(true, true).exports.main(process.argv.slice(2));
 } else {
-  module.exports = { loadMain };
+  module.exports = { loadMain, loadQuick };
 }

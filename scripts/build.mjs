@@ -6,6 +6,7 @@
 //   import only by the commands that need them. They take the shared modules from
 //   main.cjs through the package's own "exports" ("token-cli/core"), so every class
 //   and every piece of state exists once.
+// - dist/quick.cjs: `show --raw` with a fresh token, tried by bin/token.cjs before main.cjs.
 // - dist/keychain-helper.cjs: the short-lived child that runs keytar for one command.
 // Builds into a temp dir and swaps it in, so a running CLI never sees half a dist/.
 import { build } from 'esbuild';
@@ -116,6 +117,17 @@ await build({
   },
 });
 
+// `show --raw` with a fresh token before main.cjs loads (src/cli/quick-show.ts): a few KB,
+// bin/token.cjs tries it first. Minified: it is never in a stack trace (it reports nothing).
+await build({
+  ...common,
+  entryPoints: ['src/cli/quick-show.ts'],
+  outfile: `${next}/quick.cjs`,
+  format: 'cjs',
+  minify: true,
+  define: { 'import.meta.url': 'undefined' },
+});
+
 // The keychain helper: one small CommonJS file of its own, loaded by a child process.
 await build({
   ...common,
@@ -165,14 +177,16 @@ const help = Object.fromEntries(
 mkdirSync(`${dist}/help`);
 for (const [name, text] of Object.entries(help)) writeFileSync(`${dist}/help/${name}.txt`, text);
 
-// The V8 code cache of main.cjs for this Node (bin/token.cjs, scripts/code-cache.cjs).
+// The V8 code caches of main.cjs and quick.cjs for this Node (bin/token.cjs, scripts/code-cache.cjs).
 // Without one the CLI works the same, only starts slower: say so, but do not fail an
 // install over it (test/cli/startup.test.ts insists on it).
 try {
   execFileSync(process.execPath, [`${root}scripts/code-cache.cjs`], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (err) {
   console.warn(
-    `warning: no code cache for dist/main.cjs, so token starts slower (${String(err.stderr || err.message)
+    `warning: no code cache for dist/main.cjs and dist/quick.cjs, so token starts slower (${String(
+      err.stderr || err.message,
+    )
       .trim()
       .split('\n')
       .pop()})`,

@@ -1,8 +1,8 @@
-// Writes the V8 code cache of dist/main.cjs for the Node running this script (see
-// bin/token.cjs). Run by the build after dist/ is in place. The cache is taken after the
-// hot paths have run once — `token --help`, `token completion bash` and `token show --raw`
-// on a throwaway config dir with a fresh token in a file-store and a keychain profile —
-// so it holds their compiled functions, not just the top level.
+// Writes the V8 code caches of dist/main.cjs and dist/quick.cjs for the Node running this
+// script (see bin/token.cjs). Run by the build after dist/ is in place. Each cache is taken
+// after the hot paths have run once — `token --help`, `token completion bash` and `token
+// show --raw` (and --header) on a throwaway config dir with a fresh token in a file-store and a
+// keychain profile — so it holds their compiled functions, not just the top level.
 // Also the package's postinstall (--postinstall): a published package carries no cache
 // (bytecode nobody can read), so each install makes its own, from its own main.cjs,
 // for its own Node. There a missing dist/ (a git checkout before its first build) is
@@ -30,23 +30,26 @@ if (!process.argv.includes('--run')) {
   );
   process.exit(postinstall ? 0 : 1);
 }
-const { loadMain } = require('../bin/token.cjs');
+const { loadMain, loadQuick } = require('../bin/token.cjs');
 
 // A throwaway config dir, and none of the user's TOKEN_* settings (TOKEN_PROFILE, ...).
 const dir = mkdtempSync(join(tmpdir(), 'token-code-cache-'));
 for (const name of Object.keys(process.env)) if (/^TOKEN_/i.test(name)) delete process.env[name];
 Object.assign(process.env, { HOME: dir, TOKEN_CONFIG_DIR: dir, TOKEN_STORE: 'file', NO_COLOR: '1' });
 
-const { exports: main, script, cacheFile, source } = loadMain(false);
-const core = main.core();
+const main = loadMain(false);
+const quick = loadQuick(false);
+const core = main.exports.core();
 process.on('exit', (code) => {
   rmSync(dir, { recursive: true, force: true });
   if (code !== 0) return;
-  mkdirSync(dirname(cacheFile), { recursive: true });
-  const temp = `${cacheFile}.${process.pid}.tmp`;
-  // The text it was made from, then V8's data: bin/token.cjs uses it only for that very text.
-  writeFileSync(temp, source + script.createCachedData().toString('base64'));
-  renameSync(temp, cacheFile); // a CLI starting meanwhile sees no cache or all of it
+  for (const { script, cacheFile, source } of [quick, main]) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    const temp = `${cacheFile}.${process.pid}.tmp`;
+    // The text it was made from, then V8's data: bin/token.cjs uses it only for that very text.
+    writeFileSync(temp, source + script.createCachedData().toString('base64'));
+    renameSync(temp, cacheFile); // a CLI starting meanwhile sees no cache or all of it
+  }
 });
 
 // A config dir as storage version 2 writes it: a fresh token in each profile file.
@@ -69,6 +72,12 @@ for (const store of ['file', 'keychain']) {
 }
 
 (async () => {
+  // quick.cjs prints the token of each profile, raw and as a header; main.cjs the rest.
+  for (const argv of [
+    ['show', '--raw'],
+    ['show', '--header', '-p', 'keychain'],
+  ])
+    if (!quick.exports.showQuickly(argv)) throw new Error(`quick.cjs did not answer ${argv.join(' ')}`);
   const deps = core.realDeps();
   core.printStatic(['--help'], deps);
   core.printStatic(['completion', 'bash'], deps);

@@ -1,7 +1,8 @@
-// The hot path: scripts call `token show --raw` (or --header) in loops and prompts.
-// For exactly those shapes, skip building the commander tree (a large share of start-up)
-// and run the same show logic. Anything else — another flag, a typo, --help — goes
-// through commander as usual, so behaviour and errors stay the commander path's.
+// `token show --raw` (or --header) when dist/quick.cjs could not answer it from the files
+// alone (quick-show.ts): a renewal, a warning, an error. Scripts call it in loops and
+// prompts, so for exactly those shapes skip building the commander tree (a large share of
+// start-up) and run the same show logic. Anything else — another flag, a typo, --help —
+// goes through commander as usual, so behaviour and errors stay the commander path's.
 import type { Deps } from './deps.js';
 import { selectProfile } from './profile.js';
 import { currentToken } from './tokens.js';

@@ -2,7 +2,7 @@
 // node_modules with a .bin symlink, and its postinstall run by `npm run` there, as an
 // install does. (Its runtime dependencies are bundled into dist/, and nothing here needs
 // the registry: tests stay on 127.0.0.1.) The tarball carries no code cache; the
-// postinstall makes one for this Node from the installed main.cjs; the CLI, run through
+// postinstall makes them for this Node from the installed main.cjs and quick.cjs; the CLI, run through
 // the symlink, behaves as the one in the repository.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -55,6 +55,7 @@ const token = (args: string[]) => {
 describe('the installed package', () => {
   it('ships the bundle and the code cache step, never a code cache', () => {
     expect(packed).toContain('dist/main.cjs');
+    expect(packed).toContain('dist/quick.cjs');
     expect(packed).toContain('scripts/code-cache.cjs');
     expect(packed).toContain('scripts/postinstall-notice.cjs');
     expect(packed.filter((p) => p.includes('code-cache/'))).toEqual([]);
@@ -63,9 +64,11 @@ describe('the installed package', () => {
   it('has a code cache its postinstall made for this Node, which V8 takes', () => {
     expect(postinstall.status).toBe(0);
     expect(postinstall.stderr).not.toMatch(/code cache/);
-    expect(readdirSync(join(installed(), 'dist', 'code-cache'))).toEqual([`${process.version}-${process.arch}.txt`]);
-    const script = `const { script } = require(${JSON.stringify(join(installed(), 'bin', 'token.cjs'))}).loadMain(true); console.log(script.cachedDataRejected)`;
-    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false');
+    const id = `${process.version}-${process.arch}.txt`;
+    expect(readdirSync(join(installed(), 'dist', 'code-cache')).sort()).toEqual([`quick-${id}`, id]);
+    const bin = JSON.stringify(join(installed(), 'bin', 'token.cjs'));
+    const script = `const shim = require(${bin}); console.log([shim.loadMain(true), shim.loadQuick(true)].map((l) => l.script.cachedDataRejected).join())`;
+    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('false,false');
   });
 
   it('its postinstall says in one line whether secrets can go to the keychain, and why not', () => {

@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BIN, ROOT, runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { loginBp } from '../helpers/logins.js';
@@ -110,6 +110,46 @@ describe('the code cache', () => {
     writeFileSync(main, edited);
     const r = run(copy, ['show', '--raw'], { PATH: process.env.PATH, TOKEN_CONFIG_DIR: join(copy, 'config') });
     expect({ ...r, stderr: r.stderr.split('\n')[0] }).toEqual({ code: 5, stdout: '', stderr: 'token: NOT logged in' });
+  });
+});
+
+// `show --raw`/`--header` with a fresh token is answered by dist/quick.cjs before main.cjs
+// loads (src/cli/quick-show.ts); what it cannot answer goes to main.cjs.
+describe('the quick path', () => {
+  it('has a code cache of its own, which V8 takes', () => {
+    const script = `const { script, cacheFile } = require(${JSON.stringify(BIN)}).loadQuick(true); console.log(JSON.stringify({ rejected: script.cachedDataRejected, file: cacheFile }))`;
+    const verdict = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    expect(verdict.rejected).toBe(false);
+    expect(resolve(verdict.file)).toBe(
+      join(ROOT, 'dist', 'code-cache', `quick-${process.version}-${process.arch}.txt`),
+    );
+  });
+
+  it('prints a fresh token with dist/main.cjs gone, and leaves the rest to it', () => {
+    const copy = copyPackage();
+    copies.push(copy);
+    rmSync(join(copy, 'dist', 'main.cjs'));
+    const env = cfg.env;
+    const raw = run(copy, ['show', '--raw'], env);
+    expect(raw).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\S+\n$/), stderr: '' });
+    expect(run(copy, ['show', '--header'], env)).toEqual({
+      code: 0,
+      stdout: `Authorization: Bearer ${raw.stdout}`,
+      stderr: '',
+    });
+    // A minimum the token does not meet needs a renewal: main.cjs's, and the copy has none.
+    expect(run(copy, ['show', '--raw', '--min-ttl', '2h'], env)).toMatchObject({ code: 1, stdout: '' });
+  });
+
+  it('never uses its cache with other code: a quick.cjs edited in place runs as edited', () => {
+    const copy = copyPackage();
+    copies.push(copy);
+    const quick = join(copy, 'dist', 'quick.cjs');
+    const text = readFileSync(quick, 'utf8');
+    const edited = text.replace('"Authorization"', '"AUTHORIZATION"');
+    expect(edited).not.toBe(text);
+    writeFileSync(quick, edited);
+    expect(run(copy, ['show', '--header'], cfg.env).stdout).toMatch(/^AUTHORIZATION: Bearer \S+\n$/);
   });
 });
 
