@@ -5,14 +5,21 @@
 // main.cjs is compiled from a V8 code cache when there is one made from exactly its text
 // (scripts/code-cache.cjs writes it for the Node that runs the build or the postinstall);
 // otherwise from source, through Node's own compile cache where Node has one.
-// A command line starting with `show` is first offered to dist/quick.cjs, a few KB that
-// print a fresh token without main.cjs (src/cli/quick-show.ts), compiled the same way.
+// `show --raw` and `show --header` are first offered to dist/quick.cjs, a few KB that print
+// a fresh token without main.cjs (src/cli/quick-show.ts), from a code cache of its own.
 // docs/performance.md says what each part buys.
 const { readFileSync, realpathSync } = require('node:fs');
 // Closes Node's own wrapper, which each bundle's text is put in (see read).
 const TAIL = '\n})';
 
-if (require.main === module && process.argv[2] === 'show' && showQuickly()) return;
+const argv = process.argv;
+if (
+  require.main === module &&
+  argv[2] === 'show' &&
+  (argv.includes('--raw') || argv.includes('--header')) &&
+  showQuickly()
+)
+  return;
 
 const { dirname, join } = require('node:path');
 
@@ -64,7 +71,7 @@ function loadQuick(useCache) {
  */
 function showQuickly() {
   try {
-    return loadQuick(true).exports.showQuickly(process.argv.slice(2));
+    return loadQuick(true).exports.showQuickly(argv.slice(2));
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 // When a stored token is fresh enough to give out, and --min-ttl <duration> (SPEC), which
 // renews a token that has less than that left. Shared by show (its fast and quick paths
 // too), curl, exec and status. Plain functions on the clock's value: the start-up quick
-// path (quick-show.ts) loads this file, so it imports nothing else.
+// path (quick-show.ts) loads this file, so it imports nothing but the error classes.
 import type { Command } from 'commander';
 import type { TokenMeta } from '../store/settings.js';
 import { UsageError } from '../errors.js';

@@ -5,8 +5,10 @@
 // — another command line, an expired token, a warning to give, a damaged or missing file,
 // a version 1 dir — it returns false having written nothing, and main.cjs runs the command
 // as if this had not run. What it prints is what main's fast path (fast-show.ts) prints for
-// the same files at the same time, through the same functions; test/unit/quick-show.test.ts
-// holds it to that. It imports only modules without provider or storage code, to stay small.
+// the same files at the same time: the files are checked, the freshness judged and the line
+// made by the same functions, and the few lines that restate selectProfile's and the
+// --min-ttl warning's conditions are held to main's by test/unit/quick-show.test.ts. It
+// imports only modules without provider or storage code, to stay small.
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { parseFastShow } from './show-args.js';
 import { isFresh, minTtlFor } from './min-ttl.js';
@@ -46,13 +48,14 @@ export function quickShow(argv: string[], env: NodeJS.ProcessEnv, now: number): 
  * Prints quickShow's line on fd 1 and returns true; false when main.cjs must run the command.
  * The line is ASCII (checkStoredToken), so a character is a byte: a short write's rest goes
  * through process.stdout. A write that fails wrote nothing, and main.cjs tries it again and
- * reports what fails; EPIPE (the reader has gone: `token show --raw | head -c 3`) ends here.
+ * reports what fails; EPIPE (the reader has gone: `token show --raw | head -c 3`) ends here,
+ * also when it comes after a short write.
  */
 export function showQuickly(
   argv: string[],
   env = process.env,
   write: (line: string) => number = (line) => writeSync(1, line),
-  rest: (line: string) => unknown = (line) => process.stdout.write(line),
+  rest: (line: string) => unknown = (line) => process.stdout.on('error', ignoreEpipe).write(line),
 ): boolean {
   const line = quickShow(argv, env, Date.now());
   if (line === undefined) return false;
@@ -64,4 +67,8 @@ export function showQuickly(
   }
   if (written < line.length) rest(line.slice(written));
   return true;
+}
+
+function ignoreEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
 }

@@ -32,9 +32,14 @@ afterAll(async () => {
   cfg.cleanup();
 });
 
-/** Where bin/token.cjs looks for the code cache of the bundle in `root`/dist. */
-function cacheFileIn(root: string): string {
-  return join(root, 'dist', 'code-cache', `${process.version}-${process.arch}.txt`);
+/** Where bin/token.cjs looks for the code cache of the bundle in `root`/dist (or of its quick.cjs). */
+function cacheFileIn(root: string, bundle: 'main' | 'quick' = 'main'): string {
+  return join(
+    root,
+    'dist',
+    'code-cache',
+    `${bundle === 'quick' ? 'quick-' : ''}${process.version}-${process.arch}.txt`,
+  );
 }
 
 /** What loading the bundle the shim's way says about the cache, in a fresh Node. */
@@ -80,11 +85,13 @@ describe('the code cache', () => {
     const copyBin = join(copy, 'bin', 'token.cjs');
     expect(cacheVerdict(copyBin).rejected).toBe(false);
     spoil(cacheFileIn(copy));
+    spoil(cacheFileIn(copy, 'quick'));
     if (existsSync(cacheFileIn(copy))) expect(cacheVerdict(copyBin).rejected).toBe(true);
     // expires_in may tick between two runs (and `list`'s human column width with it: its --json has none)
     const same = (out: string) => out.replace(/"expires_in": \d+/, '"expires_in": N');
     for (const args of [
-      ['show', '--raw'],
+      ['show', '--raw'], // quick.cjs
+      ['show', '--raw', '-p', 'bp'], // main.cjs: quick.cjs leaves a provider's name to it
       ['list', '--json'],
       ['show', '--json'],
     ]) {
@@ -141,6 +148,21 @@ describe('the quick path', () => {
     expect(run(copy, ['show', '--raw', '--min-ttl', '2h'], env)).toMatchObject({ code: 1, stdout: '' });
   });
 
+  it('leaves the command to main.cjs when it cannot load: the same output', async () => {
+    const copy = copyPackage();
+    copies.push(copy);
+    writeFileSync(join(copy, 'dist', 'quick.cjs'), 'throw new Error("broken");\n');
+    const ours = await runCli(['show', '--header'], { env: cfg.env });
+    expect(ours).toMatchObject({ code: 0, stderr: '' });
+    expect(run(copy, ['show', '--header'], cfg.env)).toEqual({ code: 0, stdout: ours.stdout, stderr: '' });
+  });
+
+  it('holds no provider, storage or HTTP code: a few KB', () => {
+    const text = readFileSync(join(ROOT, 'dist', 'quick.cjs'), 'utf8');
+    expect(text.length).toBeLessThan(10_000);
+    for (const word of ['renewRequest', 'withLock', 'keytar', 'redact']) expect(text).not.toContain(word);
+  });
+
   it('never uses its cache with other code: a quick.cjs edited in place runs as edited', () => {
     const copy = copyPackage();
     copies.push(copy);
@@ -163,6 +185,12 @@ describe('the paths without commander', () => {
     rmSync(join(copy, 'dist', 'program.js'));
     const env = cfg.env;
     expect(run(copy, ['show', '--raw'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\S+\n$/) });
+    // main.cjs's own fast path: quick.cjs leaves a provider's name to it.
+    expect(run(copy, ['show', '--raw', '-p', 'bp'], env)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^\S+\n$/),
+      stderr: '',
+    });
     expect(run(copy, ['--help'], env)).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: token') });
     expect(run(copy, ['completion', 'bash'], env)).toMatchObject({
       code: 0,
@@ -200,7 +228,13 @@ describe('the lazy chunks', () => {
     const cold = run(ROOT, ['list', '--json'], env);
     expect(cold.code).toBe(0);
     expect(/\[compile cache\].*dist\/program\.js/.test(cold.stderr)).toBe(nodeHasOne);
-    if (existsSync(cacheFileIn(ROOT))) expect(run(ROOT, ['show', '--raw'], env)).toMatchObject({ code: 0, stderr: '' });
+    if (existsSync(cacheFileIn(ROOT)))
+      for (const args of [
+        ['show', '--raw'],
+        ['show', '--raw', '-p', 'bp'],
+      ])
+        // quick.cjs, then main.cjs's fast path
+        expect(run(ROOT, args, env)).toMatchObject({ code: 0, stderr: '' });
     else expect.unreachable(`no code cache for ${process.version}: npm run build writes it`);
   });
 

@@ -84,6 +84,7 @@ describe('quickShow answers what main prints', () => {
     ['Bright Pattern', ['show', '--header', '--profile=bp'], {}, 'Authorization: Bearer brightpattern.access.token\n'],
     ['--profile', ['show', '--raw', '--profile', 'bp'], {}, 'brightpattern.access.token\n'],
     ['TOKEN_PROFILE', ['show', '--raw'], { TOKEN_PROFILE: 'priava' }, 'priava.access.token\n'],
+    ['an empty TOKEN_PROFILE: the default', ['show', '--raw'], { TOKEN_PROFILE: '' }, 'prism.access.token\n'],
     [
       '-p over TOKEN_PROFILE',
       ['show', '--raw', '-p', 'bp'],
@@ -118,8 +119,9 @@ describe('quickShow answers what main prints', () => {
     ['an option set to null', () => edit('prism', (p) => (p.loginFlags.scope = null))],
     ['a token scope', () => edit('prism', (p) => (p.token.scope = 'read write'))],
     [
-      'a token that lives under 2 minutes, past half its life and 60 s from expiry',
-      () => edit('prism', (p) => Object.assign(p.token, { obtainedAt: NOW - 50_000, expiresAt: NOW + 61_000 })),
+      // a 90 s token counts as fresh until half its life is left: 50 s left is fresh, though under 60 s
+      'a token that lives under 2 minutes, with less than 60 s but more than half its life left',
+      () => edit('prism', (p) => Object.assign(p.token, { obtainedAt: NOW - 40_000, expiresAt: NOW + 50_000 })),
     ],
   ])('with %s', async (_what, change) => {
     change();
@@ -129,8 +131,18 @@ describe('quickShow answers what main prints', () => {
   });
 });
 
+describe('quickShow at the edge of --min-ttl', () => {
+  it('gives out a token with exactly the minimum left when it counts as fresh (obtained "in the future": a clock set back)', async () => {
+    edit('prism', (p) => Object.assign(p.token, { obtainedAt: NOW + 10 * MIN, expiresAt: NOW + 30 * MIN }));
+    const { quick, main } = await both(['show', '--raw', '--min-ttl', '30m']);
+    expect(quick).toBe('prism.access.token\n');
+    expect(main).toEqual({ code: 0, stdout: quick, stderr: '' });
+  });
+});
+
 describe('quickShow leaves to main.cjs', () => {
-  // Each needs a renewal, a warning or an error: main.cjs's to give.
+  // Each needs a renewal, a warning, an error or a judgement of main's own (--no-refresh
+  // gives out a token past the margin as it is): main.cjs's to give.
   it.each<[string, string[], NodeJS.ProcessEnv, () => void]>([
     ['another command', ['list'], {}, () => undefined],
     ['show without a format', ['show'], {}, () => undefined],
@@ -143,6 +155,7 @@ describe('quickShow leaves to main.cjs', () => {
       {},
       () => edit('prism', (p) => (p.token.expiresAt = NOW + 59_000)),
     ],
+    ['exactly 60 s left', ['show', '--raw'], {}, () => edit('prism', (p) => (p.token.expiresAt = NOW + 60_000))],
     ['an expired token', ['show', '--raw'], {}, () => edit('prism', (p) => (p.token.expiresAt = NOW - 1))],
     ['no token', ['show', '--raw'], {}, () => edit('prism', (p) => delete p.token)],
     ['--min-ttl that is not met', ['show', '--raw', '--min-ttl', '51m'], {}, () => undefined],
@@ -161,13 +174,13 @@ describe('quickShow leaves to main.cjs', () => {
       () => edit('prism', (p) => Object.assign(p.token, { obtainedAt: NOW - 30_000, expiresAt: NOW + 59.5 * MIN })),
     ],
     [
-      'an unknown expiry with a minimum (a warning)',
+      'an unknown expiry with a minimum (renewed)',
       ['show', '--raw', '--min-ttl', '1m'],
       {},
       () => edit('prism', (p) => (p.token.expiresAt = null)),
     ],
     [
-      '--no-refresh with an expiring token',
+      '--no-refresh with less than 60 s left',
       ['show', '--raw', '--no-refresh'],
       {},
       () => edit('prism', (p) => (p.token.expiresAt = NOW + 30_000)),
@@ -194,7 +207,9 @@ describe('quickShow leaves to main.cjs', () => {
       {},
       () => rmSync(join(dir, 'profiles', 'priava.json')),
     ],
-    ['a name version 2 does not allow', ['show', '--raw', '-p', '../prism'], {}, () => undefined],
+    // a path to a real profile file, which the name check alone keeps from being read
+    ['a name version 2 does not allow', ['show', '--raw', '-p', '../profiles/prism'], {}, () => undefined],
+    ['a TOKEN_PROFILE with no file, beside a default', ['show', '--raw'], { TOKEN_PROFILE: 'nosuch' }, () => undefined],
     ['no default', ['show', '--raw'], {}, () => writeConfig({ version: 2, storeId: 'a'.repeat(32) })],
     ['a default whose file is gone', ['show', '--raw'], {}, () => rmSync(join(dir, 'profiles', 'prism.json'))],
     ['no config.json', ['show', '--raw'], {}, () => rmSync(join(dir, 'config.json'))],
@@ -237,7 +252,7 @@ describe('quickShow leaves to main.cjs', () => {
     expect(quickShow(argv, { ...deps.env, ...env }, NOW)).toBeUndefined();
   });
 
-  it('an unreadable config dir', () => {
+  it('a config dir that does not exist', () => {
     expect(quickShow(['show', '--raw'], { ...deps.env, TOKEN_CONFIG_DIR: join(dir, 'nosuch') }, NOW)).toBeUndefined();
   });
 });
