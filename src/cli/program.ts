@@ -15,8 +15,7 @@ import * as completion from './commands/completion.js';
 import * as sandbox from './commands/sandbox.js';
 import * as check from './commands/check.js';
 import * as status from './commands/status.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
 
 export function buildProgram(deps: Deps): Command {
   const program = new Command('token')

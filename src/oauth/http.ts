@@ -5,11 +5,14 @@ import { STATUS_CODES } from 'node:http';
 import { createFetch, type FetchOptions } from 'ofetch';
 import * as nodeFetch from 'node-fetch-native/node';
 import { NetworkError, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { visible } from '../visible.js';
 import { headerValueProblem } from './header-value.js';
 import { createRedactor, redactHeaders, redactUrl, redactBody, secretsOfRequest, type Redactor } from './redact.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Who is asking, as `gh` and `curl` say it: a partner's service sees token's requests as token's. */
+export const USER_AGENT = `token-cli/${VERSION}`;
 export const DEFAULT_TIMEOUT_S = 30;
 
 export interface HttpRequest {
@@ -61,6 +64,8 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   const { host, username, password } = new URL(url);
   const timeoutMs = requestTimeoutMs(ctx.env);
   checkHeaders(req.headers);
+  // The provider's headers as its page gives them (none names a User-Agent), and ours.
+  const headers = { 'user-agent': USER_AGENT, ...req.headers };
   const secrets = ctx.secrets ?? createRedactor();
   // The URL flags refuse these; a hand-edited profile may still hold them. fetch would too, as "request failed".
   if (username || password) {
@@ -75,7 +80,7 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   const trace = ctx.trace && ((line: string) => ctx.trace!(visible(secrets.redact(line))));
   const body = req.form ? new URLSearchParams(req.form).toString() : undefined;
   trace?.(`> ${req.method} ${redactUrl(url)}`);
-  for (const [k, v] of Object.entries(redactHeaders(req.headers))) trace?.(`> ${k}: ${v}`);
+  for (const [k, v] of Object.entries(redactHeaders(headers))) trace?.(`> ${k}: ${v}`);
   if (body !== undefined) trace?.(`> ${redactBody(body, 'form')}`);
 
   // node-fetch's Headers, whatever the fetch: Node's own (globalThis.Headers) loads Node's whole
@@ -89,7 +94,7 @@ export async function send(req: HttpRequest, ctx: HttpContext): Promise<HttpResp
   const signal = AbortSignal.timeout(timeoutMs);
   const options: FetchOptions<'stream'> = {
     method: req.method,
-    headers: req.headers,
+    headers,
     body,
     signal,
     retry: 0,

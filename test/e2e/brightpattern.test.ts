@@ -2,7 +2,7 @@
 // In-process (runFresh); the provider's main flows, a login and a refresh, and show --raw's
 // stdout (the token and a newline) and empty stderr, run as the built CLI.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cpSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENTS } from '../../src/sandbox/index.js';
 import { runCli, tempConfig, type TempConfig } from '../helpers/cli.js';
@@ -11,6 +11,9 @@ import { loginBp as loginBpCli, loginBpInProcess as loginBp } from '../helpers/l
 import { runFresh } from '../helpers/fake-deps.js';
 
 const { sb, cfg } = useSandboxConfig();
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 describe('token login brightpattern', () => {
   it('sends exactly the provider page’s form POST, with tenant and scope both set', async () => {
@@ -23,6 +26,8 @@ describe('token login brightpattern', () => {
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/bp/configapi/v2/oauth/token');
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    // Who is asking: token, in the version package.json gives.
+    expect(req.headers['user-agent']).toBe(`token-cli/${PACKAGE_VERSION}`);
     expect(req.query).toEqual({});
     expect(req.form).toEqual({
       grant_type: 'client_credentials',
