@@ -73,3 +73,8 @@ export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: num
     (minTtlMs === undefined ? margin : requiredMs(meta.expiresAt - meta.obtainedAt, margin, minTtlMs))
   );
 }
+
+/** Less than the minimum left, or an unknown expiry: the token is given out with a warning (short-ttl.ts). */
+export function shortOfMinimum(meta: Pick<TokenMeta, 'expiresAt'>, minTtlMs: number | undefined, now: number): boolean {
+  return minTtlMs !== undefined && (meta.expiresAt === null || meta.expiresAt - now < minTtlMs);
+}

@@ -5,13 +5,13 @@
 // — another command line, an expired token, a warning to give, a damaged or missing file,
 // a version 1 dir — it returns false having written nothing, and main.cjs runs the command
 // as if this had not run. What it prints is what main's fast path (fast-show.ts) prints for
-// the same files at the same time: the files are checked, the freshness judged and the line
-// made by the same functions, and the few lines that restate selectProfile's and the
-// --min-ttl warning's conditions are held to main's by test/unit/quick-show.test.ts. It
+// the same files at the same time: the files are checked, the freshness and the --min-ttl
+// warning judged and the line made by the same functions, and the line that restates
+// selectProfile's order is held to main's by test/unit/quick-show.test.ts. It
 // imports only modules without provider or storage code, to stay small.
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { parseFastShow } from './show-args.js';
-import { isFresh, minTtlFor } from './min-ttl.js';
+import { isFresh, minTtlFor, shortOfMinimum } from './min-ttl.js';
 import { tokenLine } from './print-token.js';
 import { checkStoredToken } from './stored-token.js';
 import { CONFIG_FILE, configDir, PROFILES_DIR, V1_SETTINGS_FILE, within } from '../store/paths.js';
@@ -36,7 +36,7 @@ export function quickShow(argv: string[], env: NodeJS.ProcessEnv, now: number): 
     const { provider, token } = parseProfile(path, readFileSync(path, 'utf8'));
     if (!token || !isFresh(token, now, minTtl)) return undefined; // to be renewed
     // A token with less than --min-ttl left is given out with a warning: main.cjs says it.
-    if (minTtl !== undefined && (token.expiresAt === null || token.expiresAt - now < minTtl)) return undefined;
+    if (shortOfMinimum(token, minTtl, now)) return undefined;
     checkStoredToken({ name, accessToken: token.accessToken, meta: token });
     return tokenLine(provider, token.accessToken, token.tokenType, opts);
   } catch {

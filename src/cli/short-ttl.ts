@@ -3,6 +3,7 @@
 import type { Deps } from './deps.js';
 import type { Current } from './tokens.js';
 import { providerById } from '../providers/index.js';
+import { shortOfMinimum } from './min-ttl.js';
 
 /** The one stderr warning when the token given out has less than the minimum left, or undefined. */
 export function shortTtlWarning(
@@ -30,8 +31,7 @@ export async function warnShortTtl(
   cur: Pick<Current, 'profile' | 'meta'>,
   minTtl: number | undefined,
 ): Promise<void> {
-  const { expiresAt } = cur.meta;
-  if (minTtl === undefined || (expiresAt !== null && expiresAt - deps.now() >= minTtl)) return;
+  if (!shortOfMinimum(cur.meta, minTtl, deps.now())) return;
   // output.ts brings chalk: loaded only when there is something to say.
   const { formatDuration } = await import('./output.js');
   const line = shortTtlWarning(cur, minTtl, deps.now(), formatDuration);
