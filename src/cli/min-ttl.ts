@@ -61,7 +61,7 @@ export function requiredMs(lifetime: number, marginMs: number, minTtl: number): 
 }
 
 /** SPEC `token show`: a token within 60 s of expiry counts as expired. */
-export const EXPIRY_MARGIN_MS = 60_000;
+const EXPIRY_MARGIN_MS = 60_000;
 
 /** Fresh enough not to renew: more than 60 s left (half the lifetime for tokens that live under 2 min), or more than minTtlMs. */
 export function isFresh(meta: TokenMeta | undefined, now: number, minTtlMs?: number): boolean {

@@ -12,7 +12,7 @@ import { createRedactor, redactHeaders, redactUrl, redactBody, secretsOfRequest,
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Who is asking, as `gh` and `curl` say it: a partner's service sees token's requests as token's. */
-export const USER_AGENT = `token-cli/${VERSION}`;
+const USER_AGENT = `token-cli/${VERSION}`;
 export const DEFAULT_TIMEOUT_S = 30;
 
 export interface HttpRequest {
